@@ -1,0 +1,56 @@
+"""Development settings for the Kettu Studio demo site.
+
+`polku build` and `pelican content -s pelicanconf.py` both build from this file.
+"""
+
+AUTHOR = "Kettu Studio"
+SITENAME = "Kettu Studio"
+SITESUBTITLE = "Websites that small businesses can run themselves"
+SITEURL = ""
+TIMEZONE = "Europe/Helsinki"
+DEFAULT_LANG = "en"
+
+PATH = "content"
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images"]
+THEME = "theme"
+
+ARTICLE_URL = "posts/{slug}/"
+ARTICLE_SAVE_AS = "posts/{slug}/index.html"
+PAGE_URL = "{slug}/"
+PAGE_SAVE_AS = "{slug}/index.html"
+CATEGORY_URL = "category/{slug}/"
+CATEGORY_SAVE_AS = "category/{slug}/index.html"
+TAG_URL = "tag/{slug}/"
+TAG_SAVE_AS = "tag/{slug}/index.html"
+ARCHIVES_SAVE_AS = "archives/index.html"
+CATEGORIES_SAVE_AS = "categories/index.html"
+TAGS_SAVE_AS = "tags/index.html"
+AUTHOR_SAVE_AS = ""
+AUTHORS_SAVE_AS = ""
+DEFAULT_PAGINATION = 5
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/page/{number}/", "{base_name}/page/{number}/index.html"),
+)
+
+FEED_DOMAIN = SITEURL
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["journey", "pelican.plugins.sitemap"]
+SITEMAP = {"format": "xml"}
+
+MENUITEMS = ()
+DISPLAY_PAGES_ON_MENU = True
+DISPLAY_CATEGORIES_ON_MENU = False
+
+# The tracker. Empty TRACKER_URL: forms and the script use same-origin paths, as
+# under `polku serve`.
+TRACKER_URL = ""
+TRACKER_PREFIX = ""
