@@ -1,0 +1,35 @@
+# Two entry points for a fresh Debian machine with Python 3.11:
+#   make run   - set up, build the demo and serve it with its tracker at http://127.0.0.1:8000
+#   make test  - set up (including Debian's chromium for the browser tests) and run the tests
+# PYTEST_ARGS passes options to pytest, e.g. `make test PYTEST_ARGS=--slow`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_ARGS ?=
+
+.PHONY: run test install browser lint
+
+$(BIN)/polku: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/polku
+
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+run: install
+	$(BIN)/polku build
+	$(BIN)/polku serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install browser lint
+	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,17 @@
+"""The journey plugin: ties the Pelican site to the Polku tracker.
+
+`register()` only connects module-level receivers (blinker keeps weak
+references, and Pelican swallows exceptions raised here); the work and the
+validation happen in the receivers, whose errors fail the build.
+"""
+
+from pelican import signals
+
+from . import context, manifest, script
+
+
+def register() -> None:
+    signals.initialized.connect(context.check_settings)
+    signals.all_generators_finalized.connect(context.publish_context)
+    signals.all_generators_finalized.connect(manifest.write_manifest)
+    signals.finalized.connect(script.minify_tracking_script)

@@ -1,0 +1,123 @@
+"""Write the posts manifest and the private guide files into the data directory.
+
+The tracker, the digest and the reports read the manifest; nothing here is
+ever written under the public output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from typing import Any
+
+from . import settings as journey_settings
+from .context import plain_summary, plain_text
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+def atomic_write(path: str, data: bytes) -> None:
+    """Replace path with data so that a reader never sees half a file."""
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def entry(item, kind: str) -> dict[str, Any]:
+    """Describe one article or landing page for the tracker and the digest."""
+    category = getattr(item, "category", None)
+    return {
+        "kind": kind,
+        "url": item.url,
+        "title": plain_text(item.title),
+        "date": _iso(getattr(item, "date", None)),
+        "category": str(category) if category else None,
+        "tags": [str(t) for t in getattr(item, "tags", None) or []],
+        "summary": plain_summary(item),
+        "cta": getattr(item, "journey_cta", None),
+        "lang": getattr(item, "lang", None),
+    }
+
+
+def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dict:
+    """Return the manifest: posts, landing pages, guides, status pages, consent."""
+    pages = context.get("pages", []) + context.get("hidden_pages", [])
+    landing = [
+        p for p in pages if getattr(p, "template", "page") in ("landing", "download")
+    ]
+    by_slug = {p.slug: p.url for p in pages}
+    guides = context.get("journey_guides", {})
+    return {
+        "version": MANIFEST_VERSION,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "site": {
+            "name": context.get("SITENAME", ""),
+            "url": context.get("SITEURL", ""),
+            "lang": context.get("DEFAULT_LANG", "en"),
+        },
+        "posts": [entry(a, "article") for a in context.get("articles", [])]
+        + [entry(p, "landing") for p in landing],
+        "guides": {
+            slug: {k: g[k] for k in ("slug", "title", "url", "summary", "file")}
+            for slug, g in guides.items()
+        },
+        "status_pages": {
+            name: by_slug[slug]
+            for name, slug in conf.status_pages.items()
+            if slug in by_slug
+        },
+        "consent": dict(conf.consent),
+        "consent_mode": conf.consent_mode,
+    }
+
+
+def copy_guides(guides: dict[str, dict], data_dir: str) -> None:
+    """Copy each guide's file into <data dir>/guides/, the tracker's private folder."""
+    target = os.path.join(data_dir, "guides")
+    for guide in guides.values():
+        if guide.get("source"):
+            os.makedirs(target, exist_ok=True)
+            shutil.copyfile(guide["source"], os.path.join(target, guide["file"]))
+
+
+def write_manifest(generators) -> None:
+    """Write <data dir>/manifest.json and the guides after every generator has run."""
+    context = generators[0].context
+    conf = journey_settings.read(context)
+    output = os.path.abspath(context.get("OUTPUT_PATH", "output"))
+    if os.path.commonpath([output, conf.data_dir]) == output:
+        raise journey_settings.JourneySettingsError(
+            f"POLKU_DATA_DIR: {conf.data_dir} is inside the public output "
+            f"folder {output}; "
+            "private data must live outside it"
+        )
+    manifest = build_manifest(context, conf)
+    path = os.path.join(conf.data_dir, MANIFEST_NAME)
+    atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+    copy_guides(context.get("journey_guides", {}), conf.data_dir)
+    log.info(
+        "journey: manifest of %d posts and landing pages, %d guides -> %s",
+        len(manifest["posts"]),
+        len(manifest["guides"]),
+        path,
+    )

@@ -1,0 +1,136 @@
+"""The plugin's settings: defaults merged with the site's, checked once.
+
+Each error names the setting, shows the bad value and lists what is allowed,
+because writers meet these messages in a build log, not in the code.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+CONSENT_MODES = ("cookieless", "consent")
+
+CONSENT_WORDING = {
+    "en": {
+        "newsletter": "Send me the Kettu letter: new posts about twice a month. "
+        "I can unsubscribe with one click in every email.",
+        "ads": "I also agree that my email address, hashed, may be used to show me "
+        "our ads on Meta, Google and LinkedIn. Optional; withdraw any time.",
+    },
+    "fi": {
+        "newsletter": "Lähettäkää minulle uutiskirje uusista kirjoituksista noin "
+        "kahdesti kuussa. Voin perua tilauksen yhdellä klikkauksella.",
+        "ads": "Sähköpostiosoitettani saa käyttää tiivisteenä mainostemme "
+        "kohdentamiseen Metassa, Googlessa ja LinkedInissä. Vapaaehtoinen; "
+        "voin perua suostumuksen milloin tahansa.",
+    },
+}
+
+DEFAULTS: dict[str, Any] = {
+    "TRACKER_URL": "",
+    "TRACKER_PREFIX": "",
+    "JOURNEY_CONSENT_MODE": "cookieless",
+    "JOURNEY_CONSENT": None,  # {"newsletter": ..., "ads": ..., "version": ...}
+    "JOURNEY_CONSENT_VERSION": "2026-11-01",
+    "JOURNEY_DEFAULT_CTA": "newsletter",
+    "JOURNEY_DATA_DIR": None,  # default: var/ beside the content folder
+    "JOURNEY_GUIDES_DIR": None,  # default: guides/ inside the content folder
+    "JOURNEY_STATUS_PAGES": {
+        "signup": "thanks-signup",
+        "confirmed": "thanks-confirmed",
+        "download": "thanks-download",
+        "unsubscribed": "thanks-unsubscribed",
+        "feedback": "thanks-feedback",
+        "error": "oops",
+    },
+}
+
+
+class JourneySettingsError(ValueError):
+    """A journey setting has a value the plugin cannot use."""
+
+
+@dataclass(frozen=True)
+class JourneySettings:
+    tracker_url: str
+    prefix: str
+    consent_mode: str
+    consent: dict[str, str]
+    default_cta: str
+    data_dir: str
+    guides_dir: str
+    status_pages: dict[str, str] = field(default_factory=dict)
+
+    def route(self, path: str) -> str:
+        """Return the URL of a tracker route as the site's pages should use it."""
+        return f"{self.tracker_url}{self.prefix}{path}"
+
+
+def _check_tracker_url(url: str) -> str:
+    url = (url or "").rstrip("/")
+    if url and (
+        urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc
+    ):
+        raise JourneySettingsError(
+            f"TRACKER_URL: {url!r} is not an absolute http(s) URL; "
+            "leave it empty to use same-origin paths"
+        )
+    return url
+
+
+def _check_prefix(prefix: str) -> str:
+    prefix = (prefix or "").strip().rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        prefix = "/" + prefix
+    if any(c in prefix for c in "?#\"'<> "):
+        raise JourneySettingsError(f"TRACKER_PREFIX: {prefix!r} is not a URL path")
+    return prefix
+
+
+def resolve_data_dir(settings: dict[str, Any]) -> str:
+    """Return the data directory: POLKU_DATA_DIR, JOURNEY_DATA_DIR, or var/.
+
+    The environment wins so that the build, the tracker and every command agree.
+    """
+    site_dir = os.path.dirname(os.path.abspath(settings["PATH"]))
+    chosen = os.environ.get("POLKU_DATA_DIR") or settings.get("JOURNEY_DATA_DIR")
+    return os.path.abspath(chosen) if chosen else os.path.join(site_dir, "var")
+
+
+def read(settings: dict[str, Any]) -> JourneySettings:
+    """Merge the site's settings over DEFAULTS and check them."""
+    merged = {**DEFAULTS, **{k: v for k, v in settings.items() if k in DEFAULTS}}
+    mode = os.environ.get("POLKU_CONSENT_MODE") or merged["JOURNEY_CONSENT_MODE"]
+    if mode not in CONSENT_MODES:
+        raise JourneySettingsError(
+            f"JOURNEY_CONSENT_MODE: unknown mode {mode!r}; "
+            f"expected one of {', '.join(CONSENT_MODES)}"
+        )
+    lang = str(settings.get("DEFAULT_LANG", "en"))[:2]
+    consent = dict(CONSENT_WORDING.get(lang, CONSENT_WORDING["en"]))
+    consent["version"] = merged["JOURNEY_CONSENT_VERSION"]
+    if merged["JOURNEY_CONSENT"]:
+        if not isinstance(merged["JOURNEY_CONSENT"], dict):
+            raise JourneySettingsError("JOURNEY_CONSENT: expected a dict")
+        consent.update(merged["JOURNEY_CONSENT"])
+    for key in ("newsletter", "ads", "version"):
+        if not str(consent.get(key, "")).strip():
+            raise JourneySettingsError(f"JOURNEY_CONSENT[{key!r}]: must not be empty")
+    guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
+        settings["PATH"], "guides"
+    )
+    return JourneySettings(
+        tracker_url=_check_tracker_url(merged["TRACKER_URL"]),
+        prefix=_check_prefix(
+            os.environ.get("POLKU_ROUTE_PREFIX") or merged["TRACKER_PREFIX"]
+        ),
+        consent_mode=mode,
+        consent=consent,
+        default_cta=merged["JOURNEY_DEFAULT_CTA"],
+        data_dir=resolve_data_dir(settings),
+        guides_dir=os.path.abspath(guides_dir),
+        status_pages=dict(merged["JOURNEY_STATUS_PAGES"]),
+    )

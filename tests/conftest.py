@@ -1,0 +1,177 @@
+"""Shared fixtures: app, CLI runner, real Pelican builds, a running `polku serve`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tracker import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+SITE_FILES = ("pelicanconf.py", "publishconf.py", "content", "theme", "plugins")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--slow", action="store_true", help="run long load, crash and fuzz variants"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="long variant: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ(monkeypatch):
+    """Keep a developer's POLKU_* settings out of every test."""
+    for name in list(os.environ):
+        if name.startswith("POLKU_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def app(tmp_path):
+    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "var")})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def copy_site(target: Path) -> Path:
+    """Copy the demo site's sources into target, as a user's checkout would look."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in SITE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(
+                src, target / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(src, target / name)
+    return target
+
+
+def build_site(
+    site: Path, publish: bool = False, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run `polku build` in site, in a child process as a user would."""
+    args = [sys.executable, "-m", "tracker.cli", "build"] + (
+        ["--publish"] if publish else []
+    )
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    full_env.update(env or {})
+    result = subprocess.run(
+        args, cwd=site, env=full_env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> Path:
+    """The demo site, built once with `polku build` into its own output/ and var/."""
+    site = copy_site(tmp_path_factory.mktemp("demo"))
+    result = build_site(site)
+    (site / "build.log").write_text(result.stdout + result.stderr)
+    return site
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory) -> Path:
+    """The demo site built with publishconf.py."""
+    site = copy_site(tmp_path_factory.mktemp("published"))
+    build_site(site, publish=True)
+    return site
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 20.0) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def served(demo):
+    """`polku serve` on a free port over the built demo; yields its base URL."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    log = open(demo / "serve.log", "ab")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
+        cwd=demo,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/healthz")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium from Debian's `chromium` package."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -1,0 +1,92 @@
+"""The storage interface: the only view of stored data the rest of the tracker has.
+
+Two kinds of write, with two durability promises:
+- observations (pageviews, named events, email clicks, bot hits) via
+  `append_event`: handed to the OS before returning, on disk within a second;
+- a person's decisions (signup, confirmation, consent, unsubscribe, erase,
+  conversion) via `transaction()`: on disk (fsynced) before returning.
+Reads come from views that the backend keeps up to date: contacts with their
+timelines, and the aggregates the reports and the dashboard need.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class StorageError(RuntimeError):
+    """Stored data cannot be read or written."""
+
+
+class StorageUnavailable(StorageError):
+    """The data cannot be written now (disk full, read-only); try again later."""
+
+
+class People(ABC):
+    """The contacts as one transaction sees them: fresh, and locked against others."""
+
+    @abstractmethod
+    def get(self, contact_id: str) -> Record | None: ...
+
+    @abstractmethod
+    def find(self, email: str) -> Record | None:
+        """Return the contact with this (normalised) email address."""
+
+    @abstractmethod
+    def find_by(self, field: str, value: str) -> Record | None:
+        """Return the contact whose indexed field (ref_code, order id) has value."""
+
+    @abstractmethod
+    def save(self, contact: Record, event: Record | None = None) -> None:
+        """Store the contact's new state and, optionally, an event on its timeline."""
+
+
+class Storage(ABC):
+    @abstractmethod
+    def append_event(self, event: Record) -> None:
+        """Store an observation; durable against a process crash on return."""
+
+    @abstractmethod
+    def iter_events(self, since: str | None = None) -> Iterator[Record]:
+        """Yield stored observations, oldest month first (ts >= since)."""
+
+    @abstractmethod
+    def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
+        """Return the observations of these visitor ids since a time (for stitching)."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[People]:
+        """Lock the contacts, refreshed; every save is durable when the block ends."""
+
+    @abstractmethod
+    def get_contact(self, contact_id: str) -> Record | None: ...
+
+    @abstractmethod
+    def find_contact(self, email: str) -> Record | None: ...
+
+    @abstractmethod
+    def iter_contacts(self) -> Iterator[Record]: ...
+
+    @abstractmethod
+    def timeline(self, contact_id: str) -> list[Record]:
+        """Return the contact's events, oldest first, stitched visits included."""
+
+    @abstractmethod
+    def erase_contact(self, contact_id: str) -> bool:
+        """Remove every trace of the contact; return False if there was none."""
+
+    @abstractmethod
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """Read a small mutable document (daily salts, send ledgers, settings)."""
+
+    @abstractmethod
+    def put_meta(self, key: str, value: Any) -> None:
+        """Replace a small mutable document, durably (None deletes it)."""
+
+    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+        """Release files and connections."""

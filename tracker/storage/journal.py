@@ -1,0 +1,194 @@
+"""An append-only journal of JSON lines: the durable path for every write.
+
+Each writer (one per process) appends to files of its own, one per month:
+`<root>/<YYYY-MM>/<writer>.jsonl`. A record is handed to the operating system
+in a single `write()` on an `O_APPEND` descriptor before the caller
+acknowledges it, so a `kill -9` at any instant loses nothing acknowledged; the
+cost is constant however large the journal grows. `fdatasync` runs either
+before returning (`sync=True`, for a person's decisions) or from a background
+flusher at least every `flush_interval` seconds (pageviews).
+
+Readers keep a byte offset per file and read only what is new. A crash can
+leave a half-written last line; it never gets a newline, so readers never
+pass it, and no other writer ever appends to that file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".jsonl"
+CHUNK = 4 << 20
+
+
+def new_writer_id() -> str:
+    """Return an id unique to this process: host, pid and a random part."""
+    host = socket.gethostname().split(".")[0] or "host"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def encode(record: dict[str, Any]) -> bytes:
+    return (
+        json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
+    ).encode()
+
+
+@dataclass
+class Journal:
+    root: str
+    flush_interval: float = 1.0
+    writer: str = field(default_factory=new_writer_id)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: dict[str, int] = {}  # month -> fd
+        self._dirty: set[int] = set()
+        self._pid = os.getpid()
+        self._flusher: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    # -- writing -------------------------------------------------------------
+
+    def append(self, record: dict[str, Any], month: str, sync: bool = False) -> None:
+        """Append one record to this writer's file for month, in one write()."""
+        data = encode(record)
+        with self._lock:
+            self._check_fork()
+            fd = self._open(month)
+            size = os.fstat(fd).st_size
+            try:
+                written = os.write(fd, data)
+                if written != len(data):
+                    raise OSError(28, "short write")
+                if sync:
+                    os.fdatasync(fd)
+                    self._dirty.discard(fd)
+                else:
+                    self._dirty.add(fd)
+            except OSError:
+                # Never leave half a line behind for the next record to join.
+                os.ftruncate(fd, size)
+                raise
+        if not sync:
+            self._ensure_flusher()
+
+    def append_many(
+        self, records: list[tuple[dict[str, Any], str]], sync: bool
+    ) -> None:
+        """Append several records, syncing once at the end when asked."""
+        for record, month in records:
+            self.append(record, month, sync=False)
+        if sync:
+            self.flush()
+
+    def flush(self) -> None:
+        """fdatasync every file written since the last flush."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+            for fd in dirty:
+                try:
+                    os.fdatasync(fd)
+                except OSError as e:  # a full disk must not kill the flusher
+                    log.error("journal flush failed: %s", e)
+                    self._dirty.add(fd)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._flusher and self._flusher is not threading.current_thread():
+            self._flusher.join(timeout=5)
+        self.flush()
+        with self._lock:
+            for fd in self._files.values():
+                os.close(fd)
+            self._files.clear()
+
+    def _open(self, month: str) -> int:
+        fd = self._files.get(month)
+        if fd is None:
+            folder = os.path.join(self.root, month)
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, self.writer + SUFFIX)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._files[month] = fd
+        return fd
+
+    def _check_fork(self) -> None:
+        """A forked child writes to files of its own, never to its parent's."""
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._files = {}
+            self._dirty = set()
+            self._flusher = None
+            self._stop = threading.Event()
+            self.writer = new_writer_id()
+
+    def _ensure_flusher(self) -> None:
+        if self._flusher is None or not self._flusher.is_alive():
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="polku-journal-flush", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self.flush_interval):
+            self.flush()
+
+    # -- reading -------------------------------------------------------------
+
+    def files(self, months: set[str] | None = None) -> list[str]:
+        """Return every journal file (relative to root), oldest month first."""
+        if not os.path.isdir(self.root):
+            return []
+        found = []
+        for month in sorted(os.listdir(self.root)):
+            if months is not None and month not in months:
+                continue
+            folder = os.path.join(self.root, month)
+            if os.path.isdir(folder):
+                found += [
+                    f"{month}/{name}"
+                    for name in sorted(os.listdir(folder))
+                    if name.endswith(SUFFIX)
+                ]
+        return found
+
+    def read(
+        self, offsets: dict[str, int], months: set[str] | None = None
+    ) -> Iterator[tuple[str, int, dict[str, Any]]]:
+        """Yield (file, offset after the line, record) for each complete new line."""
+        for name in self.files(months):
+            yield from self._read_file(name, offsets.get(name, 0))
+
+    def _read_file(self, name: str, start: int) -> Iterator[tuple[str, int, dict]]:
+        path = os.path.join(self.root, name)
+        try:
+            f = open(path, "rb")
+        except FileNotFoundError:
+            return
+        with f:
+            f.seek(start)
+            position, rest = start, b""
+            while chunk := f.read(CHUNK):
+                data = rest + chunk
+                end = data.rfind(b"\n") + 1
+                rest = data[end:]
+                for line in data[:end].splitlines(keepends=True):
+                    position += len(line)
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        log.error(
+                            "journal %s: skipping a damaged line at %d", name, position
+                        )
+                        continue
+                    yield name, position, record
