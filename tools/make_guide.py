@@ -248,9 +248,13 @@ def item(pdf, number, question, why):
     indent = 10
     width = pdf.epw - indent
     pdf.set_font("Helvetica", "B", 11)
-    h_q = pdf.multi_cell(width, 5.5, question, align="L", dry_run=True, output=MethodReturnValue.HEIGHT)
+    h_q = pdf.multi_cell(
+        width, 5.5, question, align="L", dry_run=True, output=MethodReturnValue.HEIGHT
+    )
     pdf.set_font("Helvetica", size=10)
-    h_w = pdf.multi_cell(width, 5, why, align="L", dry_run=True, output=MethodReturnValue.HEIGHT)
+    h_w = pdf.multi_cell(
+        width, 5, why, align="L", dry_run=True, output=MethodReturnValue.HEIGHT
+    )
     if pdf.will_page_break(h_q + h_w + 4):
         pdf.add_page()
     x, y = pdf.l_margin, pdf.get_y()
@@ -260,7 +264,9 @@ def item(pdf, number, question, why):
     pdf.set_xy(x + indent, y)
     pdf.set_font("Helvetica", "B", 11)
     pdf.set_text_color(*DARK)
-    pdf.multi_cell(width, 5.5, f"{number}. {question}", align="L", new_x=XPos.LEFT, new_y=YPos.NEXT)
+    pdf.multi_cell(
+        width, 5.5, f"{number}. {question}", align="L", new_x=XPos.LEFT, new_y=YPos.NEXT
+    )
     pdf.set_font("Helvetica", size=10)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(width, 5, why, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -274,9 +280,13 @@ def build():
     pdf.set_title(TITLE)
     pdf.set_author(AUTHOR)
     pdf.set_subject("25 checks for a small business website")
-    pdf.set_keywords("website checklist speed findability accessibility privacy conversion")
+    pdf.set_keywords(
+        "website checklist speed findability accessibility privacy conversion"
+    )
     pdf.set_creator("tools/make_guide.py (fpdf2)")
-    pdf.set_creation_date(datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.timezone.utc))
+    pdf.set_creation_date(
+        datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.timezone.utc)
+    )
     pdf.set_lang("en")
 
     # Cover page.
@@ -290,7 +300,14 @@ def build():
     pdf.multi_cell(0, 11, TITLE, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", size=12)
     pdf.set_text_color(*ORANGE)
-    pdf.cell(0, 8, "25 checks you can do yourself, in an afternoon", align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        8,
+        "25 checks you can do yourself, in an afternoon",
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
     pdf.set_y(132)
     pdf.set_font("Helvetica", "B", 13)
     pdf.set_text_color(*DARK)
@@ -313,10 +330,13 @@ def build():
     pdf.set_font("Helvetica", size=10)
     pdf.set_text_color(*GREY)
     pdf.multi_cell(
-        0, 5,
+        0,
+        5,
         f"By Kettu Studio, Tampere, Finland. Aino Virtanen and Jari Koskinen.\n"
         f"{EDITION}. kettu.example  |  hello@kettu.example",
-        align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+        align="C",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
 
     # The checklist.
@@ -329,7 +349,9 @@ def build():
             item(pdf, number, question, why)
 
     # What next.
-    heading(pdf, "What next?", "A checklist only helps if something changes afterwards.")
+    heading(
+        pdf, "What next?", "A checklist only helps if something changes afterwards."
+    )
     pdf.set_font("Helvetica", size=11)
     pdf.set_text_color(*DARK)
     for step in NEXT_STEPS:
@@ -341,11 +363,19 @@ def build():
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.set_text_color(*ORANGE)
-    pdf.cell(0, 6, "Write to hello@kettu.example  |  kettu.example", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(
+        0,
+        6,
+        "Write to hello@kettu.example  |  kettu.example",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
 
     OUT.parent.mkdir(parents=True, exist_ok=True)
     pdf.output(str(OUT))
-    print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {pdf.pages_count} pages, {number} checks)")
+    print(
+        f"wrote {OUT} ({OUT.stat().st_size} bytes, {pdf.pages_count} pages, {number} checks)"
+    )
 
 
 if __name__ == "__main__":
