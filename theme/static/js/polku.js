@@ -138,5 +138,8 @@
     });
   });
 
+  // Code blocks and tables that scroll sideways must be reachable by keyboard.
+  d.querySelectorAll("pre,table").forEach(e => e.scrollWidth > e.clientWidth && (e.tabIndex = 0));
+
   send("pageview");
 })();
