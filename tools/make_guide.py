@@ -284,9 +284,7 @@ def build():
         "website checklist speed findability accessibility privacy conversion"
     )
     pdf.set_creator("tools/make_guide.py (fpdf2)")
-    pdf.set_creation_date(
-        datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.UTC)
-    )
+    pdf.set_creation_date(datetime.datetime(2026, 5, 1, 9, 0, tzinfo=datetime.UTC))
     pdf.set_lang("en")
 
     # Cover page.
