@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -33,6 +34,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """Make a folder tree unwritable, even for root (which ignores file modes)."""
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-R", "+i", str(path)], check=True)
+    else:
+        for p in [path, *path.rglob("*")]:
+            p.chmod(p.stat().st_mode & ~0o222)
+    try:
+        yield
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-R", "-i", str(path)], check=True)
+        else:
+            for p in [path, *path.rglob("*")]:
+                p.chmod(p.stat().st_mode | 0o200)
 
 
 @pytest.fixture(autouse=True)
@@ -175,3 +194,14 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture(params=["memory", "tinydb"])
+def storage(request, tmp_path):
+    """Every backend behind the one interface (PostgreSQL joins in its own issue)."""
+    from tracker.storage import open_storage
+
+    url = "memory://" if request.param == "memory" else ""
+    backend = open_storage({"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "var")})
+    yield backend
+    backend.close()

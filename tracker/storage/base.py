@@ -12,7 +12,7 @@ timelines, and the aggregates the reports and the dashboard need.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -85,8 +85,11 @@ class Storage(ABC):
         """Read a small mutable document (daily salts, send ledgers, settings)."""
 
     @abstractmethod
-    def put_meta(self, key: str, value: Any) -> None:
-        """Replace a small mutable document, durably (None deletes it)."""
+    def update_meta(self, key: str, change: Callable[[Any], Any]) -> Any:
+        """Replace a small document with change(old), atomically and durably.
+
+        Returning None deletes it. Processes never lose each other's updates.
+        """
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files and connections."""

@@ -163,13 +163,30 @@ class Journal:
         return found
 
     def read(
-        self, offsets: dict[str, int], months: set[str] | None = None
+        self,
+        offsets: dict[str, int] | None = None,
+        months: set[str] | None = None,
+        needles: tuple[bytes, ...] = (),
     ) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """Yield (file, offset after the line, record) for each complete new line."""
-        for name in self.files(months):
-            yield from self._read_file(name, offsets.get(name, 0))
+        """Yield (file, offset after the line, record) for each complete new line.
 
-    def _read_file(self, name: str, start: int) -> Iterator[tuple[str, int, dict]]:
+        With needles, only lines containing one of them are parsed: a scan for a
+        few visitor ids then costs little more than reading the bytes.
+        """
+        for name in self.files(months):
+            yield from self._read_file(name, (offsets or {}).get(name, 0), needles)
+
+    def reopen(self) -> None:
+        """Close this writer's files so the next append opens them anew."""
+        with self._lock:
+            for fd in self._files.values():
+                os.close(fd)
+            self._files.clear()
+            self._dirty.clear()
+
+    def _read_file(
+        self, name: str, start: int, needles: tuple[bytes, ...]
+    ) -> Iterator[tuple[str, int, dict]]:
         path = os.path.join(self.root, name)
         try:
             f = open(path, "rb")
@@ -184,6 +201,8 @@ class Journal:
                 rest = data[end:]
                 for line in data[:end].splitlines(keepends=True):
                     position += len(line)
+                    if needles and not any(n in line for n in needles):
+                        continue
                     try:
                         record = json.loads(line)
                     except ValueError:

@@ -1,0 +1,188 @@
+"""The storage interface, on every backend."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from tracker.storage.base import StorageUnavailable
+from tracker.storage.journal import Journal
+from tracker.storage.tinydb_store import TinyDBStorage
+
+from .conftest import read_only
+
+
+def event(ts="2026-11-20T10:00:00+00:00", **fields):
+    return {"id": uuid.uuid4().hex, "ts": ts, "type": "pageview", "path": "/", **fields}
+
+
+def contact(email="a@example.com", **fields):
+    now = datetime.now(UTC).isoformat()
+    return {
+        "id": uuid.uuid4().hex,
+        "email": email,
+        "created": now,
+        "visitors": [],
+        **fields,
+    }
+
+
+def test_events_round_trip_in_order_of_months(storage):
+    storage.append_event(event("2026-12-01T00:00:00+00:00", path="/b/"))
+    storage.append_event(event("2026-11-30T23:59:59+00:00", path="/a/"))
+    assert [e["path"] for e in storage.iter_events()] == ["/a/", "/b/"]
+    assert [e["path"] for e in storage.iter_events(since="2026-12-01")] == ["/b/"]
+
+
+def test_two_identical_events_are_two_events(storage):
+    e = event()
+    storage.append_event(e)
+    storage.append_event(dict(e))
+    assert len(list(storage.iter_events())) == 2
+
+
+def test_transaction_saves_and_indexes(storage):
+    c = contact(ref_code="abc", orders=["o-1"])
+    with storage.transaction() as people:
+        assert people.find("a@example.com") is None
+        people.save(
+            c, {"id": "e1", "ts": c["created"], "type": "signup", "contact": c["id"]}
+        )
+        assert people.find("a@example.com") == c
+    assert storage.find_contact("a@example.com") == c
+    assert storage.get_contact(c["id"]) == c
+    with storage.transaction() as people:
+        assert people.find_by("ref_code", "abc")["id"] == c["id"]
+        assert people.find_by("order", "o-1")["id"] == c["id"]
+    assert [e["type"] for e in storage.timeline(c["id"])] == ["signup"]
+
+
+def test_changing_an_email_moves_the_index(storage):
+    c = contact()
+    with storage.transaction() as people:
+        people.save(c)
+    with storage.transaction() as people:
+        people.save({**c, "email": "b@example.com"})
+    assert storage.find_contact("a@example.com") is None
+    assert storage.find_contact("b@example.com")["id"] == c["id"]
+
+
+def test_timeline_stitches_visits_of_linked_visitors(storage):
+    c = contact(visitors=["v1"])
+    storage.append_event(event(c["created"], visitor="v1", path="/before/"))
+    storage.append_event(event(c["created"], visitor="v2", path="/someone-else/"))
+    storage.append_event(event(c["created"], contact=c["id"], type="click"))
+    with storage.transaction() as people:
+        people.save(c)
+    paths = [e.get("path") for e in storage.timeline(c["id"])]
+    assert "/before/" in paths and "/someone-else/" not in paths
+    assert len(paths) == 2
+
+
+def test_erase_removes_the_contact_and_its_timeline(storage):
+    keep, gone = (
+        contact("keep@example.com"),
+        contact("gone@example.com", first_name="Gone"),
+    )
+    with storage.transaction() as people:
+        people.save(keep)
+        people.save(
+            gone,
+            {"id": "e", "ts": gone["created"], "type": "signup", "contact": gone["id"]},
+        )
+    assert storage.erase_contact(gone["id"])
+    assert not storage.erase_contact(gone["id"])
+    assert storage.find_contact("gone@example.com") is None
+    assert storage.timeline(gone["id"]) == []
+    assert storage.find_contact("keep@example.com") == keep
+    with storage.transaction() as people:
+        people.save({**keep, "first_name": "Still here"})
+    assert storage.get_contact(keep["id"])["first_name"] == "Still here"
+
+
+def test_meta_update_is_read_modify_write(storage):
+    assert storage.get_meta("salts", {}) == {}
+    storage.update_meta("salts", lambda old: {**(old or {}), "d1": "s1"})
+    storage.update_meta("salts", lambda old: {**(old or {}), "d2": "s2"})
+    assert storage.get_meta("salts") == {"d1": "s1", "d2": "s2"}
+    storage.update_meta("salts", lambda old: None)
+    assert storage.get_meta("salts") is None
+
+
+# -- the embedded backend's files ------------------------------------------------
+
+
+def test_erase_leaves_no_trace_in_the_files(tmp_path):
+    storage = TinyDBStorage(str(tmp_path))
+    gone = contact("trace@example.com", first_name="Tracey")
+    with storage.transaction() as people:
+        people.save(contact("other@example.com"))
+        people.save(gone)
+    storage.erase_contact(gone["id"])
+    storage.close()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"trace@example.com" not in data and b"Tracey" not in data, path
+
+
+def test_other_processes_see_an_erase(tmp_path):
+    one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
+    c = contact()
+    with one.transaction() as people:
+        people.save(c)
+    assert two.find_contact(c["email"])  # two has folded it
+    one.erase_contact(c["id"])
+    assert two.find_contact(c["email"]) is None
+    with two.transaction() as people:  # two's writer reopened its files
+        people.save(contact("new@example.com"))
+    assert one.find_contact("new@example.com")
+
+
+def test_a_torn_last_line_is_never_read(tmp_path):
+    journal = Journal(str(tmp_path))
+    journal.append({"n": 1}, "2026-11", sync=True)
+    path = tmp_path / "2026-11" / (journal.writer + ".jsonl")
+    with open(path, "ab") as f:
+        f.write(b'{"n": 2, "half')  # what a kill -9 mid-write could leave
+    assert [r["n"] for _, _, r in journal.read({})] == [1]
+    journal.close()
+
+
+def test_readers_pick_up_only_new_lines(tmp_path):
+    journal = Journal(str(tmp_path))
+    offsets = {}
+    for n in range(3):
+        journal.append({"n": n}, "2026-11")
+    for name, offset, _ in journal.read(offsets):
+        offsets[name] = offset
+    journal.append({"n": 3}, "2026-11")
+    assert [r["n"] for _, _, r in journal.read(offsets)] == [3]
+    journal.close()
+
+
+def test_events_reach_the_disk_within_the_flush_interval(tmp_path):
+    journal = Journal(str(tmp_path), flush_interval=0.05)
+    journal.append({"n": 1}, "2026-11")
+    assert journal._flusher is not None and journal._flusher.is_alive()
+    journal.close()
+    assert not journal._dirty
+
+
+def test_read_only_data_dir_is_unavailable_then_recovers(tmp_path):
+    storage = TinyDBStorage(str(tmp_path))
+    storage.append_event(event())
+    with read_only(tmp_path):
+        with pytest.raises(StorageUnavailable, match="Cannot store data now"):
+            storage.append_event(event())
+        with pytest.raises(StorageUnavailable):
+            with storage.transaction() as people:
+                people.save(contact())
+    storage.append_event(event())
+    with storage.transaction() as people:
+        people.save(contact())
+    assert len(list(storage.iter_events())) == 2
+    assert len(list(storage.iter_contacts())) == 1
+    storage.close()

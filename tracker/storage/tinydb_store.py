@@ -1,0 +1,268 @@
+"""The embedded default backend: append-only journals plus TinyDB documents.
+
+- Observations go to `journal/events/<month>/<writer>.jsonl` (one append each;
+  constant cost; flushed to disk at least once a second).
+- A person's decisions go to `journal/people/...`, fsynced before returning,
+  under a file lock so that processes never race on the same contact.
+- Small mutable documents (daily salts, ledgers) live in `keys.json`, a TinyDB
+  database whose storage replaces the file atomically.
+Every process folds the people journal into an in-memory view (contacts and
+indexes), reading only the bytes appended since its last look. Erasing a person
+rewrites the people journal without them and bumps a generation number, so
+every process rebuilds its view.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from tinydb import Query, TinyDB
+
+from .base import People, Record, Storage
+from .files import AtomicJSONStorage, atomic_write, file_lock, writable
+from .journal import Journal
+
+INDEXED = ("ref_code",)
+
+
+def month_of(ts: str) -> str:
+    return ts[:7]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class PeopleView:
+    """Contacts, their indexes and timelines, folded from the people journal."""
+
+    def __init__(self, generation: int = 0) -> None:
+        self.generation = generation
+        self.offsets: dict[str, int] = {}
+        self.contacts: dict[str, Record] = {}
+        self.emails: dict[str, str] = {}
+        self.index: dict[tuple[str, str], str] = {}
+        self.timelines: dict[str, list[Record]] = {}
+
+    def apply(self, record: Record) -> None:
+        contact = record.get("contact")
+        if contact:
+            self._unindex(self.contacts.get(contact["id"]))
+            self.contacts[contact["id"]] = contact
+            self._index(contact)
+        event = record.get("event")
+        if event:
+            self.timelines.setdefault(event["contact"], []).append(event)
+
+    def _keys(self, contact: Record) -> list[tuple[str, str]]:
+        keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
+        keys += [("order", o) for o in contact.get("orders", [])]
+        return keys
+
+    def _index(self, contact: Record) -> None:
+        self.emails[contact["email"]] = contact["id"]
+        for key in self._keys(contact):
+            self.index[key] = contact["id"]
+
+    def _unindex(self, contact: Record | None) -> None:
+        if contact:
+            self.emails.pop(contact["email"], None)
+            for key in self._keys(contact):
+                self.index.pop(key, None)
+
+
+class _Transaction(People):
+    def __init__(self, view: PeopleView) -> None:
+        self.view = view
+        self.pending: list[Record] = []
+        self.changed: dict[str, Record] = {}
+
+    def get(self, contact_id: str) -> Record | None:
+        return self.changed.get(contact_id) or self.view.contacts.get(contact_id)
+
+    def find(self, email: str) -> Record | None:
+        for contact in self.changed.values():
+            if contact["email"] == email:
+                return contact
+        return self.get(self.view.emails.get(email, ""))
+
+    def find_by(self, field: str, value: str) -> Record | None:
+        for contact in self.changed.values():
+            if contact.get(field) == value or value in contact.get("orders", ()):
+                return contact
+        return self.get(self.view.index.get((field, value), ""))
+
+    def save(self, contact: Record, event: Record | None = None) -> None:
+        self.changed[contact["id"]] = contact
+        self.pending.append({"ts": now_iso(), "contact": contact, "event": event})
+
+
+class TinyDBStorage(Storage):
+    def __init__(self, data_dir: str, flush_interval: float = 1.0) -> None:
+        self.dir = data_dir
+        journal_dir = os.path.join(data_dir, "journal")
+        self.events = Journal(os.path.join(journal_dir, "events"), flush_interval)
+        self.people_journal = Journal(
+            os.path.join(journal_dir, "people"), flush_interval
+        )
+        self._generation_path = os.path.join(journal_dir, "people.generation")
+        self._people_lock_path = os.path.join(data_dir, "locks", "people.lock")
+        self._keys_lock_path = os.path.join(data_dir, "locks", "keys.lock")
+        self._keys = TinyDB(
+            os.path.join(data_dir, "keys.json"), storage=AtomicJSONStorage
+        )
+        self._view = PeopleView()
+        self._view_lock = threading.RLock()
+
+    # -- observations --------------------------------------------------------
+
+    def append_event(self, event: Record) -> None:
+        with writable():
+            self.events.append(event, month_of(event["ts"]))
+
+    def iter_events(self, since: str | None = None) -> Iterator[Record]:
+        for _, _, event in self.events.read(months=self._months_since(since)):
+            if since is None or event["ts"] >= since:
+                yield event
+
+    def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
+        if not visitors:
+            return []
+        needles = tuple(v.encode() for v in visitors)
+        found = self.events.read(months=self._months_since(since), needles=needles)
+        return [
+            e for _, _, e in found if e.get("visitor") in visitors and e["ts"] >= since
+        ]
+
+    def _months_since(self, since: str | None) -> set[str] | None:
+        if since is None or not os.path.isdir(self.events.root):
+            return None
+        return {m for m in os.listdir(self.events.root) if m >= month_of(since)}
+
+    # -- people --------------------------------------------------------------
+
+    def _read_generation(self) -> int:
+        try:
+            with open(self._generation_path) as f:
+                return int(f.read().strip() or 0)
+        except FileNotFoundError:
+            return 0
+
+    def _refresh(self) -> PeopleView:
+        """Fold what other processes appended since this one last looked."""
+        with self._view_lock:
+            generation = self._read_generation()
+            if generation != self._view.generation:
+                self._view = PeopleView(generation)
+                self.people_journal.reopen()
+            view = self._view
+            for name, offset, record in self.people_journal.read(view.offsets):
+                view.apply(record)
+                view.offsets[name] = offset
+            return view
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with file_lock(self._people_lock_path), self._view_lock:
+            yield
+
+    @contextmanager
+    def transaction(self) -> Iterator[People]:
+        with self._locked():
+            tx = _Transaction(self._refresh())
+            yield tx
+            if tx.pending:
+                with writable():
+                    self.people_journal.append_many(
+                        [(r, month_of(r["ts"])) for r in tx.pending], sync=True
+                    )
+                self._refresh()
+
+    def get_contact(self, contact_id: str) -> Record | None:
+        return self._refresh().contacts.get(contact_id)
+
+    def find_contact(self, email: str) -> Record | None:
+        view = self._refresh()
+        return view.contacts.get(view.emails.get(email, ""))
+
+    def iter_contacts(self) -> Iterator[Record]:
+        yield from list(self._refresh().contacts.values())
+
+    def timeline(self, contact_id: str) -> list[Record]:
+        view = self._refresh()
+        contact = view.contacts.get(contact_id)
+        if contact is None:
+            return []
+        events = list(view.timelines.get(contact_id, []))
+        visitors = set(contact.get("visitors", []))
+        since = min([contact["created"], *(e["ts"] for e in events)])[:7] + "-01"
+        needles = tuple(v.encode() for v in visitors) + (contact_id.encode(),)
+        seen = {e["id"] for e in events}
+        for _, _, e in self.events.read(
+            months=self._months_since(since), needles=needles
+        ):
+            linked = e.get("visitor") in visitors or e.get("contact") == contact_id
+            if linked and e["id"] not in seen:
+                seen.add(e["id"])
+                events.append(e)
+        return sorted(events, key=lambda e: e["ts"])
+
+    def erase_contact(self, contact_id: str) -> bool:
+        """Rewrite the people journal without the contact, then bump the generation."""
+        needle = contact_id.encode()
+        with self._locked():
+            if contact_id not in self._refresh().contacts:
+                return False
+            with writable():
+                for name in self.people_journal.files():
+                    self._rewrite_without(
+                        os.path.join(self.people_journal.root, name), needle, contact_id
+                    )
+                atomic_write(
+                    self._generation_path, str(self._read_generation() + 1).encode()
+                )
+            self._refresh()
+            return True
+
+    @staticmethod
+    def _rewrite_without(path: str, needle: bytes, contact_id: str) -> None:
+        with open(path, "rb") as f:
+            data = f.read()
+        if needle not in data:
+            return
+        kept = []
+        for line in data.splitlines(keepends=True):
+            if needle in line and line.endswith(b"\n"):
+                record = json.loads(line)
+                if (record.get("contact") or {}).get("id") == contact_id:
+                    continue
+                if (record.get("event") or {}).get("contact") == contact_id:
+                    continue
+            kept.append(line)
+        atomic_write(path, b"".join(kept))
+
+    # -- small documents -----------------------------------------------------
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        doc = self._keys.get(Query().key == key)
+        return default if doc is None else doc["value"]
+
+    def update_meta(self, key: str, change: Callable[[Any], Any]) -> Any:
+        with file_lock(self._keys_lock_path), writable():
+            value = change(self.get_meta(key))
+            if value is None:
+                self._keys.remove(Query().key == key)
+            else:
+                self._keys.upsert({"key": key, "value": value}, Query().key == key)
+            return value
+
+    def close(self) -> None:
+        self.events.close()
+        self.people_journal.close()
+        self._keys.close()
