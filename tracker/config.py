@@ -26,15 +26,15 @@ SETTINGS = (
     Setting(
         "SECRET_KEY",
         DEV_SECRET,
-        "Signs tokens and sessions; at least 32 characters in production.",
+        "Signs tokens and hashes; 32+ characters in production.",
     ),
     Setting(
-        "DATA_DIR", "var", "Private data: events, contacts, manifest, guides, outbox."
+        "DATA_DIR", "var", "Private data: journals, contacts, manifest, guides, outbox."
     ),
     Setting(
         "SITE_URL",
         "",
-        "Public site origin(s), comma-separated; default: SITEURL from the manifest.",
+        "Public site origin(s), comma-separated; default: the build's SITEURL.",
     ),
     Setting("ROUTE_PREFIX", "", "Path prefix for every tracker route, e.g. `/t`."),
     Setting(
@@ -42,6 +42,43 @@ SETTINGS = (
         "cookieless",
         "`cookieless` (daily hash, no cookie) or `consent`.",
     ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        "`postgresql://...` for the scale-out backend; empty: TinyDB.",
+    ),
+    Setting(
+        "FLUSH_INTERVAL", 1.0, "Seconds between fdatasyncs of the pageview journal."
+    ),
+    Setting(
+        "PROXY_HOPS", 0, "Reverse proxies in front of the tracker (for the client IP)."
+    ),
+    Setting(
+        "API_KEY",
+        "",
+        "Bearer key for `POST /api/conversion`; empty disables the route.",
+    ),
+    Setting(
+        "SMTP_HOST",
+        "",
+        "SMTP server; empty: mail goes to `<data dir>/outbox/` as .eml.",
+    ),
+    Setting("SMTP_PORT", 587, "SMTP port (465 means implicit TLS)."),
+    Setting("SMTP_USER", "", "SMTP login, if the server needs one."),
+    Setting("SMTP_PASSWORD", "", "SMTP password."),
+    Setting("SMTP_STARTTLS", True, "Use STARTTLS on ports other than 465."),
+    Setting(
+        "MAIL_FROM",
+        "Kettu Studio <hello@kettu.example>",
+        "From address of every email.",
+    ),
+    Setting(
+        "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
+    ),
+    Setting("RATELIMIT_FORMS", "10/minute;50/hour", "Form posts allowed per IP."),
+    Setting("PENDING_DAYS", 14, "Unconfirmed signups are pruned after this many days."),
+    Setting("CONFIRM_DAYS", 7, "How long a confirmation link is valid."),
+    Setting("DOWNLOAD_DAYS", 7, "How long a guide download link is valid."),
 )
 
 
