@@ -1,0 +1,312 @@
+"""The journey model: stages, lead score, RFM, attribution, funnel and NPS.
+
+Pure functions over plain records (see DESIGN.md "The journey it models") so the
+admin, the CLI and the plugin agree on one definition, and tests need no app.
+Everything is linear (or n log n) in the records given, to run over 100k contacts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+STAGES = ("visitor", "engaged", "lead", "customer", "advocate")
+VISIT_TIMEOUT = timedelta(minutes=30)
+_LEAD_EVENTS = frozenset({"confirm", "download", "quote", "import"})
+_CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
+# Event type -> LeadScoreWeights field; a pending "signup" earns nothing.
+_SCORED = {"confirm": "signup"} | {
+    t: t for t in ("pageview", "click", "download", "quote", "feedback")
+}
+_UTM_KEY = ("source", "medium", "campaign")
+# RFM bands: recency upper bounds (score 5 down to 2), then lower bounds for 2..5.
+RECENCY_DAYS = (30, 90, 180, 365)
+FREQUENCY = (2, 3, 4, 6)
+MONETARY = (100, 300, 1000, 3000)
+
+
+def parse_ts(value: str | datetime) -> datetime:
+    """Return an aware datetime; naive values are UTC, as everything we store."""
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    engaged_pageviews: int = 2
+    engaged_return_days: int = 2
+    promoter_score: int = 9
+    detractor_score: int = 6
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def visitor_stage(
+    pageviews: list[dict], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> str:
+    """Return "engaged" for an anonymous visitor who came back or read several pages.
+
+    Pages are distinct paths on one UTC day, so reloading a page does not count twice.
+    """
+    pages_by_day: dict[str, set[str]] = {}
+    for pv in pageviews:
+        if pv.get("type", "pageview") != "pageview":
+            continue
+        day = parse_ts(pv["ts"]).astimezone(UTC).date().isoformat()
+        pages_by_day.setdefault(day, set()).add(pv.get("path") or "")
+    if len(pages_by_day) >= thresholds.engaged_return_days:
+        return "engaged"
+    if any(len(p) >= thresholds.engaged_pageviews for p in pages_by_day.values()):
+        return "engaged"
+    return "visitor"
+
+
+def contact_stage(
+    contact: dict, timeline: list[dict], thresholds: Thresholds = DEFAULT_THRESHOLDS
+) -> str:
+    """Return the highest stage a contact reached, from the record and its timeline.
+
+    A contact is at least "engaged" (they filled in a form). Unsubscribing
+    withdraws permission, not history, so it never lowers the stage.
+    """
+    types = {ev.get("type") for ev in timeline}
+    scores = [ev.get("score") for ev in timeline if ev.get("type") == "feedback"]
+    if contact.get("feedback"):
+        scores.append(contact["feedback"].get("score"))
+    promoter = any(s is not None and s >= thresholds.promoter_score for s in scores)
+    if contact.get("advocate_at") or promoter or "referral" in types:
+        return "advocate"
+    if contact.get("customer_at") or types & _CUSTOMER_EVENTS:
+        return "customer"
+    if contact.get("lead_at") or contact.get("status") == "confirmed":
+        return "lead"
+    return "lead" if types & _LEAD_EVENTS else "engaged"
+
+
+def stage_counts(stages: Iterable[str]) -> dict[str, int]:
+    """Count people who reached at least each stage, the numbers a funnel needs."""
+    current = Counter(stages)
+    counts: dict[str, int] = {}
+    running = 0
+    for stage in reversed(STAGES):
+        running += current.get(stage, 0)
+        counts[stage] = running
+    return {stage: counts[stage] for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class LeadScoreWeights:
+    pageview: float = 1
+    click: float = 3
+    download: float = 10
+    signup: float = 15
+    quote: float = 20
+    feedback: float = 5
+    half_life_days: float = 30
+
+    def __post_init__(self) -> None:
+        if self.half_life_days <= 0:
+            raise ValueError(f"half_life_days must be > 0, got {self.half_life_days!r}")
+
+    def points(self, event_type: str | None) -> float:
+        """Return the undecayed points; the confirm is the signup that counts."""
+        name = _SCORED.get(event_type or "")
+        return getattr(self, name) if name else 0.0
+
+
+def lead_score(
+    events: list[dict], now: datetime, weights: LeadScoreWeights | None = None
+) -> int:
+    """Sum decayed points over observations and timeline events: recent interest wins.
+
+    Each event's points halve every `half_life_days`; events dated after `now`
+    count as fresh rather than growing. Bots and unknown types score 0.
+    """
+    weights = weights or LeadScoreWeights()
+    now = parse_ts(now)
+    total = 0.0
+    for ev in events:
+        points = weights.points(ev.get("type"))
+        if points:
+            age = max((now - parse_ts(ev["ts"])).total_seconds() / 86400, 0.0)
+            total += points * 0.5 ** (age / weights.half_life_days)
+    return max(round(total), 0)
+
+
+@dataclass(frozen=True)
+class RFM:
+    recency_days: int
+    frequency: int
+    monetary: float
+    r: int
+    f: int
+    m: int
+    segment: str
+
+
+def rfm_segment(r: int, f: int) -> str:
+    """Name the segment for R and F scores; the first matching row wins (see `rfm`)."""
+    if r >= 4 and f >= 4:
+        return "champions"
+    if f >= 4:
+        return "loyal"
+    if r >= 4 and f == 1:
+        return "new"
+    if r >= 4:
+        return "promising"
+    if r <= 2 and f >= 3:
+        return "at risk"
+    if r <= 2:
+        return "hibernating"
+    return "needs attention"
+
+
+def rfm(purchases: list[dict], now: datetime) -> RFM | None:
+    """Score a customer's recency, frequency and monetary value on fixed 1-5 bands.
+
+    Only purchase/booking events with a value count; an order_id seen twice
+    (API call and CSV import of the same order) counts once. Fixed bands keep
+    scores comparable between reports, unlike quintiles of the current base.
+
+    score           5      4          3        2        1
+    recency days    0-30   31-90      91-180   181-365  366+
+    purchases       6+     4-5        3        2        1
+    monetary (EUR)  3000+  1000-2999  300-999  100-299  0-99
+
+    Segments (the classic RFM table, first matching row wins):
+    champions R>=4 and F>=4 | loyal F>=4 | new R>=4 and F=1 | promising R>=4 |
+    at risk R<=2 and F>=3 | hibernating R<=2 | needs attention otherwise.
+    """
+    seen: set[str] = set()
+    last: datetime | None = None
+    frequency, monetary = 0, 0.0
+    for ev in purchases:
+        if ev.get("type") not in _CUSTOMER_EVENTS or ev.get("value") is None:
+            continue
+        order = ev.get("order_id")
+        if order and order in seen:
+            continue
+        seen.add(order)
+        ts = parse_ts(ev["ts"])
+        last = max(last, ts) if last else ts
+        frequency += 1
+        monetary += float(ev["value"])
+    if last is None:
+        return None
+    recency = max((parse_ts(now) - last).days, 0)
+    r = 5 - sum(recency > bound for bound in RECENCY_DAYS)
+    f = 1 + sum(frequency >= bound for bound in FREQUENCY)
+    m = 1 + sum(monetary >= bound for bound in MONETARY)
+    return RFM(recency, frequency, round(monetary, 2), r, f, m, rfm_segment(r, f))
+
+
+@dataclass(frozen=True, slots=True)
+class Touch:
+    ts: str
+    source: str
+    medium: str | None
+    campaign: str | None
+    landing: str
+    referrer: str | None
+
+
+def touches(observations: list[dict]) -> list[Touch]:
+    """Turn one visitor's pageviews into visits, in time order.
+
+    A new visit starts after more than 30 minutes without a pageview, or when
+    a pageview carries different UTM source/medium/campaign (a new campaign),
+    as analytics tools count sessions.
+    """
+    pageviews = sorted(
+        ((parse_ts(o["ts"]), o) for o in observations if o.get("type") == "pageview"),
+        key=lambda pair: pair[0],
+    )
+    visits: list[Touch] = []
+    last_seen: datetime | None = None
+    current: tuple | None = None
+    for ts, pv in pageviews:
+        utm = pv.get("utm")
+        key = (
+            (utm.get("source"), utm.get("medium"), utm.get("campaign")) if utm else None
+        )
+        new_campaign = key is not None and key != current
+        if last_seen is None or ts - last_seen > VISIT_TIMEOUT or new_campaign:
+            visits.append(_touch(pv))
+            current = key
+        last_seen = ts
+    return visits
+
+
+def _touch(pv: dict) -> Touch:
+    utm = pv.get("utm") or {}
+    referrer = pv.get("referrer") or None
+    source = utm.get("source") or referrer or "direct"
+    medium = utm.get("medium")
+    if medium is None and referrer and not utm.get("source"):
+        medium = "referral"
+    return Touch(
+        pv["ts"], source, medium, utm.get("campaign"), pv.get("path") or "", referrer
+    )
+
+
+def attribute(
+    touches: list[Touch], conversion_ts: str | datetime
+) -> dict[str, Touch | None]:
+    """Credit a conversion to its first visit and its last non-direct visit.
+
+    Visits starting at or before the conversion count. The last touch falls
+    back to a direct visit only when every visit was direct, so a bookmark
+    return does not hide the campaign that brought the person.
+    """
+    cutoff = parse_ts(conversion_ts)
+    timed = sorted((parse_ts(t.ts), i, t) for i, t in enumerate(touches))
+    before = [t for ts, _, t in timed if ts <= cutoff]
+    if not before:
+        return {"first": None, "last": None}
+    non_direct = [t for t in before if t.source != "direct"]
+    return {"first": before[0], "last": (non_direct or before)[-1]}
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    count: int
+    rate_from_previous: float | None
+    rate_from_top: float | None
+    drop_off: int
+
+
+def funnel(counts: dict[str, int]) -> list[Step]:
+    """Return the five stages in order with conversion and drop-off between them.
+
+    `counts` are people who reached at least each stage (see `stage_counts`);
+    missing stages count 0. Rates are None where the denominator is 0.
+    """
+    top = counts.get(STAGES[0], 0)
+    steps: list[Step] = []
+    previous: int | None = None
+    for stage in STAGES:
+        count = counts.get(stage, 0)
+        rate = count / previous if previous else None
+        drop = max(previous - count, 0) if previous is not None else 0
+        steps.append(Step(stage, count, rate, count / top if top else None, drop))
+        previous = count
+    return steps
+
+
+def nps(scores: list[int], thresholds: Thresholds = DEFAULT_THRESHOLDS) -> dict:
+    """Return promoters, passives, detractors and the Net Promoter Score (-100..100)."""
+    valid = [s for s in scores if s is not None]
+    promoters = sum(s >= thresholds.promoter_score for s in valid)
+    detractors = sum(s <= thresholds.detractor_score for s in valid)
+    total = len(valid)
+    return {
+        "promoters": promoters,
+        "passives": total - promoters - detractors,
+        "detractors": detractors,
+        "total": total,
+        "nps": round(100 * (promoters - detractors) / total) if total else None,
+    }
