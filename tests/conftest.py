@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import email.parser
+import email.policy
+import json
 import os
 import shutil
 import socket
@@ -10,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -62,14 +66,145 @@ def _clean_environ(monkeypatch):
             monkeypatch.delenv(name)
 
 
+SITE = "https://kettu.example"
+TEST_MANIFEST = {
+    "version": 1,
+    "site": {"name": "Kettu Studio", "url": SITE, "lang": "en"},
+    "posts": [
+        {
+            "kind": "article",
+            "url": "posts/one/",
+            "title": "One",
+            "date": "2026-11-01T09:00:00",
+            "category": "Websites",
+            "tags": ["speed"],
+            "summary": "",
+            "cta": {"kind": "newsletter"},
+        },
+    ],
+    "guides": {
+        "website-checklist": {
+            "slug": "website-checklist",
+            "title": "The checklist",
+            "url": "guide-website-checklist/",
+            "summary": "",
+            "file": "website-checklist.pdf",
+        },
+    },
+    "status_pages": {
+        "signup": "thanks-signup/",
+        "confirmed": "thanks-confirmed/",
+        "download": "thanks-download/",
+        "unsubscribed": "thanks-unsubscribed/",
+        "feedback": "thanks-feedback/",
+        "error": "oops/",
+    },
+    "consent": {
+        "newsletter": "Send me the letter.",
+        "ads": "Ads are fine.",
+        "version": "v1",
+    },
+}
+
+
+def write_manifest(data_dir: Path, manifest: dict = TEST_MANIFEST) -> None:
+    (data_dir / "guides").mkdir(parents=True, exist_ok=True)
+    (data_dir / "manifest.json").write_text(json.dumps(manifest))
+    (data_dir / "guides" / "website-checklist.pdf").write_bytes(b"%PDF-1.4 the guide")
+
+
 @pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "var")})
+def app_factory(tmp_path):
+    """Make a tracker over a fresh data dir with the test manifest; overrides win."""
+
+    def make(**overrides):
+        data_dir = tmp_path / "var"
+        write_manifest(data_dir)
+        config = {
+            "TESTING": True,
+            "DATA_DIR": str(data_dir),
+            "SECRET_KEY": "test-secret-key",
+            "API_KEY": "test-api-key",
+            "RATELIMIT_ENABLED": False,
+            **overrides,
+        }
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def raw_data(app) -> bytes:
+    """Every byte under the data directory, to search for what must not be there."""
+    root = Path(app.config["DATA_DIR"])
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+class Reader:
+    """A reader using the site's forms and the links in the emails they get."""
+
+    def __init__(self, client, app):
+        self.client, self.app = client, app
+        self.headers = {"Origin": SITE, "User-Agent": BROWSER_UA}
+
+    def post(self, path, data=None, json_body=None, **headers):
+        return self.client.post(
+            path, data=data, json=json_body, headers={**self.headers, **headers}
+        )
+
+    def subscribe(self, email="reader@example.com", **fields):
+        data = {
+            "email": email,
+            "consent_newsletter": "yes",
+            "consent_version": "v1",
+            "form": "article-signup",
+            "source": "/posts/one/",
+            **fields,
+        }
+        return self.post("/subscribe", data=data)
+
+    def download(self, email="reader@example.com", guide="website-checklist", **fields):
+        return self.post("/download", data={"email": email, "guide": guide, **fields})
+
+    def outbox(self) -> list:
+        folder = Path(self.app.config["DATA_DIR"]) / "outbox"
+        if not folder.is_dir():
+            return []
+        parser = email.parser.BytesParser(policy=email.policy.default)
+        return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
+
+    def link(self, route: str, message=None) -> str:
+        """Return the path of the first link to route in the last email."""
+        message = message or self.outbox()[-1]
+        text = message.get_body(("plain",)).get_content()
+        for word in text.split():
+            if f"/{route}/" in word:
+                return urlsplit(word).path
+        raise AssertionError(f"no /{route}/ link in {text}")
+
+    def confirm(self, email="reader@example.com"):
+        self.subscribe(email)
+        return self.post(self.link("confirm"))
+
+
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def reader(client, app):
+    return Reader(client, app)
 
 
 @pytest.fixture

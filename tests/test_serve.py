@@ -3,7 +3,7 @@
 from werkzeug.test import Client
 
 from tracker import create_app
-from tracker.site import SiteAndTracker
+from tracker.serve import SiteAndTracker
 
 
 def make_client(tmp_path):

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as tracker_config
 
@@ -20,9 +21,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     tracker_config.finalize(app.config)
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+    if app.config["PROXY_HOPS"]:
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from . import health
+    from . import api, collect, errors, forms, health, storage
+    from .limits import limiter
 
+    storage.init_app(app)
+    errors.init_app(app)
+    limiter.init_app(app)
     prefix = app.config["ROUTE_PREFIX"] or None
-    app.register_blueprint(health.bp, url_prefix=prefix)
+    for blueprint in (health.bp, collect.bp, forms.bp, api.bp):
+        app.register_blueprint(blueprint, url_prefix=prefix)
     return app

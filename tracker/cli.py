@@ -83,7 +83,7 @@ def serve(host: str, port: int, output: str) -> None:
     from werkzeug.serving import run_simple
 
     from . import create_app
-    from .site import SiteAndTracker
+    from .serve import SiteAndTracker
 
     if not os.path.isfile(os.path.join(output, "index.html")):
         raise click.ClickException(

@@ -87,8 +87,13 @@ class ConfigError(RuntimeError):
 
 
 def defaults() -> dict[str, Any]:
-    """Return every setting at its default."""
-    return {s.name: s.default for s in SETTINGS}
+    """Return every setting at its default, plus the fixed Flask settings."""
+    return {
+        **{s.name: s.default for s in SETTINGS},
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+    }
 
 
 def finalize(config: dict[str, Any]) -> None:

@@ -1,0 +1,182 @@
+"""POST /api/event and GET /api/pixel.gif."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tracker.storage import get_storage
+
+from .conftest import BROWSER_UA, SITE, read_only
+
+GOOD = {
+    "name": "pageview",
+    "url": SITE + "/posts/one/?utm_source=facebook&utm_medium=paid"
+    "&utm_campaign=spring&ref=abc",
+    "referrer": "https://news.example/x",
+    "width": 390,
+    "title": "One",
+}
+HEADERS = {"Origin": SITE, "User-Agent": BROWSER_UA, "Content-Type": "text/plain"}
+
+
+def events(app):
+    with app.app_context():
+        return list(get_storage().iter_events())
+
+
+def send(client, body, **headers):
+    data = body if isinstance(body, bytes | str) else json.dumps(body)
+    return client.post("/api/event", data=data, headers={**HEADERS, **headers})
+
+
+def test_pageview_is_accepted_and_stored(client, app):
+    response = send(client, GOOD)
+    assert response.status_code == 202
+    (event,) = events(app)
+    assert event["type"] == "pageview" and event["path"] == "/posts/one/"
+    assert event["utm"] == {
+        "source": "facebook",
+        "medium": "paid",
+        "campaign": "spring",
+    }
+    assert event["ref"] == "abc" and event["referrer"] == "news.example"
+    assert event["device"] == "desktop" and event["width"] == 390
+    assert len(event["visitor"]) == 32
+
+
+def test_two_identical_beacons_are_two_pageviews(client, app):
+    assert send(client, GOOD).status_code == 202
+    assert send(client, GOOD).status_code == 202
+    assert len(events(app)) == 2
+
+
+def test_visitor_id_is_stable_within_a_day_and_holds_no_ip(client, app):
+    send(client, GOOD, **{"X-Forwarded-For": "203.0.113.9"})
+    send(client, GOOD)
+    first, second = events(app)
+    assert first["visitor"] == second["visitor"]
+    raw = b"".join(
+        p.read_bytes()
+        for p in (
+            app.config["DATA_DIR"]
+            and __import__("pathlib").Path(app.config["DATA_DIR"])
+        ).rglob("*")
+        if p.is_file()
+    )
+    assert b"127.0.0.1" not in raw
+
+
+def test_named_event_with_props(client, app):
+    body = {**GOOD, "name": "cta-click", "props": {"where": "footer", "n": 2}}
+    assert send(client, body).status_code == 202
+    (event,) = events(app)
+    assert event["type"] == "event" and event["props"] == {"where": "footer", "n": 2}
+
+
+def test_json_content_type_is_fine(client, app):
+    assert send(client, GOOD, **{"Content-Type": "application/json"}).status_code == 202
+
+
+def test_bots_are_counted_apart(client, app):
+    send(
+        client,
+        GOOD,
+        **{"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"},
+    )
+    (event,) = events(app)
+    assert event["type"] == "bot" and "visitor" not in event
+
+
+def test_mobile_device_class(client, app):
+    ua = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+    )
+    send(client, GOOD, **{"User-Agent": ua})
+    assert events(app)[0]["device"] == "mobile"
+
+
+@pytest.mark.parametrize(
+    "body, headers, status",
+    [
+        (b"{not json", {}, 400),
+        (b"[1, 2]", {}, 400),
+        (json.dumps({**GOOD, "extra": 1}), {}, 400),
+        (json.dumps({**GOOD, "width": "wide"}), {}, 400),
+        (json.dumps({**GOOD, "url": "javascript:alert(1)"}), {}, 400),
+        (json.dumps({**GOOD, "url": "https://evil.example/"}), {}, 400),
+        (json.dumps({**GOOD, "url": "ftp://kettu.example/"}), {}, 400),
+        (json.dumps({**GOOD, "name": "<script>"}), {}, 400),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "url"}), {}, 400),
+        (json.dumps(GOOD), {"Origin": "https://evil.example"}, 403),
+        (json.dumps(GOOD), {"Content-Type": "multipart/form-data"}, 415),
+        (json.dumps({**GOOD, "title": "x" * 9000}), {}, 413),
+    ],
+)
+def test_bad_beacons_get_a_json_4xx_and_store_nothing(
+    client, app, body, headers, status
+):
+    response = send(client, body, **headers)
+    assert response.status_code == status, response.json
+    assert response.json["ok"] is False and response.json["error"]
+    assert events(app) == []
+
+
+def test_pixel_records_a_pageview_for_no_js_readers(client, app):
+    response = client.get(
+        "/api/pixel.gif?u=%2Fposts%2Fone%2F", headers={"User-Agent": BROWSER_UA}
+    )
+    assert response.status_code == 200 and response.mimetype == "image/gif"
+    (event,) = events(app)
+    assert event["path"] == "/posts/one/" and event["host"] == "kettu.example"
+
+
+def test_pixel_refuses_foreign_pages(client, app):
+    response = client.get("/api/pixel.gif?u=https%3A%2F%2Fevil.example%2F")
+    assert response.status_code == 400
+    assert events(app) == []
+
+
+def test_dev_accepts_any_local_port(app_factory):
+    app = app_factory(SITE_URL="")
+    with open(app.config["DATA_DIR"] + "/manifest.json", "w") as f:
+        f.write("{}")
+    client = app.test_client()
+    body = {**GOOD, "url": "http://127.0.0.1:8123/posts/one/"}
+    assert send(client, body, Origin="http://127.0.0.1:8123").status_code == 202
+
+
+def test_production_refuses_local_origins(app_factory):
+    app = app_factory(ENV="production", SECRET_KEY="x" * 40)
+    body = {**GOOD, "url": "http://127.0.0.1:8123/posts/one/"}
+    response = send(app.test_client(), body, Origin="http://127.0.0.1:8123")
+    assert response.status_code == 403
+
+
+def test_storage_down_answers_503_and_recovers(client, app):
+    send(client, GOOD)
+    with read_only(Path(app.config["DATA_DIR"])):
+        response = send(client, GOOD)
+        assert response.status_code == 503
+        assert "Cannot store data now" in response.json["error"]
+    assert send(client, GOOD).status_code == 202
+    assert len(events(app)) == 2
+
+
+def test_consent_mode_uses_the_browser_id_unless_dnt(app_factory):
+    app = app_factory(CONSENT_MODE="consent")
+    client = app.test_client()
+    send(client, {**GOOD, "visitor": "browser-id-1234"})
+    send(client, {**GOOD, "visitor": "browser-id-1234"}, DNT="1")
+    send(client, {**GOOD, "visitor": "browser-id-1234"}, **{"Sec-GPC": "1"})
+    ids = [e["visitor"] for e in events(app)]
+    assert ids[0] == "browser-id-1234"
+    assert ids[1] != "browser-id-1234" and ids[2] != "browser-id-1234"
+
+
+def test_cookieless_mode_ignores_a_claimed_id(client, app):
+    send(client, {**GOOD, "visitor": "browser-id-1234"})
+    assert events(app)[0]["visitor"] != "browser-id-1234"

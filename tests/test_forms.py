@@ -1,0 +1,291 @@
+"""Signup, double opt-in, guide download and unsubscribe, as a reader meets them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.storage import get_storage
+
+from .conftest import SITE
+
+
+def contacts(app):
+    with app.app_context():
+        return list(get_storage().iter_contacts())
+
+
+def contact(app, email="reader@example.com"):
+    with app.app_context():
+        return get_storage().find_contact(email)
+
+
+def timeline(app, email="reader@example.com"):
+    with app.app_context():
+        return get_storage().timeline(contact(app, email)["id"])
+
+
+def test_signup_redirects_to_thank_you_and_emails_a_confirmation(reader, app):
+    response = reader.subscribe(first_name="Aino")
+    assert response.status_code == 303
+    assert response.headers["Location"] == SITE + "/thanks-signup/"
+    (message,) = reader.outbox()
+    assert message["To"] == "reader@example.com"
+    assert message.get_body(("html",)) is not None
+    assert "/confirm/" in reader.link("confirm")
+    c = contact(app)
+    assert c["status"] == "pending" and c["consent"]["newsletter"] is None
+
+
+def test_signup_as_json(reader):
+    response = (
+        reader.subscribe(**{})
+        if False
+        else reader.post(
+            "/subscribe",
+            json_body={"email": "j@example.com", "consent_newsletter": True},
+            Accept="application/json",
+        )
+    )
+    assert response.status_code == 200 and response.json["ok"] is True
+
+
+def test_confirm_get_changes_nothing_and_post_confirms(reader, app):
+    reader.subscribe(first_name="Aino", consent_ads="yes")
+    path = reader.link("confirm")
+    page = reader.client.get(path)
+    assert page.status_code == 200 and b'<form method="post"' in page.data
+    assert contact(app)["status"] == "pending"
+    response = reader.post(path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == SITE + "/thanks-confirmed/"
+    c = contact(app)
+    assert c["status"] == "confirmed" and c["first_name"] == "Aino" and c["lead_at"]
+    proof = c["consent"]["newsletter"]
+    assert proof["wording"] == "Send me the letter." and proof["version"] == "v1"
+    assert proof["form"] == "article-signup" and proof["page"] == "/posts/one/"
+    assert len(proof["ip_hash"]) == 64 and proof["confirmed_at"]
+    assert c["consent"]["ads"]["wording"] == "Ads are fine."
+    assert [e["type"] for e in timeline(app) if e["type"] in ("signup", "confirm")] == [
+        "signup",
+        "confirm",
+    ]
+
+
+def test_a_confirm_link_works_once(reader):
+    reader.subscribe()
+    path = reader.link("confirm")
+    assert reader.post(path).status_code == 303
+    replay = reader.post(path)
+    assert replay.status_code == 410
+    assert b"already been used" in replay.data
+    assert "Location" not in replay.headers
+
+
+@pytest.mark.parametrize("route", ["confirm", "unsubscribe", "download"])
+def test_forged_tokens_get_a_readable_4xx_page(reader, route):
+    methods = [reader.client.get] + (
+        [reader.client.post] if route != "download" else []
+    )
+    for method in methods:
+        response = method(f"/{route}/forged.token.value")
+        assert 400 <= response.status_code < 500
+        assert "Location" not in response.headers
+        assert b"not valid" in response.data
+
+
+def test_expired_confirm_link(reader, app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    reader.subscribe()
+    c = contact(app)
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="polku-confirm")
+    token = old.dumps({"c": c["id"], "n": c["nonce"]})
+    app.config["CONFIRM_DAYS"] = -1  # every token is older than that
+    response = reader.post(f"/confirm/{token}")
+    assert response.status_code == 410 and b"expired" in response.data
+    assert contact(app)["status"] == "pending"
+
+
+def test_signing_up_again_never_duplicates_or_downgrades(reader, app):
+    reader.confirm()
+    before = contact(app)
+    response = reader.subscribe(first_name="Someone else")
+    assert response.status_code == 303  # the same answer: nothing revealed
+    assert len(contacts(app)) == 1
+    after = contact(app)
+    assert (
+        after["status"] == "confirmed" and after["first_name"] == before["first_name"]
+    )
+    assert len(reader.outbox()) == 1  # nothing new to confirm, nothing sent
+
+
+def test_pending_address_gets_the_confirmation_again(reader, app):
+    reader.subscribe()
+    reader.subscribe()
+    assert len(contacts(app)) == 1
+    assert len(reader.outbox()) == 2
+
+
+def test_adding_ads_consent_needs_a_new_confirmation(reader, app):
+    reader.confirm()
+    reader.subscribe(consent_ads="yes")
+    assert contact(app)["consent"]["ads"] is None
+    reader.post(reader.link("confirm"))
+    assert contact(app)["consent"]["ads"]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"email": "not-an-address"}, "does not look right"),
+        ({"email": ""}, "required"),
+        ({"consent_newsletter": ""}, "tick the box"),
+    ],
+)
+def test_bad_signups_store_nothing(reader, app, fields, message):
+    html = reader.subscribe(**fields)
+    assert html.status_code == 303 and html.headers["Location"] == SITE + "/oops/"
+    data = {"email": "reader@example.com", "consent_newsletter": "yes", **fields}
+    as_json = reader.post("/subscribe", data=data, Accept="application/json")
+    assert as_json.status_code == 400 and message in as_json.json["error"]
+    assert contacts(app) == [] and reader.outbox() == []
+
+
+def test_honeypot_is_silently_dropped(reader, app):
+    response = reader.subscribe(website="http://spam.example")
+    assert response.status_code == 303
+    assert response.headers["Location"] == SITE + "/thanks-signup/"
+    assert contacts(app) == [] and reader.outbox() == []
+
+
+def test_foreign_origin_is_refused(reader, app):
+    response = (
+        reader.subscribe(**{})
+        if False
+        else reader.post(
+            "/subscribe",
+            data={"email": "a@example.com", "consent_newsletter": "yes"},
+            Origin="https://evil.example",
+            Accept="application/json",
+        )
+    )
+    assert response.status_code == 403
+    assert contacts(app) == []
+
+
+def test_oversized_body_is_refused(reader, app):
+    response = reader.post(
+        "/subscribe",
+        data={
+            "email": "a@example.com",
+            "consent_newsletter": "yes",
+            "x": "y" * 100_000,
+        },
+        Accept="application/json",
+    )
+    assert response.status_code == 413 and response.json["ok"] is False
+    assert contacts(app) == []
+
+
+def test_rate_limit_holds(app_factory):
+    from .conftest import Reader
+
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_FORMS="3/minute")
+    reader = Reader(app.test_client(), app)
+    codes = [reader.subscribe(f"r{n}@example.com").status_code for n in range(5)]
+    assert codes[:3] == [303, 303, 303]
+    assert codes[3:] == [303, 303]  # an HTML form gets the error page…
+    assert len(contacts(app)) == 3  # …and nothing is stored
+    limited = reader.post(
+        "/subscribe", data={"email": "x@example.com"}, Accept="application/json"
+    )
+    assert limited.status_code == 429
+
+
+def test_download_makes_a_lead_and_emails_a_working_link(reader, app):
+    response = reader.download(first_name="Jari")
+    assert response.status_code == 303
+    assert response.headers["Location"] == SITE + "/thanks-download/"
+    c = contact(app)
+    assert c["lead_at"] and c["status"] == "none"
+    file = reader.client.get(reader.link("download"), buffered=True)
+    assert file.status_code == 200 and file.data == b"%PDF-1.4 the guide"
+    assert "attachment" in file.headers["Content-Disposition"]
+    kinds = [e.get("name") or e["type"] for e in timeline(app)]
+    assert "download" in kinds and "guide-fetched" in kinds
+
+
+def test_download_with_newsletter_consent_includes_the_confirmation(reader, app):
+    reader.download(consent_newsletter="yes")
+    reader.post(reader.link("confirm"))
+    assert contact(app)["status"] == "confirmed"
+
+
+@pytest.mark.parametrize(
+    "guide", ["nope", "../manifest", "..%2Fmanifest", "website-checklist/../x"]
+)
+def test_unknown_or_traversing_guides_are_refused(reader, app, guide):
+    response = reader.post(
+        "/download",
+        data={"email": "a@example.com", "guide": guide},
+        Accept="application/json",
+    )
+    assert response.status_code == 404
+    assert contacts(app) == [] and reader.outbox() == []
+
+
+def test_unsubscribe_page_then_one_click(reader, app):
+    reader.confirm()
+    token = _unsubscribe_token(app)
+    page = reader.client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and contact(app)["status"] == "confirmed"
+    one_click = reader.client.post(
+        f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}
+    )  # as a mail provider sends it: no Origin, no cookie
+    assert one_click.status_code == 200
+    c = contact(app)
+    assert c["status"] == "unsubscribed"
+    assert c["consent"]["newsletter"]["withdrawn_at"]
+    again = reader.post(f"/unsubscribe/{token}")
+    assert again.status_code == 303
+    assert again.headers["Location"] == SITE + "/thanks-unsubscribed/"
+
+
+def _unsubscribe_token(app):
+    from tracker import tokens
+
+    with app.test_request_context():
+        return tokens.make("unsubscribe", {"c": contact(app)["id"]})
+
+
+def test_signup_stitches_earlier_visits(reader, app):
+    from .test_collect import GOOD, send
+
+    send(reader.client, GOOD)  # the same browser, earlier, from a campaign
+    reader.confirm()
+    visits = [e for e in timeline(app) if e["type"] == "pageview"]
+    assert visits and visits[0]["utm"]["campaign"] == "spring"
+
+
+def test_referral_code_credits_the_referrer(reader, app):
+    reader.confirm("friend@example.com")
+    code = contact(app, "friend@example.com")["ref_code"]
+    reader.subscribe("new@example.com", ref=code)
+    assert (
+        contact(app, "new@example.com")["referred_by"]
+        == contact(app, "friend@example.com")["id"]
+    )
+
+
+def test_smtp_failure_keeps_the_signup_and_says_try_again(app_factory):
+    from .conftest import Reader, free_port
+
+    app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
+    reader = Reader(app.test_client(), app)
+    response = reader.post(
+        "/subscribe",
+        data={"email": "a@example.com", "consent_newsletter": "yes"},
+        Accept="application/json",
+    )
+    assert response.status_code == 503 and "try again" in response.json["error"]
+    assert contact(app, "a@example.com")["status"] == "pending"

@@ -1,0 +1,110 @@
+"""Validate what the site's script sends and turn a page URL into journey fields.
+
+Pure functions: no Flask, no storage.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+MAX_BYTES = 8192
+UTM_KEYS = ("source", "medium", "campaign", "content", "term")
+EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _:.-]{0,63}$")
+FIELDS: dict[str, type | tuple[type, ...]] = {
+    "name": str,
+    "url": str,
+    "referrer": str,
+    "title": str,
+    "width": int,
+    "visitor": str,
+    "props": dict,
+}
+LIMITS = {"url": 2048, "referrer": 2048, "title": 300, "visitor": 64}
+
+
+class InvalidBeacon(ValueError):
+    """The beacon cannot be recorded; the message says why, in one sentence."""
+
+
+def parse(data: bytes) -> dict[str, Any]:
+    """Return the beacon's fields, checked for names, types and sizes."""
+    if len(data) > MAX_BYTES:
+        raise InvalidBeacon("The event is larger than 8 KB.")
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidBeacon("The event is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise InvalidBeacon("The event must be a JSON object.")
+    unknown = sorted(set(body) - set(FIELDS))
+    if unknown:
+        raise InvalidBeacon(f"Unknown field {unknown[0]!r}.")
+    for key, value in body.items():
+        if value is None:
+            continue
+        if not isinstance(value, FIELDS[key]) or isinstance(value, bool):
+            raise InvalidBeacon(f"Field {key!r} has the wrong type.")
+        if key in LIMITS and len(value) > LIMITS[key]:
+            raise InvalidBeacon(f"Field {key!r} is too long.")
+    if not body.get("url"):
+        raise InvalidBeacon("The event has no page URL.")
+    name = body.get("name") or "pageview"
+    if not EVENT_NAME.match(name):
+        raise InvalidBeacon(
+            "The event name may use letters, digits, space and _:.- only."
+        )
+    width = body.get("width")
+    if width is not None and not 0 <= width <= 20000:
+        raise InvalidBeacon("Field 'width' is out of range.")
+    body["name"] = name
+    body["props"] = clean_props(body.get("props"))
+    return body
+
+
+def clean_props(props: dict | None) -> dict[str, Any] | None:
+    """Keep at most 20 short scalar properties of a named event."""
+    if not props:
+        return None
+    if len(props) > 20:
+        raise InvalidBeacon("An event may carry at most 20 properties.")
+    clean = {}
+    for key, value in props.items():
+        if len(key) > 64 or not isinstance(value, str | int | float | bool):
+            raise InvalidBeacon("Event properties must be short scalar values.")
+        clean[key] = value[:200] if isinstance(value, str) else value
+    return clean
+
+
+def split_url(url: str) -> tuple[str, str, str, dict[str, list[str]]]:
+    """Return (origin, host, path, query) of an http(s) URL; refuse other schemes."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidBeacon("The page URL must be an http(s) URL of the site.")
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    return origin, (parts.hostname or ""), parts.path or "/", parse_qs(parts.query)
+
+
+def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
+    """Return path, UTM parameters, referral code and external referrer host."""
+    _, host, path, query = split_url(url)
+    utm = {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
+    ref = (query.get("ref") or [""])[0][:64] or None
+    referrer_host = None
+    if referrer:
+        parts = urlsplit(referrer)
+        if (
+            parts.scheme in ("http", "https")
+            and parts.hostname
+            and parts.hostname != host
+        ):
+            referrer_host = parts.hostname.lower()
+    return {
+        "host": host,
+        "path": path[:2048],
+        "utm": utm,
+        "ref": ref,
+        "referrer": referrer_host,
+    }

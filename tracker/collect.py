@@ -1,0 +1,97 @@
+"""Collection: pageviews and named events from the script, and the no-JS pixel."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, request
+
+from . import agents, beacon
+from .errors import TrackerError
+from .requests import (
+    allow_site_origin,
+    check_origin,
+    new_id,
+    now_iso,
+    user_agent,
+    visitor_for,
+)
+from .sitemeta import origin_allowed, public_base
+from .storage import get_storage
+
+bp = Blueprint("collect", __name__)
+bp.after_request(allow_site_origin)
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+TEXT_TYPES = ("text/plain", "application/json")
+
+
+def record(fields: dict, name: str = "pageview") -> None:
+    """Store one observation: a pageview, a named event or a bot's hit."""
+    try:
+        origin, *_ = beacon.split_url(fields["url"])
+        page = beacon.page_fields(fields["url"], fields.get("referrer"))
+    except beacon.InvalidBeacon as e:
+        raise TrackerError(str(e)) from None
+    if not origin_allowed(origin):
+        raise TrackerError("The page URL is not on this site.", 400)
+    ua = user_agent()
+    event = {
+        "id": new_id(),
+        "ts": now_iso(),
+        "path": page["path"],
+        "host": page["host"],
+    }
+    if agents.is_bot(ua):
+        event["type"] = "bot"
+    else:
+        event.update(
+            type="pageview" if name == "pageview" else "event",
+            name=name,
+            visitor=visitor_for(origin, fields.get("visitor")),
+            title=(fields.get("title") or "")[:300] or None,
+            referrer=page["referrer"],
+            utm=page["utm"] or None,
+            ref=page["ref"],
+            device=agents.device_class(ua),
+            width=fields.get("width"),
+            props=fields.get("props"),
+        )
+    get_storage().append_event({k: v for k, v in event.items() if v is not None})
+
+
+def read_body() -> bytes:
+    if (request.content_length or 0) > beacon.MAX_BYTES:
+        raise TrackerError("The event is larger than 8 KB.", 413)
+    data = request.stream.read(beacon.MAX_BYTES + 1)
+    if len(data) > beacon.MAX_BYTES:
+        raise TrackerError("The event is larger than 8 KB.", 413)
+    return data
+
+
+@bp.route("/api/event", methods=["POST", "OPTIONS"])
+def event():
+    if request.method == "OPTIONS":
+        return "", 204
+    check_origin()
+    if request.mimetype not in TEXT_TYPES:
+        raise TrackerError("Send the event as text/plain or application/json.", 415)
+    try:
+        fields = beacon.parse(read_body())
+    except beacon.InvalidBeacon as e:
+        raise TrackerError(str(e)) from None
+    record(fields, fields["name"])
+    return {"ok": True}, 202
+
+
+@bp.get("/api/pixel.gif")
+def pixel():
+    url = request.args.get("u", "")
+    if url.startswith("/") and not url.startswith("//"):
+        url = public_base() + url
+    if not url or len(url) > 2048:
+        raise TrackerError("The pixel needs the page URL in ?u=.")
+    record({"url": url, "referrer": request.args.get("r")})
+    response = Response(PIXEL, mimetype="image/gif")
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,82 @@
+"""Domain errors, translated at the edge: JSON for API callers, pages for people.
+
+- JSON callers (`/api/*`, or `Accept: application/json`) get
+  `{"ok": false, "error": "...", "status": N}`.
+- A plain HTML form post gets a 303 to the site's readable error page.
+- Anything else, links from emails included, gets a readable page with the
+  status, never a redirect.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from .storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class TrackerError(Exception):
+    """A request the tracker refuses, with a one-sentence reason."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class BadToken(TrackerError):
+    """A link whose token is forged, expired or already used."""
+
+    status = 400
+
+
+def wants_json() -> bool:
+    if (
+        request.path.startswith(request.script_root + "/api/")
+        or "/api/" in request.path
+    ):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > (request.accept_mimetypes["text/html"])
+    )
+
+
+# Plain HTML forms: an error sends the reader on to the site's error page.
+FORM_ENDPOINTS = {"forms.subscribe", "forms.download"}
+
+
+def respond(message: str, status: int):
+    if wants_json():
+        return jsonify(ok=False, error=message, status=status), status
+    if request.endpoint not in FORM_ENDPOINTS:
+        return render_template("message.html", title="Sorry", message=message), status
+    from .sitemeta import status_page
+
+    return redirect(status_page("error"), 303)
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(TrackerError)
+    def tracker_error(e: TrackerError):
+        return respond(e.message, e.status)
+
+    @app.errorhandler(StorageUnavailable)
+    def unavailable(e: StorageUnavailable):
+        log.error("storage unavailable: %s", e)
+        response = respond(str(e), 503)
+        response = app.make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException):
+        return respond(e.description or e.name, e.code or 500)

@@ -1,0 +1,346 @@
+"""The reader's forms and the links we email: signup, confirm, download, unsubscribe.
+
+Plain HTML posts get a 303 to a thank-you page; JSON callers get JSON. Links
+from emails open a page whose button POSTs: no GET changes anything, because
+mail scanners follow every link they see.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.security import safe_join
+
+from . import identity, mail, people, sitemeta, tokens
+from .errors import BadToken, TrackerError, wants_json
+from .limits import forms as form_limit
+from .requests import (
+    allow_site_origin,
+    check_origin,
+    client_ip,
+    new_id,
+    now_iso,
+    visitor_for,
+)
+from .storage import get_storage
+
+bp = Blueprint("forms", __name__)
+bp.after_request(allow_site_origin)
+
+TRUE = {"yes", "on", "true", "1"}
+FIELD_MAX = 2048
+
+
+def form_data() -> dict[str, Any]:
+    """Return the posted fields, from an HTML form or a JSON object."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise TrackerError("Send the form as form fields or as a JSON object.")
+    else:
+        data = request.form.to_dict()
+    return {k: v[:FIELD_MAX] if isinstance(v, str) else v for k, v in data.items()}
+
+
+def ticked(data: dict, name: str) -> bool:
+    value = data.get(name)
+    return value is True or str(value).lower() in TRUE
+
+
+def done(page: str, message: str):
+    """Answer a successful form: JSON for scripts, else a 303 to the thank-you page."""
+    if wants_json():
+        return {"ok": True, "message": message}
+    return redirect(sitemeta.status_page(page), 303)
+
+
+def site_origin() -> str:
+    origin = request.headers.get("Origin")
+    return (
+        origin if origin and sitemeta.origin_allowed(origin) else sitemeta.public_base()
+    )
+
+
+def consent_proof(data: dict) -> dict[str, Any]:
+    """What the reader agreed to: when, on which form and page, in which words."""
+    consent = sitemeta.manifest().get("consent") or {}
+    version = str(data.get("consent_version") or consent.get("version") or "")[:64]
+    same = version == consent.get("version")
+    return {
+        "ts": now_iso(),
+        "form": str(data.get("form") or "")[:64] or None,
+        "page": str(data.get("source") or "")[:300] or None,
+        "version": version or None,
+        "wording": {k: consent.get(k) if same else None for k in ("newsletter", "ads")},
+        "ip_hash": identity.ip_hash(current_app.config["SECRET_KEY"], client_ip()),
+    }
+
+
+def timeline_event(kind: str, contact: dict, **fields: Any) -> dict[str, Any]:
+    event = {"id": new_id(), "ts": now_iso(), "type": kind, "contact": contact["id"]}
+    return {**event, **{k: v for k, v in fields.items() if v is not None}}
+
+
+def attribution(data: dict) -> dict[str, Any]:
+    utm = {
+        k: str(data[f"utm_{k}"])[:200]
+        for k in ("source", "medium", "campaign")
+        if data.get(f"utm_{k}")
+    }
+    return {
+        "form": str(data.get("form") or "")[:64] or None,
+        "source": str(data.get("source") or "")[:300] or None,
+        "utm": utm or None,
+    }
+
+
+def link(endpoint: str, **values: Any) -> str:
+    """Return an absolute link to a tracker route, as emails need."""
+    path = url_for(endpoint, **values)
+    base = current_app.config.get("TRACKER_PUBLIC_URL") or sitemeta.public_base()
+    return base.rstrip("/") + path
+
+
+def email_context(contact: dict) -> dict[str, Any]:
+    site = sitemeta.manifest().get("site") or {}
+    return {
+        "name": contact.get("first_name"),
+        "site_name": site.get("name") or "Polku",
+        "site_url": sitemeta.public_base() + "/",
+        "pending_days": current_app.config["PENDING_DAYS"],
+        "download_days": current_app.config["DOWNLOAD_DAYS"],
+    }
+
+
+def send(contact: dict, subject: str, template: str, **context: Any) -> None:
+    context = {**email_context(contact), **context}
+    msg = mail.build(
+        current_app.config,
+        contact["email"],
+        subject,
+        render_template(f"email/{template}.txt", **context),
+        render_template(f"email/{template}.html", **context),
+    )
+    try:
+        mail.send_one(current_app.config, msg)
+    except mail.MailError as e:
+        current_app.logger.error("%s", e)
+        raise TrackerError(
+            "We could not send the email just now. Please try again in a few minutes.",
+            503,
+        ) from None
+
+
+def confirm_link(contact: dict) -> str:
+    token = tokens.make("confirm", {"c": contact["id"], "n": contact["nonce"]})
+    return link("forms.confirm", token=token)
+
+
+def find_or_create(tx, email: str, visitor: str | None) -> dict:
+    """Return the contact for email; a new one gets this visitor's visits."""
+    contact = tx.find(email)
+    if contact is None:
+        contact = people.new_contact(email, now_iso(), new_id())
+        people.stitch(contact, visitor)
+    return contact
+
+
+def credit_referral(tx, contact: dict, code: Any) -> None:
+    if isinstance(code, str) and code and not contact.get("referred_by"):
+        referrer = tx.find_by("ref_code", code[:64])
+        if referrer and referrer["id"] != contact["id"]:
+            contact["referred_by"] = referrer["id"]
+
+
+@bp.route("/subscribe", methods=["POST", "OPTIONS"])
+@form_limit
+def subscribe():
+    if request.method == "OPTIONS":
+        return "", 204
+    check_origin()
+    data = form_data()
+    message = "Thanks! Please check your inbox and confirm your subscription."
+    if data.get("website"):
+        return done("signup", message)  # a bot filled the honeypot
+    try:
+        email = people.normalise_email(data.get("email"))
+        if not ticked(data, "consent_newsletter"):
+            raise people.Refused(
+                "Please tick the box to agree to receive the newsletter."
+            )
+    except people.Refused as e:
+        raise TrackerError(str(e)) from None
+    visitor = visitor_for(site_origin(), data.get("visitor"))
+    with get_storage().transaction() as tx:
+        contact = find_or_create(tx, email, visitor)
+        credit_referral(tx, contact, data.get("ref"))
+        contact, send_confirmation = people.request_subscription(
+            contact,
+            first_name=people.clean_name(data.get("first_name")),
+            ads=ticked(data, "consent_ads"),
+            proof=consent_proof(data),
+            now=now_iso(),
+        )
+        if contact.get("pending"):
+            contact["pending"]["visitor"] = visitor
+        tx.save(contact, timeline_event("signup", contact, **attribution(data)))
+    if send_confirmation:
+        send(
+            contact,
+            "Please confirm your subscription",
+            "confirm",
+            confirm_url=confirm_link(contact),
+        )
+    return done("signup", message)
+
+
+def contact_for(purpose: str, token: str, nonce: bool = False) -> tuple[dict, dict]:
+    payload = tokens.read(purpose, token)
+    contact = get_storage().get_contact(str(payload.get("c")))
+    if contact is None or (nonce and contact.get("nonce") != payload.get("n")):
+        raise BadToken("This link has already been used or is no longer valid.", 410)
+    return payload, contact
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@form_limit
+def confirm(token: str):
+    payload, contact = contact_for("confirm", token, nonce=True)
+    if request.method == "GET":
+        return render_template(
+            "action.html",
+            title="Confirm your subscription",
+            message="Press the button to confirm the newsletter for "
+            f"{contact['email']}.",
+            action=request.path,
+            button="Confirm my subscription",
+        )
+    check_origin()
+    with get_storage().transaction() as tx:
+        contact = tx.get(contact["id"])
+        if (
+            contact is None
+            or contact["nonce"] != payload.get("n")
+            or not contact["pending"]
+        ):
+            raise BadToken(
+                "This link has already been used or is no longer valid.", 410
+            )
+        visitor = contact["pending"].get("visitor")
+        ip_hash = identity.ip_hash(current_app.config["SECRET_KEY"], client_ip())
+        contact = people.confirm(contact, now=now_iso(), ip_hash=ip_hash)
+        people.stitch(contact, visitor)
+        tx.save(contact, timeline_event("confirm", contact))
+    return done("confirmed", "Your subscription is confirmed. Welcome!")
+
+
+@bp.route("/download", methods=["POST", "OPTIONS"])
+@form_limit
+def download():
+    if request.method == "OPTIONS":
+        return "", 204
+    check_origin()
+    data = form_data()
+    message = "Thanks! The link to the guide is on its way to your inbox."
+    if data.get("website"):
+        return done("download", message)
+    try:
+        email = people.normalise_email(data.get("email"))
+    except people.Refused as e:
+        raise TrackerError(str(e)) from None
+    guide = sitemeta.guide(str(data.get("guide") or ""))
+    if guide is None or not guide_path(guide):
+        raise TrackerError("We do not have that guide.", 404)
+    visitor = visitor_for(site_origin(), data.get("visitor"))
+    name = people.clean_name(data.get("first_name"))
+    with get_storage().transaction() as tx:
+        contact = find_or_create(tx, email, visitor)
+        credit_referral(tx, contact, data.get("ref"))
+        contact = people.make_lead(contact, now=now_iso(), first_name=name)
+        wants_news = ticked(data, "consent_newsletter")
+        send_confirmation = False
+        if wants_news:
+            contact, send_confirmation = people.request_subscription(
+                contact,
+                first_name=name,
+                ads=ticked(data, "consent_ads"),
+                proof=consent_proof(data),
+                now=now_iso(),
+            )
+        tx.save(
+            contact,
+            timeline_event(
+                "download", contact, guide=guide["slug"], **attribution(data)
+            ),
+        )
+    token = tokens.make("download", {"c": contact["id"], "g": guide["slug"]})
+    send(
+        contact,
+        f"Your guide: {guide['title']}",
+        "download",
+        guide_title=guide["title"],
+        download_url=link("forms.guide_file", token=token),
+        confirm_url=confirm_link(contact) if send_confirmation else None,
+    )
+    return done("download", message)
+
+
+def guide_path(guide: dict) -> str | None:
+    folder = os.path.join(current_app.config["DATA_DIR"], "guides")
+    path = safe_join(folder, guide.get("file") or "")
+    return path if path and os.path.isfile(path) else None
+
+
+@bp.get("/download/<token>")
+def guide_file(token: str):
+    payload, contact = contact_for("download", token)
+    guide = sitemeta.guide(str(payload.get("g")))
+    path = guide_path(guide) if guide else None
+    if path is None:
+        raise TrackerError("This guide is no longer available.", 404)
+    get_storage().append_event(
+        {
+            "id": new_id(),
+            "ts": now_iso(),
+            "type": "event",
+            "name": "guide-fetched",
+            "contact": contact["id"],
+            "props": {"guide": guide["slug"]},
+        }
+    )
+    return send_file(path, as_attachment=True, download_name=os.path.basename(path))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@form_limit
+def unsubscribe(token: str):
+    _, contact = contact_for("unsubscribe", token)
+    if request.method == "GET":
+        return render_template(
+            "action.html",
+            title="Unsubscribe",
+            message=f"Press the button to stop all emails to {contact['email']}.",
+            action=request.path,
+            button="Unsubscribe",
+        )
+    check_origin()
+    with get_storage().transaction() as tx:
+        current = tx.get(contact["id"])
+        if current and current["status"] != "unsubscribed":
+            tx.save(
+                people.unsubscribe(current, now=now_iso()),
+                timeline_event("unsubscribe", current),
+            )
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return {"ok": True, "message": "Unsubscribed."}
+    return done("unsubscribed", "You are unsubscribed.")

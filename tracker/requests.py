@@ -1,0 +1,71 @@
+"""Helpers every blueprint shares: the caller's origin, IP and user agent."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from flask import Response, current_app, request
+
+from . import identity
+from .errors import TrackerError
+from .sitemeta import origin_allowed
+from .storage import get_storage
+
+
+def new_id() -> str:
+    return secrets.token_hex(12)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def client_ip() -> str:
+    return request.remote_addr or "0.0.0.0"
+
+
+def user_agent() -> str:
+    return request.headers.get("User-Agent", "")[:512]
+
+
+def check_origin(required: bool = False) -> None:
+    """Refuse a request whose Origin names another site.
+
+    Routes authenticated by a token or an API key also take requests without
+    an Origin (mail providers send one-click unsubscribes without one).
+    """
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        if required and origin == "null":
+            raise TrackerError(
+                "Requests are accepted only from the site's own pages.", 403
+            )
+        return
+    if not origin_allowed(origin):
+        raise TrackerError("Requests are accepted only from the site's own pages.", 403)
+
+
+def visitor_for(site: str, claimed: str | None = None) -> str:
+    """Return the visitor id of this request (see identity.visitor_id)."""
+    return identity.visitor_id(
+        get_storage(),
+        mode=current_app.config["CONSENT_MODE"],
+        site=site,
+        ip=client_ip(),
+        user_agent=user_agent(),
+        headers=request.headers,
+        claimed=claimed,
+    )
+
+
+def allow_site_origin(response: Response) -> Response:
+    """Let the site's pages read our answers (forms submitted in place)."""
+    origin = request.headers.get("Origin")
+    if origin and origin != "null" and origin_allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers.add("Vary", "Origin")
+    return response

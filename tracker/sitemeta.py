@@ -1,0 +1,102 @@
+"""What the tracker knows of the site: the build's manifest and the site's origins."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from flask import current_app, has_request_context, request
+
+MANIFEST = "manifest.json"
+_cache: dict[str, tuple[float, dict]] = {}
+
+
+def load_manifest(data_dir: str) -> dict[str, Any]:
+    """Return the posts manifest the build wrote, re-read when it changes."""
+    path = os.path.join(data_dir, MANIFEST)
+    try:
+        mtime = os.stat(path).st_mtime
+    except FileNotFoundError:
+        return {}
+    cached = _cache.get(path)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    with open(path, encoding="utf-8") as f:
+        manifest = json.load(f)
+    _cache[path] = (mtime, manifest)
+    return manifest
+
+
+def manifest() -> dict[str, Any]:
+    return load_manifest(current_app.config["DATA_DIR"])
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def site_origins(config: dict, built: dict) -> list[str]:
+    """Return the configured site origins: POLKU_SITE_URL, else the build's SITEURL."""
+    raw = str(config.get("SITE_URL") or "") or (built.get("site") or {}).get("url", "")
+    return [
+        origin_of(u.strip()) for u in raw.split(",") if u.strip().startswith("http")
+    ]
+
+
+def is_dev_origin(origin: str) -> bool:
+    parts = urlsplit(origin)
+    return parts.scheme == "http" and parts.hostname in (
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    )
+
+
+def origin_allowed(origin: str) -> bool:
+    """True if origin is the site's (or, in development, any local port)."""
+    config = current_app.config
+    origin = origin.lower().rstrip("/")
+    if origin in site_origins(config, manifest()):
+        return True
+    return config["ENV"] != "production" and is_dev_origin(origin)
+
+
+def public_base() -> str:
+    """Return the site origin that links and redirects are built on.
+
+    In development with no site configured, that is the origin the reader used
+    (`polku serve` on any local port).
+    """
+    origins = site_origins(current_app.config, manifest())
+    if origins:
+        return origins[0]
+    if has_request_context():
+        here = origin_of(request.headers.get("Origin") or request.host_url)
+        if is_dev_origin(here):
+            return here
+    return "http://127.0.0.1:8000"
+
+
+def site_link(path: str) -> str:
+    """Return an absolute URL on the public site for a manifest path."""
+    return urljoin(public_base() + "/", path.lstrip("/"))
+
+
+def status_page(name: str) -> str:
+    """Return the URL of a status page (thank-you or error) of the built site."""
+    path = (manifest().get("status_pages") or {}).get(name) or "/"
+    return site_link(path)
+
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def guide(slug: str) -> dict | None:
+    """Return the guide the build published under slug, if any."""
+    if not SLUG.match(slug or ""):
+        return None
+    return (manifest().get("guides") or {}).get(slug)
