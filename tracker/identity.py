@@ -24,10 +24,21 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
+_salt_cache: dict[tuple[int, str], str] = {}
+
+
 def daily_salt(storage: Storage, day: str) -> str:
-    """Return the day's salt, creating it and deleting salts older than yesterday."""
+    """Return the day's salt, creating it and deleting salts older than yesterday.
+
+    Each process keeps the day's salt in memory: the hot path reads no file.
+    """
+    cached = _salt_cache.get((id(storage), day))
+    if cached:
+        return cached
     salts = storage.get_meta(SALTS_KEY) or {}
     if day in salts:
+        _salt_cache.clear()
+        _salt_cache[(id(storage), day)] = salts[day]
         return salts[day]
     keep = (datetime.fromisoformat(day) - timedelta(days=1)).date().isoformat()
 
@@ -36,7 +47,10 @@ def daily_salt(storage: Storage, day: str) -> str:
         fresh.setdefault(day, secrets.token_hex(32))
         return fresh
 
-    return storage.update_meta(SALTS_KEY, rotate)[day]
+    salt = storage.update_meta(SALTS_KEY, rotate)[day]
+    _salt_cache.clear()
+    _salt_cache[(id(storage), day)] = salt
+    return salt
 
 
 def visitor_hash(salt: str, site: str, ip: str, user_agent: str) -> str:
