@@ -8,7 +8,7 @@ import re
 
 from flask import Blueprint, current_app, request
 
-from . import people
+from . import attribution, people
 from .errors import TrackerError
 from .forms import timeline_event
 from .requests import check_origin, new_id, now_iso
@@ -83,8 +83,12 @@ def conversion():
             if email is None:
                 raise TrackerError("No contact has that id.", 404)
             contact = people.new_contact(email, now_iso(), new_id())
+        now = now_iso()
         contact = people.record_order(
-            contact, kind=fields["kind"], order_id=fields["order_id"], now=now_iso()
+            contact, kind=fields["kind"], order_id=fields["order_id"], now=now
         )
-        tx.save(contact, timeline_event(fields.pop("kind"), contact, **fields))
+        touch = attribution.credit(get_storage(), contact, now)
+        attribution.apply(contact, touch)
+        kind = fields.pop("kind")
+        tx.save(contact, timeline_event(kind, contact, attribution=touch, **fields))
     return {"ok": True, "contact": contact["id"], "duplicate": False}, 201

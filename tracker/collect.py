@@ -51,6 +51,7 @@ def record(fields: dict, name: str = "pageview") -> None:
             visitor=visitor_for(origin, fields.get("visitor")),
             title=(fields.get("title") or "")[:300] or None,
             referrer=page["referrer"],
+            entry=None if page["entry"] else False,
             utm=page["utm"] or None,
             ref=page["ref"],
             device=agents.device_class(ua),

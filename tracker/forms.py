@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.security import safe_join
 
-from . import identity, mail, people, sitemeta, tokens
+from . import attribution, identity, mail, people, sitemeta, tokens
 from .errors import BadToken, TrackerError, wants_json
 from .limits import forms as form_limit
 from .requests import (
@@ -91,7 +91,8 @@ def timeline_event(kind: str, contact: dict, **fields: Any) -> dict[str, Any]:
     return {**event, **{k: v for k, v in fields.items() if v is not None}}
 
 
-def attribution(data: dict) -> dict[str, Any]:
+def attribution_fields(data: dict) -> dict[str, Any]:
+    """Return which form, on which page and from which campaign a reader came."""
     utm = {
         k: str(data[f"utm_{k}"])[:200]
         for k in ("source", "medium", "campaign")
@@ -193,7 +194,8 @@ def subscribe():
         )
         if contact.get("pending"):
             contact["pending"]["visitor"] = visitor
-        tx.save(contact, timeline_event("signup", contact, **attribution(data)))
+            contact["signup_utm"] = attribution_fields(data)["utm"]
+        tx.save(contact, timeline_event("signup", contact, **attribution_fields(data)))
     if send_confirmation:
         send(
             contact,
@@ -238,9 +240,14 @@ def confirm(token: str):
             )
         visitor = contact["pending"].get("visitor")
         ip_hash = identity.ip_hash(current_app.config["SECRET_KEY"], client_ip())
-        contact = people.confirm(contact, now=now_iso(), ip_hash=ip_hash)
+        now = now_iso()
+        contact = people.confirm(contact, now=now, ip_hash=ip_hash)
         people.stitch(contact, visitor)
-        tx.save(contact, timeline_event("confirm", contact))
+        touch = attribution.credit(
+            get_storage(), contact, now, contact.get("signup_utm")
+        )
+        attribution.apply(contact, touch)
+        tx.save(contact, timeline_event("confirm", contact, attribution=touch))
     return done("confirmed", "Your subscription is confirmed. Welcome!")
 
 
@@ -263,6 +270,7 @@ def download():
         raise TrackerError("We do not have that guide.", 404)
     visitor = visitor_for(site_origin(), data.get("visitor"))
     name = people.clean_name(data.get("first_name"))
+    fields = attribution_fields(data)
     with get_storage().transaction() as tx:
         contact = find_or_create(tx, email, visitor)
         credit_referral(tx, contact, data.get("ref"))
@@ -277,12 +285,12 @@ def download():
                 proof=consent_proof(data),
                 now=now_iso(),
             )
-        tx.save(
-            contact,
-            timeline_event(
-                "download", contact, guide=guide["slug"], **attribution(data)
-            ),
+        touch = attribution.credit(get_storage(), contact, now_iso(), fields["utm"])
+        attribution.apply(contact, touch)
+        event = timeline_event(
+            "download", contact, guide=guide["slug"], attribution=touch, **fields
         )
+        tx.save(contact, event)
     token = tokens.make("download", {"c": contact["id"], "g": guide["slug"]})
     send(
         contact,

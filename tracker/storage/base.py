@@ -60,6 +60,10 @@ class Storage(ABC):
         """Return the observations of these visitor ids since a time (for stitching)."""
 
     @abstractmethod
+    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+        """Return the aggregates of [since, until], folded up to the newest event."""
+
+    @abstractmethod
     def transaction(self) -> AbstractContextManager[People]:
         """Lock the contacts, refreshed; every save is durable when the block ends."""
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..aggregates import Stats
 from .base import People, Record, Storage
 from .tinydb_store import PeopleView, _Transaction, now_iso
 
@@ -30,6 +31,12 @@ class MemoryStorage(Storage):
 
     def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
         return [e for e in self.iter_events(since) if e.get("visitor") in visitors]
+
+    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+        stats = Stats()
+        for event in self.iter_events():
+            stats.add(event)
+        return stats.summary(since, until)
 
     @contextmanager
     def transaction(self) -> Iterator[People]:

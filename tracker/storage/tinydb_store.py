@@ -24,6 +24,7 @@ from typing import Any
 
 from tinydb import Query, TinyDB
 
+from ..aggregates import Stats
 from .base import People, Record, Storage
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
 from .journal import Journal
@@ -119,6 +120,9 @@ class TinyDBStorage(Storage):
         )
         self._view = PeopleView()
         self._view_lock = threading.RLock()
+        self._stats = Stats()
+        self._stats_offsets: dict[str, int] = {}
+        self._stats_lock = threading.Lock()
 
     # -- observations --------------------------------------------------------
 
@@ -139,6 +143,14 @@ class TinyDBStorage(Storage):
         return [
             e for _, _, e in found if e.get("visitor") in visitors and e["ts"] >= since
         ]
+
+    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+        """Fold the observations appended since the last call, then summarise."""
+        with self._stats_lock:
+            for name, offset, event in self.events.read(self._stats_offsets):
+                self._stats.add(event)
+                self._stats_offsets[name] = offset
+            return self._stats.summary(since, until)
 
     def _months_since(self, since: str | None) -> set[str] | None:
         if since is None or not os.path.isdir(self.events.root):

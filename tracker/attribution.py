@@ -1,0 +1,50 @@
+"""Credit a conversion to the visits that led to it (first and last touch).
+
+Computed once, when the conversion happens, from the person's stitched visits
+within a lookback window (as ad platforms use), and kept on the contact and
+on the timeline event: reports then never rescan the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+from . import stages
+from .storage import Storage
+
+LOOKBACK = timedelta(days=30)
+
+
+def credit(
+    storage: Storage, contact: dict, now: str, form_utm: dict | None = None
+) -> dict[str, Any]:
+    """Return {"first": touch, "last": touch} for a conversion at now."""
+    since = (stages.parse_ts(now) - LOOKBACK).isoformat()
+    visits = storage.events_of_visitors(set(contact.get("visitors", [])), since)
+    found = stages.attribute(stages.touches(visits), now)
+    first = asdict(found["first"]) if found["first"] else None
+    last = asdict(found["last"]) if found["last"] else None
+    if (
+        form_utm
+        and form_utm.get("source")
+        and (last is None or last["source"] == "direct")
+    ):
+        last = {
+            "ts": now,
+            "source": form_utm["source"],
+            "medium": form_utm.get("medium"),
+            "campaign": form_utm.get("campaign"),
+            "landing": None,
+            "referrer": None,
+        }
+    return {"first": first or last, "last": last or first}
+
+
+def apply(contact: dict, touch: dict[str, Any]) -> None:
+    """Keep the first conversion's first touch, and the latest last touch."""
+    if touch["first"] and not contact.get("first_touch"):
+        contact["first_touch"] = touch["first"]
+    if touch["last"]:
+        contact["last_touch"] = touch["last"]
