@@ -182,9 +182,10 @@ class Reader:
         parser = email.parser.BytesParser(policy=email.policy.default)
         return [parser.parsebytes(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
 
-    def link(self, route: str, message=None) -> str:
-        """Return the path of the first link to route in the last email."""
-        message = message or self.outbox()[-1]
+    def link(self, route: str, to: str | None = None) -> str:
+        """Return the path of the first link to route in the last email (to someone)."""
+        sent = [m for m in self.outbox() if to is None or m["To"] == to]
+        message = sent[-1]
         text = message.get_body(("plain",)).get_content()
         for word in text.split():
             if f"/{route}/" in word:
@@ -193,7 +194,7 @@ class Reader:
 
     def confirm(self, email="reader@example.com"):
         self.subscribe(email)
-        return self.post(self.link("confirm"))
+        return self.post(self.link("confirm", to=email))
 
 
 BROWSER_UA = (

@@ -1,5 +1,8 @@
 """The `polku` command line."""
 
+import hashlib
+import json
+
 from tracker.cli import cli
 
 
@@ -27,3 +30,96 @@ def test_serve_without_a_build_says_why(runner, tmp_path, monkeypatch):
 def test_build_reports_its_time(demo):
     log = (demo / "build.log").read_text()
     assert "Built the site in" in log
+
+
+def polku(runner, app, *args, input=None):
+    env = {
+        "POLKU_DATA_DIR": app.config["DATA_DIR"],
+        "POLKU_SECRET_KEY": "test-secret-key",
+    }
+    return runner.invoke(cli, list(args), env=env, input=input)
+
+
+def test_contacts_export_includes_stitched_visits(runner, app, reader):
+    from .test_collect import GOOD, send
+
+    send(reader.client, GOOD)
+    reader.confirm()
+    result = polku(runner, app, "contacts", "export", "reader@example.com")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["contact"]["email"] == "reader@example.com"
+    assert data["contact"]["consent"]["newsletter"]["version"] == "v1"
+    visit = next(e for e in data["timeline"] if e["type"] == "pageview")
+    assert visit["utm"]["campaign"] == "spring"
+
+
+def test_contacts_export_unknown(runner, app):
+    result = polku(runner, app, "contacts", "export", "nobody@example.com")
+    assert result.exit_code == 1 and "No contact" in result.output
+
+
+def test_contacts_erase_leaves_no_trace(runner, app, reader):
+    from .conftest import raw_data
+
+    reader.confirm()
+    reader.subscribe("other@example.com", first_name="Other")
+    assert b"reader@example.com" in raw_data(app)
+    refused = polku(runner, app, "contacts", "erase", "reader@example.com", input="n\n")
+    assert refused.exit_code == 1
+    result = polku(runner, app, "contacts", "erase", "reader@example.com", "--yes")
+    assert result.exit_code == 0, result.output
+    raw = raw_data(app)
+    assert b"reader@example.com" not in raw
+    assert hashlib.sha256(b"reader@example.com").hexdigest().encode() not in raw
+    assert b"other@example.com" in raw
+
+
+def test_contacts_import_is_idempotent(runner, app, tmp_path):
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text(
+        "Email,Name,Date,Value\n"
+        "anna@example.com,Anna,2026-10-01,290\n"
+        "anna@example.com,Anna,2026-11-01,120.50\n"
+        "ben@example.com,,2026-11-02,1500\n"
+    )
+    first = polku(runner, app, "contacts", "import", str(csv_file))
+    assert first.exit_code == 0, first.output
+    assert "Imported 3 orders; 0 were already there" in first.output
+    again = polku(runner, app, "contacts", "import", str(csv_file))
+    assert "Imported 0 orders; 3 were already there" in again.output
+    exported = json.loads(
+        polku(runner, app, "contacts", "export", "anna@example.com").output
+    )
+    assert exported["contact"]["customer_at"].startswith("2026-10-01")
+    assert exported["contact"]["first_name"] == "Anna"
+    assert len(exported["timeline"]) == 2
+
+
+def test_contacts_import_bad_file_imports_nothing(runner, app, tmp_path):
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text(
+        "email,date,value\nok@example.com,2026-10-01,1\nbad,2026-10-01,1\n"
+    )
+    result = polku(runner, app, "contacts", "import", str(csv_file))
+    assert result.exit_code == 1 and "row 3" in result.output
+    assert (
+        "No contact"
+        in polku(runner, app, "contacts", "export", "ok@example.com").output
+    )
+
+
+def test_contacts_prune_removes_old_unconfirmed_signups(runner, app, reader):
+    reader.subscribe("old@example.com")
+    reader.confirm("kept@example.com")
+    result = runner.invoke(
+        cli,
+        ["contacts", "prune"],
+        env={"POLKU_DATA_DIR": app.config["DATA_DIR"], "POLKU_PENDING_DAYS": "-1"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Pruned 1" in result.output
+    assert (
+        "No contact"
+        in polku(runner, app, "contacts", "export", "old@example.com").output
+    )

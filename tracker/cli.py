@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
 import time
 
 import click
@@ -92,6 +94,185 @@ def serve(host: str, port: int, output: str) -> None:
     app = SiteAndTracker(create_app(), output)
     click.echo(f"Serving {output}/ and the tracker at http://{host}:{port}/", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def open_storage_app():
+    """Return the tracker app the commands work through (settings from POLKU_*)."""
+    from . import create_app
+    from .config import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def since_option(f):
+    return click.option(
+        "--since",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="Only count from this day (YYYY-MM-DD); default: all time.",
+    )(f)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@since_option
+@click.option(
+    "--touch",
+    type=click.Choice(["first", "last"]),
+    default="first",
+    show_default=True,
+    help="Credit leads and customers to their first or last visit's source.",
+)
+def report(as_json: bool, since, touch: str) -> None:
+    """Show the journey funnel, sources and top posts.
+
+    \b
+    Example:
+        polku report --since 2026-11-01
+        polku report --json
+    """
+    from . import report as journey_report
+    from .sitemeta import manifest
+    from .storage import get_storage
+
+    with open_storage_app().app_context():
+        storage = get_storage()
+        day = since.date().isoformat() if since else None
+        data = journey_report.build(
+            storage.summary(day), storage.iter_contacts(), manifest(), day, touch=touch
+        )
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_report(data))
+
+
+def render_report(data: dict) -> str:
+    """Lay the report out for a terminal."""
+    period = f"since {data['since']}" if data["since"] else "all time"
+    lines = [f"Polku report, {period}", ""]
+    lines.append(f"Pageviews {data['pageviews']:,} (bots apart: {data['bots']:,})")
+    lines += ["", "Journey funnel"]
+    for step in data["funnel"]:
+        rate = step["rate_from_previous"]
+        shown = "" if rate is None else f"  {rate:6.1%} of previous"
+        lines.append(f"  {step['stage']:<9} {step['count']:>8,}{shown}")
+    lines += ["", f"Sources ({data['touch']} touch)"]
+    for row in data["sources"][:10]:
+        lines.append(
+            f"  {row['source'][:28]:<28} {row['visitors']:>7,} visitors "
+            f"{row['leads']:>5,} leads {row['customers']:>5,} customers"
+        )
+    lines += ["", "Top posts and pages"]
+    for row in data["posts"][:10]:
+        title = row["title"][:40]
+        lines.append(
+            f"  {title:<40} {row['views']:>7,} views {row['signups']:>4,} signups"
+        )
+    return "\n".join(lines)
+
+
+@cli.group()
+def contacts() -> None:
+    """GDPR access and erasure, and customers imported from a CSV."""
+
+
+def find_or_fail(storage, email: str) -> dict:
+    from .people import Refused, normalise_email
+
+    try:
+        contact = storage.find_contact(normalise_email(email))
+    except Refused as e:
+        raise click.ClickException(str(e)) from e
+    if contact is None:
+        raise click.ClickException(f"No contact with the address {email}.")
+    return contact
+
+
+@contacts.command("export")
+@click.argument("email")
+def contacts_export(email: str) -> None:
+    """Print everything stored about one person, as JSON.
+
+    \b
+    Example:
+        polku contacts export reader@example.com > reader.json
+    """
+    from .storage import get_storage
+
+    with open_storage_app().app_context():
+        storage = get_storage()
+        contact = find_or_fail(storage, email)
+        data = {"contact": contact, "timeline": storage.timeline(contact["id"])}
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@contacts.command("erase")
+@click.argument("email")
+@click.confirmation_option(prompt="Erase this person and every trace of them?")
+def contacts_erase(email: str) -> None:
+    """Erase one person: their contact, timeline, emails in the outbox.
+
+    Anonymous counts (pageviews, visitors) stay.
+
+    \b
+    Example:
+        polku contacts erase reader@example.com --yes
+    """
+    from .privacy import erase_everywhere
+    from .storage import get_storage
+
+    app = open_storage_app()
+    with app.app_context():
+        contact = find_or_fail(get_storage(), email)
+        removed = erase_everywhere(get_storage(), app.config["DATA_DIR"], contact)
+    click.echo(f"Erased {email} ({removed} files rewritten or removed).")
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+def contacts_import(file: str) -> None:
+    """Import customers from a shop or CRM CSV (email, name, date, value).
+
+    Optional columns: currency, order_id, kind (purchase, booking or quote).
+    Re-importing the same file changes nothing.
+
+    \b
+    Example:
+        polku contacts import shop-orders.csv
+    """
+    from .imports import CsvError, import_rows, read_csv
+    from .storage import get_storage
+
+    try:
+        rows = read_csv(file)
+    except CsvError as e:
+        raise click.ClickException(str(e)) from e
+    with open_storage_app().app_context():
+        with click.progressbar(
+            length=len(rows), label="Importing", file=sys.stderr
+        ) as bar:
+            added, skipped = import_rows(get_storage(), rows, progress=bar.update)
+    click.echo(f"Imported {added} orders; {skipped} were already there.")
+
+
+@contacts.command("prune")
+def contacts_prune() -> None:
+    """Delete signups never confirmed within POLKU_PENDING_DAYS.
+
+    \b
+    Example:
+        polku contacts prune
+    """
+    from .privacy import prune_pending
+    from .storage import get_storage
+
+    app = open_storage_app()
+    with app.app_context():
+        count = prune_pending(get_storage(), int(app.config["PENDING_DAYS"]))
+    click.echo(f"Pruned {count} unconfirmed signups.")
 
 
 if __name__ == "__main__":

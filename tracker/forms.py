@@ -247,6 +247,7 @@ def confirm(token: str):
             get_storage(), contact, now, contact.get("signup_utm")
         )
         attribution.apply(contact, touch)
+        contact.setdefault("lead_page", contact["consent"]["newsletter"].get("page"))
         tx.save(contact, timeline_event("confirm", contact, attribution=touch))
     return done("confirmed", "Your subscription is confirmed. Welcome!")
 
@@ -287,6 +288,7 @@ def download():
             )
         touch = attribution.credit(get_storage(), contact, now_iso(), fields["utm"])
         attribution.apply(contact, touch)
+        contact["lead_page"] = contact.get("lead_page") or fields["source"]
         event = timeline_event(
             "download", contact, guide=guide["slug"], attribution=touch, **fields
         )

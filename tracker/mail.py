@@ -74,7 +74,8 @@ class Mailer:
 
     def _to_outbox(self, msg: EmailMessage) -> None:
         outbox = os.path.join(self.config["DATA_DIR"], "outbox")
-        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{msg['Message-ID'].strip('<>')}.eml"
+        stamp = f"{time.strftime('%Y%m%dT%H%M%S')}.{time.time_ns() % 10**9:09d}"
+        name = f"{stamp}-{msg['Message-ID'].strip('<>')}.eml"
         path = os.path.join(outbox, name.replace("/", "_"))
         atomic_write(path, bytes(msg))
         log.warning("No POLKU_SMTP_HOST set: wrote the email to %s", path)

@@ -128,8 +128,8 @@ def make_lead(contact: dict, *, now: str, first_name: str | None) -> dict:
 def record_order(contact: dict, *, kind: str, order_id: str | None, now: str) -> dict:
     c = copy.deepcopy(contact)
     if kind in ("purchase", "booking"):
-        c["customer_at"] = c["customer_at"] or now
-    c["lead_at"] = c["lead_at"] or now
+        c["customer_at"] = min(t for t in (c["customer_at"], now) if t)
+    c["lead_at"] = min(t for t in (c["lead_at"], now) if t)
     if order_id:
         c["orders"] = c["orders"] + [order_id]
     c["updated"] = now

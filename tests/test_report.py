@@ -1,0 +1,77 @@
+"""`polku report`: the funnel, sources and posts from what the tracker stored."""
+
+from __future__ import annotations
+
+import json
+
+from tracker import report
+from tracker.cli import cli
+
+from .test_collect import GOOD, send
+
+
+def run(runner, app, *args):
+    env = {
+        "POLKU_DATA_DIR": app.config["DATA_DIR"],
+        "POLKU_SECRET_KEY": "test-secret-key",
+    }
+    result = runner.invoke(cli, ["report", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_report_json_counts_the_journey(runner, app, reader):
+    send(reader.client, GOOD)  # a campaign visit, then a signup from it
+    send(
+        reader.client,
+        {**GOOD, "url": "https://kettu.example/posts/two/"},
+        Referer="https://kettu.example/posts/one/",
+    )
+    send(
+        reader.client,
+        {**GOOD, "url": "https://kettu.example/elsewhere/"},
+        **{"User-Agent": "Googlebot/2.1"},
+    )
+    reader.confirm()
+    reader.post(
+        "/api/conversion",
+        json_body={"email": "reader@example.com", "value": 290},
+        Authorization="Bearer test-api-key",
+    )
+    data = json.loads(run(runner, app, "--json"))
+    assert data["pageviews"] == 2 and data["bots"] == 1
+    assert data["visitors"] == 1 and data["engaged"] == 1
+    assert data["leads"] == 1 and data["customers"] == 1 and data["advocates"] == 0
+    facebook = next(s for s in data["sources"] if s["source"] == "facebook")
+    assert facebook["leads"] == 1 and facebook["customers"] == 1
+    assert [c["count"] for c in data["funnel"]] == [1, 1, 1, 1, 0]
+    paths = {p["path"] for p in data["posts"]}
+    assert {"/posts/one/", "/posts/two/"} <= paths
+    signups = {p["path"]: p["signups"] for p in data["posts"]}
+    assert signups["/posts/one/"] == 1
+
+
+def test_report_since_excludes_older_days(runner, app, reader):
+    send(reader.client, GOOD)
+    data = json.loads(run(runner, app, "--json", "--since", "2999-01-01"))
+    assert data["pageviews"] == 0 and data["visitors"] == 0
+
+
+def test_report_text(runner, app, reader):
+    send(reader.client, GOOD)
+    out = run(runner, app)
+    assert "Journey funnel" in out and "facebook" in out and "One" in out
+
+
+def test_pages_outside_the_manifest_are_counted():
+    summary = {
+        "pages": [
+            {"path": "/old/", "title": None, "views": 3, "visitors": 2, "entries": 1}
+        ]
+    }
+    rows = report.posts(summary["pages"], {"posts": []}, {})
+    assert (
+        rows[0]["path"] == "/old/"
+        and rows[0]["views"] == 3
+        and rows[0]["kind"] == "page"
+    )

@@ -1,0 +1,63 @@
+"""Erasure and retention: what leaves the data directory, and when."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime, timedelta
+
+from . import people
+from .storage import Storage
+from .storage.files import atomic_write
+
+# Folders of files that may name a person, apart from the storage itself.
+PERSONAL_FOLDERS = ("outbox", "audiences")
+
+
+def traces(contact: dict) -> list[bytes]:
+    """The strings that identify a person in a file: email, its hash, their name."""
+    email = contact["email"]
+    found = [email.encode(), hashlib.sha256(email.encode()).hexdigest().encode()]
+    if contact.get("first_name"):
+        found.append(contact["first_name"].encode())
+    return found
+
+
+def scrub_files(data_dir: str, contact: dict) -> int:
+    """Remove the person from emails waiting in the outbox and from audience files."""
+    needles = traces(contact)
+    changed = 0
+    for folder in PERSONAL_FOLDERS:
+        for root, _, names in os.walk(os.path.join(data_dir, folder)):
+            for name in names:
+                path = os.path.join(root, name)
+                with open(path, "rb") as f:
+                    data = f.read()
+                if not any(n in data for n in needles[:2]):
+                    continue
+                changed += 1
+                if name.endswith(".eml"):
+                    os.unlink(path)
+                else:
+                    kept = [
+                        line
+                        for line in data.splitlines(keepends=True)
+                        if not any(n in line for n in needles[:2])
+                    ]
+                    atomic_write(path, b"".join(kept))
+    return changed
+
+
+def erase_everywhere(storage: Storage, data_dir: str, contact: dict) -> int:
+    """Erase the contact from storage and scrub their files; return files touched."""
+    storage.erase_contact(contact["id"])
+    return scrub_files(data_dir, contact)
+
+
+def prune_pending(storage: Storage, days: int, now: datetime | None = None) -> int:
+    """Erase signups that were never confirmed within `days`."""
+    cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat()
+    stale = [c for c in storage.iter_contacts() if people.is_stale_pending(c, cutoff)]
+    for contact in stale:
+        storage.erase_contact(contact["id"])
+    return len(stale)

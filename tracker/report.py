@@ -1,0 +1,147 @@
+"""The owner's view of the journey: funnel, sources and posts, from aggregates.
+
+Pure: takes the storage's summary, the contacts and the manifest, returns
+plain data for `polku report`, its email and the dashboard alike.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
+
+from . import stages
+
+TOUCHES = ("first", "last")
+
+
+def _in_period(ts: str | None, since: str | None, until: str | None) -> bool:
+    if not ts:
+        return False
+    return (since is None or ts[:10] >= since[:10]) and (
+        until is None or ts[:10] <= until[:10]
+    )
+
+
+def contact_counts(
+    contacts: Iterable[dict], since: str | None, until: str | None, touch: str
+) -> dict[str, Any]:
+    """Count leads, customers and advocates of the period, and credit their sources."""
+    counts = Counter()
+    by_source: dict[str, Counter] = {}
+    by_page: Counter = Counter()
+    new_customers = []
+    for contact in contacts:
+        stage = stages.contact_stage(contact, [])
+        source = (contact.get(f"{touch}_touch") or {}).get("source") or "direct"
+        for name, field in (
+            ("leads", "lead_at"),
+            ("customers", "customer_at"),
+            ("advocates", "advocate_at"),
+        ):
+            if _in_period(contact.get(field), since, until):
+                counts[name] += 1
+                by_source.setdefault(source, Counter())[name] += 1
+        if _in_period(contact.get("lead_at"), since, until) and contact.get(
+            "lead_page"
+        ):
+            by_page[contact["lead_page"]] += 1
+        if stage in ("customer", "advocate") and _in_period(
+            contact.get("customer_at"), since, until
+        ):
+            new_customers.append(
+                {
+                    "id": contact["id"],
+                    "email": contact["email"],
+                    "first_name": contact.get("first_name"),
+                    "since": contact["customer_at"],
+                }
+            )
+    return {
+        "counts": counts,
+        "by_source": by_source,
+        "by_page": by_page,
+        "new_customers": sorted(new_customers, key=lambda c: c["since"]),
+    }
+
+
+def build(
+    summary: dict[str, Any],
+    contacts: Iterable[dict],
+    manifest: dict[str, Any],
+    since: str | None = None,
+    until: str | None = None,
+    touch: str = "first",
+) -> dict[str, Any]:
+    """Return the report: totals, the funnel, sources, campaigns and posts."""
+    people = contact_counts(contacts, since, until, touch)
+    counts = people["counts"]
+    funnel_counts = {
+        "visitor": summary["visitors"],
+        "engaged": summary["engaged_visitors"],
+        "lead": counts["leads"],
+        "customer": counts["customers"],
+        "advocate": counts["advocates"],
+    }
+    sources = []
+    known = {row["source"]: row for row in summary["sources"]}
+    for name in sorted(set(known) | set(people["by_source"])):
+        row = known.get(name, {"source": name, "visits": 0, "visitors": 0})
+        credited = people["by_source"].get(name, Counter())
+        sources.append(
+            {
+                **row,
+                "leads": credited["leads"],
+                "customers": credited["customers"],
+                "conversion_rate": credited["leads"] / row["visitors"]
+                if row["visitors"]
+                else None,
+            }
+        )
+    sources.sort(key=lambda r: (-r["visitors"], -r["leads"], r["source"]))
+    return {
+        "since": since,
+        "until": until,
+        "touch": touch,
+        "pageviews": summary["pageviews"],
+        "bots": summary["bots"],
+        "visitors": summary["visitors"],
+        "engaged": summary["engaged_visitors"],
+        "leads": counts["leads"],
+        "customers": counts["customers"],
+        "advocates": counts["advocates"],
+        "funnel": [asdict(step) for step in stages.funnel(funnel_counts)],
+        "sources": sources,
+        "campaigns": summary["campaigns"],
+        "posts": posts(summary["pages"], manifest, people["by_page"]),
+        "devices": summary["devices"],
+        "events": summary["events"],
+        "days": summary["days"],
+        "new_customers": people["new_customers"],
+    }
+
+
+def posts(pages: list[dict], manifest: dict[str, Any], signups: Counter) -> list[dict]:
+    """Every page read, with its manifest title and kind; pages outside it too."""
+    known = {"/" + p["url"].lstrip("/"): p for p in manifest.get("posts", [])}
+    rows = []
+    for page in pages:
+        meta = known.get(page["path"], {})
+        rows.append(
+            {
+                "path": page["path"],
+                "title": meta.get("title") or page.get("title") or page["path"],
+                "kind": meta.get("kind", "page"),
+                "views": page["views"],
+                "visitors": page["visitors"],
+                "entries": page["entries"],
+                "signups": signups.get(page["path"], 0),
+                "conversion_rate": (
+                    signups.get(page["path"], 0) / page["visitors"]
+                    if page["visitors"]
+                    else None
+                ),
+            }
+        )
+    return rows
