@@ -289,3 +289,16 @@ def test_smtp_failure_keeps_the_signup_and_says_try_again(app_factory):
     )
     assert response.status_code == 503 and "try again" in response.json["error"]
     assert contact(app, "a@example.com")["status"] == "pending"
+
+
+def test_unconfirmed_signups_are_pruned_daily(app_factory):
+    from .conftest import Reader
+
+    app = app_factory(PENDING_DAYS=-1)  # every pending signup is already too old
+    reader = Reader(app.test_client(), app)
+    reader.subscribe("first@example.com")  # today's prune ran before this one existed
+    with app.app_context():
+        get_storage().update_meta("pruned_on", lambda _: "2000-01-01")
+    reader.subscribe("second@example.com")  # a new day: the prune runs again
+    assert contact(app, "first@example.com") is None
+    assert all(m["To"] != "first@example.com" for m in reader.outbox())

@@ -271,7 +271,10 @@ def contacts_prune() -> None:
 
     app = open_storage_app()
     with app.app_context():
-        count = prune_pending(get_storage(), int(app.config["PENDING_DAYS"]))
+        config = app.config
+        count = prune_pending(
+            get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"])
+        )
     click.echo(f"Pruned {count} unconfirmed signups.")
 
 

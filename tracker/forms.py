@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.security import safe_join
 
-from . import attribution, identity, mail, people, sitemeta, tokens
+from . import attribution, identity, mail, people, privacy, sitemeta, tokens
 from .errors import BadToken, TrackerError, wants_json
 from .limits import forms as form_limit
 from .requests import (
@@ -203,6 +203,8 @@ def subscribe():
             "confirm",
             confirm_url=confirm_link(contact),
         )
+    config = current_app.config
+    privacy.prune_daily(get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"]))
     return done("signup", message)
 
 

@@ -54,10 +54,19 @@ def erase_everywhere(storage: Storage, data_dir: str, contact: dict) -> int:
     return scrub_files(data_dir, contact)
 
 
-def prune_pending(storage: Storage, days: int, now: datetime | None = None) -> int:
+def prune_pending(storage: Storage, data_dir: str, days: int) -> int:
     """Erase signups that were never confirmed within `days`."""
-    cutoff = ((now or datetime.now(UTC)) - timedelta(days=days)).isoformat()
+    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat()
     stale = [c for c in storage.iter_contacts() if people.is_stale_pending(c, cutoff)]
     for contact in stale:
-        storage.erase_contact(contact["id"])
+        erase_everywhere(storage, data_dir, contact)
     return len(stale)
+
+
+def prune_daily(storage: Storage, data_dir: str, days: int) -> None:
+    """Prune once a day, from whichever process gets there first."""
+    today = datetime.now(UTC).date().isoformat()
+    if storage.get_meta("pruned_on") == today:
+        return
+    if storage.update_meta("pruned_on", lambda _: today) == today:
+        prune_pending(storage, data_dir, days)
