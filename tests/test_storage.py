@@ -186,3 +186,26 @@ def test_read_only_data_dir_is_unavailable_then_recovers(tmp_path):
     assert len(list(storage.iter_events())) == 2
     assert len(list(storage.iter_contacts())) == 1
     storage.close()
+
+
+def test_aggregates_snapshot_spares_a_new_process_the_journal(tmp_path):
+    first = TinyDBStorage(str(tmp_path))
+    for n in range(5):
+        first.append_event(event(visitor=f"v{n}", path=f"/p{n}/"))
+    assert first.summary()["pageviews"] == 5
+    first.close()  # writes the snapshot
+    assert (tmp_path / "aggregates.json").is_file()
+    second = TinyDBStorage(str(tmp_path))
+    second.append_event(event(visitor="v9"))
+    summary = second.summary()
+    assert summary["pageviews"] == 6 and summary["visitors"] == 6
+    second.close()
+
+
+def test_summary_counts_what_other_processes_stored(tmp_path):
+    one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
+    one.append_event(event(visitor="a"))
+    two.append_event(event(visitor="b"))
+    assert one.summary()["visitors"] == two.summary()["visitors"] == 2
+    one.close()
+    two.close()

@@ -3,15 +3,21 @@
 The reports and the dashboard read these, never the raw events: folding costs
 once per event, and a query costs per day and per distinct value, however many
 events are stored. Pure: no Flask, no storage.
+
+Visitors are counted per day. Cookieless ids change every day, so a sum of
+daily visitors is exactly the number of distinct ids over a period; in consent
+mode, someone who visits on two days counts on each. A day keeps its sets of
+visitor ids while late events may still arrive for it (today and yesterday),
+then keeps only the counts, which keeps the aggregates small.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
 DIRECT = "direct"
+OPEN_DAYS = 2
 
 
 def source_of(event: dict) -> str:
@@ -20,64 +26,132 @@ def source_of(event: dict) -> str:
     return utm.get("source") or event.get("referrer") or DIRECT
 
 
-@dataclass
 class Day:
-    pageviews: int = 0
-    bots: int = 0
-    named: Counter = field(default_factory=Counter)
-    # visitor id -> distinct paths read that day (at most two are kept: enough
-    # to know "read several pages")
-    visitors: dict[str, set[str]] = field(default_factory=dict)
-    sources: dict[str, list] = field(default_factory=dict)  # source -> [visits, ids]
-    campaigns: dict[str, list] = field(default_factory=dict)
-    pages: dict[str, list] = field(
-        default_factory=dict
-    )  # path -> [views, ids, entries]
-    devices: dict[str, set[str]] = field(default_factory=dict)
-    titles: dict[str, str] = field(default_factory=dict)
+    """One day's counters. Visitor columns hold sets while open, counts once closed."""
 
+    TABLES = ("sources", "campaigns", "pages", "devices")
 
-def _bump(table: dict[str, list], key: str, visitor: str) -> None:
-    row = table.setdefault(key, [0, set()])
-    row[0] += 1
-    row[1].add(visitor)
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        data = data or {}
+        self.closed: bool = data.get("closed", False)
+        self.pageviews: int = data.get("pageviews", 0)
+        self.bots: int = data.get("bots", 0)
+        self.named: Counter = Counter(data.get("named", {}))
+        self.titles: dict[str, str] = data.get("titles", {})
+        load = (lambda v: v) if self.closed else (lambda v: set(v))
+        # visitor id -> distinct paths read (two are enough for "several pages")
+        self.visitors: Any = (
+            data.get("visitors", 0)
+            if self.closed
+            else {k: set(v) for k, v in data.get("visitors", {}).items()}
+        )
+        self.engaged: int = data.get("engaged", 0)
+        # table -> key -> [count, visitors(, entries)]
+        self.tables: dict[str, dict[str, list]] = {
+            t: {k: [r[0], load(r[1]), *r[2:]] for k, r in data.get(t, {}).items()}
+            for t in self.TABLES
+        }
+
+    def add_pageview(self, event: dict, visitor: str) -> None:
+        path = event.get("path") or "/"
+        self.pageviews += 1
+        if self.closed:  # a late event: counted, but its visitor cannot be deduplicated
+            self.visitors += 1
+        else:
+            seen = self.visitors.setdefault(visitor, set())
+            if len(seen) < 2:
+                seen.add(path)
+        if event.get("title"):
+            self.titles[path] = event["title"][:300]
+        entry = event.get("entry", True)
+        self._bump("pages", path, visitor, entries=1 if entry else 0)
+        self._bump("devices", event.get("device") or "other", visitor)
+        if entry:
+            self._bump("sources", source_of(event), visitor)
+            campaign = (event.get("utm") or {}).get("campaign")
+            if campaign:
+                self._bump("campaigns", campaign, visitor)
+
+    def _bump(
+        self, table: str, key: str, visitor: str, entries: int | None = None
+    ) -> None:
+        row = self.tables[table].setdefault(
+            key, [0, 0 if self.closed else set()] + ([0] if entries is not None else [])
+        )
+        row[0] += 1
+        if self.closed:
+            row[1] += 1
+        else:
+            row[1].add(visitor)
+        if entries:
+            row[2] += entries
+
+    def close(self) -> None:
+        """Keep counts instead of visitor sets: no more late events expected."""
+        if self.closed:
+            return
+        self.engaged = sum(1 for paths in self.visitors.values() if len(paths) >= 2)
+        self.visitors = len(self.visitors)
+        for table in self.tables.values():
+            for row in table.values():
+                row[1] = len(row[1])
+        self.closed = True
+
+    def visitor_count(self) -> int:
+        return self.visitors if self.closed else len(self.visitors)
+
+    def engaged_count(self) -> int:
+        if self.closed:
+            return self.engaged
+        return sum(1 for paths in self.visitors.values() if len(paths) >= 2)
+
+    def to_json(self) -> dict[str, Any]:
+        dump = (lambda v: v) if self.closed else sorted
+        data = {
+            "closed": self.closed,
+            "pageviews": self.pageviews,
+            "bots": self.bots,
+            "named": dict(self.named),
+            "titles": self.titles,
+            "engaged": self.engaged,
+            "visitors": (
+                self.visitors
+                if self.closed
+                else {k: sorted(v) for k, v in self.visitors.items()}
+            ),
+        }
+        for name, table in self.tables.items():
+            data[name] = {k: [r[0], dump(r[1]), *r[2:]] for k, r in table.items()}
+        return data
 
 
 class Stats:
     """Everything the funnel, sources and posts panels need, per day."""
 
-    def __init__(self) -> None:
-        self.days: dict[str, Day] = {}
+    def __init__(self, days: dict[str, Day] | None = None) -> None:
+        self.days: dict[str, Day] = days or {}
+        self.newest = max(self.days, default="")
 
     def add(self, event: dict[str, Any]) -> None:
-        day = self.days.setdefault(event["ts"][:10], Day())
+        key = event["ts"][:10]
+        day = self.days.get(key)
+        if day is None:
+            day = self.days[key] = Day()
+            if key > self.newest:
+                self.newest = key
+                self._close_old_days()
         kind = event.get("type")
         if kind == "bot":
             day.bots += 1
-            return
-        visitor = event.get("visitor")
-        if kind == "event":
+        elif kind == "event":
             day.named[event.get("name") or "?"] += 1
-            return
-        if kind != "pageview" or not visitor:
-            return
-        path = event.get("path") or "/"
-        day.pageviews += 1
-        seen = day.visitors.setdefault(visitor, set())
-        if len(seen) < 2:
-            seen.add(path)
-        page = day.pages.setdefault(path, [0, set(), 0])
-        page[0] += 1
-        page[1].add(visitor)
-        if event.get("title"):
-            day.titles[path] = event["title"]
-        day.devices.setdefault(event.get("device") or "other", set()).add(visitor)
-        if event.get("entry", True):
-            page[2] += 1
-            _bump(day.sources, source_of(event), visitor)
-            campaign = (event.get("utm") or {}).get("campaign")
-            if campaign:
-                _bump(day.campaigns, campaign, visitor)
+        elif kind == "pageview" and event.get("visitor"):
+            day.add_pageview(event, event["visitor"])
+
+    def _close_old_days(self) -> None:
+        open_days = sorted(d for d, day in self.days.items() if not day.closed)
+        for key in open_days[:-OPEN_DAYS]:
+            self.days[key].close()
 
     def summary(
         self, since: str | None = None, until: str | None = None
@@ -88,63 +162,55 @@ class Stats:
             for d, s in sorted(self.days.items())
             if (since is None or d >= since[:10]) and (until is None or d <= until[:10])
         ]
-        visitors: dict[str, int] = {}  # id -> days seen
-        several_pages: set[str] = set()
-        sources: dict[str, list] = {}
-        campaigns: dict[str, list] = {}
-        pages: dict[str, list] = {}
-        devices: dict[str, set[str]] = {}
+        merged: dict[str, dict[str, list]] = {t: {} for t in Day.TABLES}
         titles: dict[str, str] = {}
         named: Counter = Counter()
         for _, day in days:
-            for vid, paths in day.visitors.items():
-                visitors[vid] = visitors.get(vid, 0) + 1
-                if len(paths) >= 2:
-                    several_pages.add(vid)
-            for table, merged in ((day.sources, sources), (day.campaigns, campaigns)):
-                for key, (count, ids) in table.items():
-                    row = merged.setdefault(key, [0, set()])
-                    row[0] += count
-                    row[1] |= ids
-            for path, (views, ids, entries) in day.pages.items():
-                row = pages.setdefault(path, [0, set(), 0])
-                row[0] += views
-                row[1] |= ids
-                row[2] += entries
-            for device, ids in day.devices.items():
-                devices.setdefault(device, set()).update(ids)
+            for name, table in day.tables.items():
+                for key, row in table.items():
+                    total = merged[name].setdefault(key, [0] * len(row))
+                    total[0] += row[0]
+                    total[1] += row[1] if day.closed else len(row[1])
+                    if len(row) > 2:
+                        total[2] += row[2]
             titles.update(day.titles)
             named.update(day.named)
-        returning = {v for v, n in visitors.items() if n >= 2}
         return {
             "pageviews": sum(d.pageviews for _, d in days),
             "bots": sum(d.bots for _, d in days),
-            "visitors": len(visitors),
-            "engaged_visitors": len(several_pages | returning),
+            "visitors": sum(d.visitor_count() for _, d in days),
+            "engaged_visitors": sum(d.engaged_count() for _, d in days),
             "days": [
-                {"day": d, "pageviews": s.pageviews, "visitors": len(s.visitors)}
-                for d, s in days
+                {"day": k, "pageviews": d.pageviews, "visitors": d.visitor_count()}
+                for k, d in days
             ],
-            "sources": _rows(sources, "source", ("visits", "visitors")),
-            "campaigns": _rows(campaigns, "campaign", ("visits", "visitors")),
+            "sources": _rows(merged["sources"], "source"),
+            "campaigns": _rows(merged["campaigns"], "campaign"),
             "pages": sorted(
                 (
                     {
                         "path": p,
                         "title": titles.get(p),
                         "views": v,
-                        "visitors": len(i),
+                        "visitors": n,
                         "entries": e,
                     }
-                    for p, (v, i, e) in pages.items()
+                    for p, (v, n, e) in merged["pages"].items()
                 ),
                 key=lambda r: (-r["views"], r["path"]),
             ),
-            "devices": {d: len(ids) for d, ids in sorted(devices.items())},
+            "devices": {d: r[1] for d, r in sorted(merged["devices"].items())},
             "events": dict(named.most_common()),
         }
 
+    def to_json(self) -> dict[str, dict]:
+        return {key: day.to_json() for key, day in self.days.items()}
 
-def _rows(table: dict[str, list], key: str, names: tuple[str, str]) -> list[dict]:
-    rows = [{key: k, names[0]: c, names[1]: len(ids)} for k, (c, ids) in table.items()]
-    return sorted(rows, key=lambda r: (-r[names[1]], -r[names[0]], r[key]))
+    @classmethod
+    def from_json(cls, data: dict[str, dict]) -> Stats:
+        return cls({key: Day(value) for key, value in data.items()})
+
+
+def _rows(table: dict[str, list], key: str) -> list[dict]:
+    rows = [{key: k, "visits": r[0], "visitors": r[1]} for k, r in table.items()]
+    return sorted(rows, key=lambda r: (-r["visitors"], -r["visits"], r[key]))

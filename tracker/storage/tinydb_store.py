@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -104,6 +105,48 @@ class _Transaction(People):
         self.pending.append({"ts": now_iso(), "contact": contact, "event": event})
 
 
+class AggregateSnapshot:
+    """The aggregates on disk: a TinyDB table per month, plus the offsets folded."""
+
+    EVERY_EVENTS = 50_000
+    EVERY_SECONDS = 60.0
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.saved_at = time.monotonic()
+
+    def load(self) -> tuple[Stats, dict[str, int]]:
+        db = TinyDB(self.path, storage=AtomicJSONStorage)
+        try:
+            state = db.table("state").get(doc_id=1) or {}
+            days = {}
+            for name in db.tables() - {"state"}:
+                for doc in db.table(name).all():
+                    days[doc["day"]] = doc["data"]
+        finally:
+            db.close()
+        return Stats.from_json(days), dict(state.get("offsets", {}))
+
+    def due(self, unsaved: int) -> bool:
+        elapsed = time.monotonic() - self.saved_at
+        return unsaved >= self.EVERY_EVENTS or elapsed >= self.EVERY_SECONDS
+
+    def save(self, stats: Stats, offsets: dict[str, int]) -> None:
+        """Write the whole snapshot in one atomic replace (old or new, never half)."""
+        months: dict[str, list] = {}
+        for day, data in sorted(stats.to_json().items()):
+            months.setdefault(day[:7], []).append({"day": day, "data": data})
+        tables = {m: dict(enumerate(docs, start=1)) for m, docs in months.items()}
+        tables["state"] = {1: {"offsets": offsets, "saved": now_iso()}}
+        AtomicJSONStorage(self.path).write(
+            {
+                name: {str(k): v for k, v in docs.items()}
+                for name, docs in tables.items()
+            }
+        )
+        self.saved_at = time.monotonic()
+
+
 class TinyDBStorage(Storage):
     def __init__(self, data_dir: str, flush_interval: float = 1.0) -> None:
         self.dir = data_dir
@@ -120,9 +163,11 @@ class TinyDBStorage(Storage):
         )
         self._view = PeopleView()
         self._view_lock = threading.RLock()
-        self._stats = Stats()
+        self._snapshot = AggregateSnapshot(os.path.join(data_dir, "aggregates.json"))
+        self._stats: Stats | None = None
         self._stats_offsets: dict[str, int] = {}
         self._stats_lock = threading.Lock()
+        self._unsaved = 0
 
     # -- observations --------------------------------------------------------
 
@@ -147,10 +192,28 @@ class TinyDBStorage(Storage):
     def summary(self, since: str | None = None, until: str | None = None) -> dict:
         """Fold the observations appended since the last call, then summarise."""
         with self._stats_lock:
-            for name, offset, event in self.events.read(self._stats_offsets):
-                self._stats.add(event)
-                self._stats_offsets[name] = offset
+            self._fold_events()
             return self._stats.summary(since, until)
+
+    def _fold_events(self) -> None:
+        """Bring the aggregates up to date: the snapshot first, then the journal's tail.
+
+        The snapshot (`aggregates.json`, a TinyDB database with one table per
+        month and the journal offsets it covers, replaced atomically) spares a
+        fresh process from reading every event ever stored.
+        """
+        if self._stats is None:
+            self._stats, self._stats_offsets = self._snapshot.load()
+        folded = 0
+        for name, offset, event in self.events.read(self._stats_offsets):
+            self._stats.add(event)
+            self._stats_offsets[name] = offset
+            folded += 1
+        self._unsaved += folded
+        if self._unsaved and self._snapshot.due(self._unsaved):
+            with writable():
+                self._snapshot.save(self._stats, self._stats_offsets)
+            self._unsaved = 0
 
     def _months_since(self, since: str | None) -> set[str] | None:
         if since is None or not os.path.isdir(self.events.root):
@@ -275,6 +338,12 @@ class TinyDBStorage(Storage):
             return value
 
     def close(self) -> None:
+        with self._stats_lock:
+            if self._stats is not None and self._unsaved:
+                try:
+                    self._snapshot.save(self._stats, self._stats_offsets)
+                except OSError:
+                    pass  # the journal still has every event; the next fold catches up
         self.events.close()
         self.people_journal.close()
         self._keys.close()

@@ -1,0 +1,68 @@
+"""Daily counters: folding, closing old days, and the JSON they are kept as."""
+
+from tracker.aggregates import Stats
+
+
+def pv(day, visitor, path="/a/", **fields):
+    return {
+        "ts": f"{day}T10:00:00+00:00",
+        "type": "pageview",
+        "visitor": visitor,
+        "path": path,
+        **fields,
+    }
+
+
+def test_counts_pageviews_visitors_and_engaged():
+    stats = Stats()
+    for event in [
+        pv("2026-11-01", "v1", "/a/", utm={"source": "fb", "campaign": "spring"}),
+        pv("2026-11-01", "v1", "/b/", entry=False),
+        pv("2026-11-01", "v2", "/a/", referrer="news.example"),
+        {"ts": "2026-11-01T11:00:00+00:00", "type": "bot", "path": "/a/"},
+        {
+            "ts": "2026-11-01T11:00:00+00:00",
+            "type": "event",
+            "name": "cta",
+            "visitor": "v1",
+        },
+    ]:
+        stats.add(event)
+    s = stats.summary()
+    assert (s["pageviews"], s["bots"], s["visitors"], s["engaged_visitors"]) == (
+        3,
+        1,
+        2,
+        1,
+    )
+    assert {r["source"]: r["visitors"] for r in s["sources"]} == {
+        "fb": 1,
+        "news.example": 1,
+    }
+    assert s["campaigns"] == [{"campaign": "spring", "visits": 1, "visitors": 1}]
+    pages = {p["path"]: (p["views"], p["visitors"], p["entries"]) for p in s["pages"]}
+    assert pages == {"/a/": (2, 2, 2), "/b/": (1, 1, 0)}
+    assert s["events"] == {"cta": 1}
+
+
+def test_old_days_close_to_counts_and_sum_the_same():
+    stats = Stats()
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"):
+        stats.add(pv(day, "v-" + day))
+        stats.add(pv(day, "w-" + day, "/b/"))
+        stats.add(pv(day, "w-" + day, "/c/"))
+    assert stats.days["2026-11-01"].closed and not stats.days["2026-11-04"].closed
+    s = stats.summary()
+    assert s["visitors"] == 8 and s["engaged_visitors"] == 4 and s["pageviews"] == 12
+    assert stats.summary("2026-11-02", "2026-11-03")["visitors"] == 4
+
+
+def test_json_round_trip_keeps_every_number():
+    stats = Stats()
+    for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+        stats.add(pv(day, "v1", utm={"source": "fb"}))
+        stats.add(pv(day, "v2", "/b/", device="mobile"))
+    again = Stats.from_json(stats.to_json())
+    assert again.summary() == stats.summary()
+    again.add(pv("2026-11-03", "v1"))  # an open day still deduplicates visitors
+    assert again.summary()["visitors"] == stats.summary()["visitors"]
