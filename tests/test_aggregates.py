@@ -66,3 +66,46 @@ def test_json_round_trip_keeps_every_number():
     assert again.summary() == stats.summary()
     again.add(pv("2026-11-03", "v1"))  # an open day still deduplicates visitors
     assert again.summary()["visitors"] == stats.summary()["visitors"]
+
+
+def test_filters_narrow_every_panel_by_the_visit():
+    stats = Stats()
+    stats.add(
+        pv(
+            "2026-11-01",
+            "v1",
+            "/a/",
+            utm={"source": "fb", "campaign": "spring"},
+            device="mobile",
+        )
+    )
+    stats.add(
+        {
+            **pv("2026-11-01", "v1", "/b/", entry=False, device="mobile"),
+            "ts": "2026-11-01T10:05:00+00:00",
+        }
+    )
+    stats.add(pv("2026-11-01", "v2", "/b/", referrer="news.example", device="desktop"))
+    fb = stats.summary(filters={"source": "fb"})
+    assert fb["pageviews"] == 2 and fb["visitors"] == 1 and fb["engaged_visitors"] == 1
+    assert {p["path"] for p in fb["pages"]} == {
+        "/a/",
+        "/b/",
+    }  # /b/ credited to the visit
+    assert stats.summary(filters={"page": "/b/"})["visitors"] == 2
+    assert stats.summary(filters={"device": "desktop"})["sources"][0]["source"] == (
+        "news.example"
+    )
+    landing = stats.summary(filters={"landing": "/a/"})
+    assert landing["pageviews"] == 2
+    assert stats.summary(filters={"unknown": "x"})["pageviews"] == 3
+
+
+def test_a_visit_ends_after_thirty_idle_minutes():
+    stats = Stats()
+    stats.add(pv("2026-11-01", "v1", "/a/", utm={"source": "fb"}))
+    late = pv("2026-11-01", "v1", "/b/", entry=False)
+    late["ts"] = "2026-11-01T11:00:00+00:00"
+    stats.add(late)
+    sources = {r["source"]: r["visits"] for r in stats.summary()["sources"]}
+    assert sources == {"fb": 1, "direct": 1}

@@ -1,14 +1,18 @@
 """Counters folded from the observation stream, by UTC day.
 
 The reports and the dashboard read these, never the raw events: folding costs
-once per event, and a query costs per day and per distinct value, however many
-events are stored. Pure: no Flask, no storage.
+once per event, and a query costs per distinct combination of values in its
+days, however many events are stored. Pure: no Flask, no storage.
 
-Visitors are counted per day. Cookieless ids change every day, so a sum of
-daily visitors is exactly the number of distinct ids over a period; in consent
-mode, someone who visits on two days counts on each. A day keeps its sets of
-visitor ids while late events may still arrive for it (today and yesterday),
-then keeps only the counts, which keeps the aggregates small.
+Each day keeps a small cube: (source, campaign, landing page, page, device)
+-> [pageviews, visitor numbers, entries]. Every pageview is credited to its
+visit's source, campaign and landing page, so a filter on any of them narrows
+every panel at once. Visitor ids are replaced by small per-day numbers, and a
+day forgets the ids themselves once late events are no longer expected
+(today and yesterday stay open): the aggregates keep nothing that could be
+matched back to a visitor. Cookieless ids change daily, so summing daily
+visitors counts distinct visitors exactly; in consent mode someone who comes
+on two days counts on each.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Any
 
 DIRECT = "direct"
 OPEN_DAYS = 2
+VISIT_GAP = 30 * 60  # seconds without a pageview that end a visit
+DIMENSIONS = ("source", "campaign", "landing", "page", "device")
+SEP = "\x1f"
 
 
 def source_of(event: dict) -> str:
@@ -26,103 +33,88 @@ def source_of(event: dict) -> str:
     return utm.get("source") or event.get("referrer") or DIRECT
 
 
-class Day:
-    """One day's counters. Visitor columns hold sets while open, counts once closed."""
+def _seconds(ts: str) -> int:
+    """Seconds since midnight of an ISO timestamp (enough to split visits)."""
+    return int(ts[11:13]) * 3600 + int(ts[14:16]) * 60 + int(ts[17:19])
 
-    TABLES = ("sources", "campaigns", "pages", "devices")
+
+class Day:
+    """One day's cube, its engaged visitors, bots and named events."""
 
     def __init__(self, data: dict[str, Any] | None = None) -> None:
         data = data or {}
         self.closed: bool = data.get("closed", False)
-        self.pageviews: int = data.get("pageviews", 0)
         self.bots: int = data.get("bots", 0)
         self.named: Counter = Counter(data.get("named", {}))
         self.titles: dict[str, str] = data.get("titles", {})
-        load = (lambda v: v) if self.closed else (lambda v: set(v))
-        # visitor id -> distinct paths read (two are enough for "several pages")
-        self.visitors: Any = (
-            data.get("visitors", 0)
-            if self.closed
-            else {k: set(v) for k, v in data.get("visitors", {}).items()}
-        )
-        self.engaged: int = data.get("engaged", 0)
-        # table -> key -> [count, visitors(, entries)]
-        self.tables: dict[str, dict[str, list]] = {
-            t: {k: [r[0], load(r[1]), *r[2:]] for k, r in data.get(t, {}).items()}
-            for t in self.TABLES
+        self.count: int = data.get("count", 0)  # visitor numbers handed out
+        self.engaged: set[int] = set(data.get("engaged", []))
+        self.cube: dict[tuple, list] = {
+            tuple(k.split(SEP)): [v[0], set(v[1]), v[2]]
+            for k, v in data.get("cube", {}).items()
         }
+        # Open days only: visitor id -> number, paths read, current visit.
+        self.numbers: dict[str, int] = data.get("numbers", {})
+        self.paths: dict[int, set[str]] = {
+            int(n): set(p) for n, p in data.get("paths", {}).items()
+        }
+        self.visits: dict[int, tuple[int, str, str, str]] = {}
 
-    def add_pageview(self, event: dict, visitor: str) -> None:
+    def number(self, visitor: str) -> int:
+        if self.closed or visitor not in self.numbers:
+            self.count += 1
+            if self.closed:
+                return self.count - 1
+            self.numbers[visitor] = self.count - 1
+        return self.numbers[visitor]
+
+    def add_pageview(self, event: dict) -> None:
+        n = self.number(event["visitor"])
         path = event.get("path") or "/"
-        self.pageviews += 1
-        if self.closed:  # a late event: counted, but its visitor cannot be deduplicated
-            self.visitors += 1
-        else:
-            seen = self.visitors.setdefault(visitor, set())
-            if len(seen) < 2:
-                seen.add(path)
+        at = _seconds(event["ts"])
+        entry = event.get("entry", True)
+        visit = self.visits.get(n)
+        if entry or visit is None or at - visit[0] > VISIT_GAP:
+            campaign = (event.get("utm") or {}).get("campaign") or ""
+            visit = (at, source_of(event), campaign, path)
+            entry = True
+        self.visits[n] = (at, *visit[1:])
+        seen = self.paths.setdefault(n, set())
+        if len(seen) < 2:
+            seen.add(path)
+            if len(seen) == 2:
+                self.engaged.add(n)
         if event.get("title"):
             self.titles[path] = event["title"][:300]
-        entry = event.get("entry", True)
-        self._bump("pages", path, visitor, entries=1 if entry else 0)
-        self._bump("devices", event.get("device") or "other", visitor)
-        if entry:
-            self._bump("sources", source_of(event), visitor)
-            campaign = (event.get("utm") or {}).get("campaign")
-            if campaign:
-                self._bump("campaigns", campaign, visitor)
-
-    def _bump(
-        self, table: str, key: str, visitor: str, entries: int | None = None
-    ) -> None:
-        row = self.tables[table].setdefault(
-            key, [0, 0 if self.closed else set()] + ([0] if entries is not None else [])
-        )
-        row[0] += 1
-        if self.closed:
-            row[1] += 1
-        else:
-            row[1].add(visitor)
-        if entries:
-            row[2] += entries
+        key = (visit[1], visit[2], visit[3], path, event.get("device") or "other")
+        cell = self.cube.setdefault(key, [0, set(), 0])
+        cell[0] += 1
+        cell[1].add(n)
+        cell[2] += 1 if entry else 0
 
     def close(self) -> None:
-        """Keep counts instead of visitor sets: no more late events expected."""
-        if self.closed:
-            return
-        self.engaged = sum(1 for paths in self.visitors.values() if len(paths) >= 2)
-        self.visitors = len(self.visitors)
-        for table in self.tables.values():
-            for row in table.values():
-                row[1] = len(row[1])
+        """Forget visitor ids and visit state: late events are no longer expected."""
         self.closed = True
-
-    def visitor_count(self) -> int:
-        return self.visitors if self.closed else len(self.visitors)
-
-    def engaged_count(self) -> int:
-        if self.closed:
-            return self.engaged
-        return sum(1 for paths in self.visitors.values() if len(paths) >= 2)
+        self.numbers, self.paths, self.visits = {}, {}, {}
 
     def to_json(self) -> dict[str, Any]:
-        dump = (lambda v: v) if self.closed else sorted
-        data = {
+        return {
             "closed": self.closed,
-            "pageviews": self.pageviews,
             "bots": self.bots,
             "named": dict(self.named),
             "titles": self.titles,
-            "engaged": self.engaged,
-            "visitors": (
-                self.visitors
-                if self.closed
-                else {k: sorted(v) for k, v in self.visitors.items()}
-            ),
+            "count": self.count,
+            "engaged": sorted(self.engaged),
+            "cube": {
+                SEP.join(k): [v[0], sorted(v[1]), v[2]] for k, v in self.cube.items()
+            },
+            "numbers": self.numbers,
+            "paths": {n: sorted(p) for n, p in self.paths.items() if len(p) < 2},
         }
-        for name, table in self.tables.items():
-            data[name] = {k: [r[0], dump(r[1]), *r[2:]] for k, r in table.items()}
-        return data
+
+
+def _matches(key: tuple, filters: dict[str, str]) -> bool:
+    return all(key[DIMENSIONS.index(d)] == v for d, v in filters.items())
 
 
 class Stats:
@@ -139,67 +131,79 @@ class Stats:
             day = self.days[key] = Day()
             if key > self.newest:
                 self.newest = key
-                self._close_old_days()
+                open_days = sorted(d for d, s in self.days.items() if not s.closed)
+                for old in open_days[:-OPEN_DAYS]:
+                    self.days[old].close()
         kind = event.get("type")
         if kind == "bot":
             day.bots += 1
         elif kind == "event":
             day.named[event.get("name") or "?"] += 1
         elif kind == "pageview" and event.get("visitor"):
-            day.add_pageview(event, event["visitor"])
-
-    def _close_old_days(self) -> None:
-        open_days = sorted(d for d, day in self.days.items() if not day.closed)
-        for key in open_days[:-OPEN_DAYS]:
-            self.days[key].close()
+            day.add_pageview(event)
 
     def summary(
-        self, since: str | None = None, until: str | None = None
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        filters: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """Return the totals of the days in [since, until] (ISO dates, inclusive)."""
-        days = [
-            (d, s)
-            for d, s in sorted(self.days.items())
-            if (since is None or d >= since[:10]) and (until is None or d <= until[:10])
-        ]
-        merged: dict[str, dict[str, list]] = {t: {} for t in Day.TABLES}
-        titles: dict[str, str] = {}
-        named: Counter = Counter()
-        for _, day in days:
-            for name, table in day.tables.items():
-                for key, row in table.items():
-                    total = merged[name].setdefault(key, [0] * len(row))
-                    total[0] += row[0]
-                    total[1] += row[1] if day.closed else len(row[1])
-                    if len(row) > 2:
-                        total[2] += row[2]
+        """Return the totals of the days in [since, until] (ISO dates, inclusive).
+
+        filters narrows every number to pageviews whose visit matches, e.g.
+        {"source": "facebook", "device": "mobile"}.
+        """
+        filters = {d: v for d, v in (filters or {}).items() if d in DIMENSIONS and v}
+        groups: dict[str, dict[str, list]] = {d: {} for d in DIMENSIONS}
+        totals = {"pageviews": 0, "visitors": 0, "engaged": 0, "bots": 0}
+        days, titles, named = [], {}, Counter()
+        for key, day in sorted(self.days.items()):
+            if (since and key < since[:10]) or (until and key > until[:10]):
+                continue
+            views, visitors = 0, set()
+            for cell_key, (count, numbers, entries) in day.cube.items():
+                if not _matches(cell_key, filters):
+                    continue
+                views += count
+                visitors |= numbers
+                for i, dimension in enumerate(DIMENSIONS):
+                    row = groups[dimension].setdefault(cell_key[i], [0, set(), 0])
+                    row[0] += count
+                    row[1].update((key, n) for n in numbers)
+                    row[2] += entries
+            totals["pageviews"] += views
+            totals["visitors"] += len(visitors)
+            totals["engaged"] += len(visitors & day.engaged)
+            totals["bots"] += day.bots
+            days.append({"day": key, "pageviews": views, "visitors": len(visitors)})
             titles.update(day.titles)
             named.update(day.named)
         return {
-            "pageviews": sum(d.pageviews for _, d in days),
-            "bots": sum(d.bots for _, d in days),
-            "visitors": sum(d.visitor_count() for _, d in days),
-            "engaged_visitors": sum(d.engaged_count() for _, d in days),
-            "days": [
-                {"day": k, "pageviews": d.pageviews, "visitors": d.visitor_count()}
-                for k, d in days
-            ],
-            "sources": _rows(merged["sources"], "source"),
-            "campaigns": _rows(merged["campaigns"], "campaign"),
+            "filters": filters,
+            "pageviews": totals["pageviews"],
+            "bots": totals["bots"],
+            "visitors": totals["visitors"],
+            "engaged_visitors": totals["engaged"],
+            "days": days,
+            "sources": _rows(groups["source"], "source"),
+            "campaigns": _rows(
+                {k: v for k, v in groups["campaign"].items() if k}, "campaign"
+            ),
+            "landings": _rows(groups["landing"], "path"),
             "pages": sorted(
                 (
                     {
                         "path": p,
                         "title": titles.get(p),
-                        "views": v,
-                        "visitors": n,
-                        "entries": e,
+                        "views": r[0],
+                        "visitors": len(r[1]),
+                        "entries": r[2],
                     }
-                    for p, (v, n, e) in merged["pages"].items()
+                    for p, r in groups["page"].items()
                 ),
                 key=lambda r: (-r["views"], r["path"]),
             ),
-            "devices": {d: r[1] for d, r in sorted(merged["devices"].items())},
+            "devices": {d: len(r[1]) for d, r in sorted(groups["device"].items())},
             "events": dict(named.most_common()),
         }
 
@@ -212,5 +216,6 @@ class Stats:
 
 
 def _rows(table: dict[str, list], key: str) -> list[dict]:
-    rows = [{key: k, "visits": r[0], "visitors": r[1]} for k, r in table.items()]
+    """Rows of a grouping: visits are the entries (the pageviews that began a visit)."""
+    rows = [{key: k, "visits": r[2], "visitors": len(r[1])} for k, r in table.items()]
     return sorted(rows, key=lambda r: (-r["visitors"], -r["visits"], r[key]))

@@ -60,7 +60,12 @@ class Storage(ABC):
         """Return the observations of these visitor ids since a time (for stitching)."""
 
     @abstractmethod
-    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+    def summary(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> dict:
         """Return the aggregates of [since, until], folded up to the newest event."""
 
     @abstractmethod

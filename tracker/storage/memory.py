@@ -32,11 +32,16 @@ class MemoryStorage(Storage):
     def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
         return [e for e in self.iter_events(since) if e.get("visitor") in visitors]
 
-    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+    def summary(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> dict:
         stats = Stats()
         for event in self.iter_events():
             stats.add(event)
-        return stats.summary(since, until)
+        return stats.summary(since, until, filters)
 
     @contextmanager
     def transaction(self) -> Iterator[People]:

@@ -189,11 +189,16 @@ class TinyDBStorage(Storage):
             e for _, _, e in found if e.get("visitor") in visitors and e["ts"] >= since
         ]
 
-    def summary(self, since: str | None = None, until: str | None = None) -> dict:
+    def summary(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> dict:
         """Fold the observations appended since the last call, then summarise."""
         with self._stats_lock:
             self._fold_events()
-            return self._stats.summary(since, until)
+            return self._stats.summary(since, until, filters)
 
     def _fold_events(self) -> None:
         """Bring the aggregates up to date: the snapshot first, then the journal's tail.
