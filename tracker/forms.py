@@ -21,7 +21,7 @@ from flask import (
 )
 from werkzeug.security import safe_join
 
-from . import attribution, identity, mail, people, privacy, sitemeta, tokens
+from . import agents, attribution, identity, mail, people, privacy, sitemeta, tokens
 from .errors import BadToken, TrackerError, wants_json
 from .limits import forms as form_limit
 from .requests import (
@@ -30,6 +30,7 @@ from .requests import (
     client_ip,
     new_id,
     now_iso,
+    user_agent,
     visitor_for,
 )
 from .storage import get_storage
@@ -152,6 +153,7 @@ def find_or_create(tx, email: str, visitor: str | None) -> dict:
     contact = tx.find(email)
     if contact is None:
         contact = people.new_contact(email, now_iso(), new_id())
+        contact["device"] = agents.device_class(user_agent())
         people.stitch(contact, visitor)
     return contact
 

@@ -24,6 +24,19 @@ def _in_period(ts: str | None, since: str | None, until: str | None) -> bool:
     )
 
 
+def matches(contact: dict, filters: dict[str, str], touch: str = "first") -> bool:
+    """True if the contact's credited visit fits the dashboard's filters."""
+    touched = contact.get(f"{touch}_touch") or {}
+    values = {
+        "source": touched.get("source") or "direct",
+        "campaign": touched.get("campaign") or "",
+        "landing": touched.get("landing"),
+        "page": contact.get("lead_page"),
+        "device": contact.get("device"),
+    }
+    return all(values.get(d) == v for d, v in filters.items())
+
+
 def contact_counts(
     contacts: Iterable[dict], since: str | None, until: str | None, touch: str
 ) -> dict[str, Any]:

@@ -82,6 +82,10 @@ class Storage(ABC):
     def iter_contacts(self) -> Iterator[Record]: ...
 
     @abstractmethod
+    def decisions(self, contact_id: str) -> list[Record]:
+        """Return the contact's own events (signup, purchase...), oldest first."""
+
+    @abstractmethod
     def timeline(self, contact_id: str) -> list[Record]:
         """Return the contact's events, oldest first, stitched visits included."""
 

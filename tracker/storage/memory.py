@@ -61,6 +61,9 @@ class MemoryStorage(Storage):
     def iter_contacts(self) -> Iterator[Record]:
         yield from list(self._view.contacts.values())
 
+    def decisions(self, contact_id: str) -> list[Record]:
+        return sorted(self._view.timelines.get(contact_id, []), key=lambda e: e["ts"])
+
     def timeline(self, contact_id: str) -> list[Record]:
         contact = self._view.contacts.get(contact_id)
         if contact is None:

@@ -274,6 +274,10 @@ class TinyDBStorage(Storage):
     def iter_contacts(self) -> Iterator[Record]:
         yield from list(self._refresh().contacts.values())
 
+    def decisions(self, contact_id: str) -> list[Record]:
+        events = self._refresh().timelines.get(contact_id, [])
+        return sorted(events, key=lambda e: e["ts"])
+
     def timeline(self, contact_id: str) -> list[Record]:
         view = self._refresh()
         contact = view.contacts.get(contact_id)

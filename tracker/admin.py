@@ -1,0 +1,423 @@
+"""The owner's dashboard: the journey at a glance, contacts, and one person's timeline.
+
+Behind a password (POLKU_ADMIN_PASSWORD), a session cookie that never leaves
+/admin, a CSRF token on every POST, and headers that forbid inline scripts,
+framing and caching. Every page reads the aggregates and indexes the storage
+keeps; none scans the events, except one contact's own timeline.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import json
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from . import report as journey_report
+from . import stages
+from .aggregates import DIMENSIONS
+from .limits import limiter
+from .privacy import erase_everywhere
+from .sitemeta import manifest
+from .storage import get_storage
+
+bp = Blueprint("admin", __name__, static_folder="static", static_url_path="/static")
+
+PERIODS = ("today", "7d", "30d", "month", "custom")
+PAGE_SIZE = 50
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.before_request
+def require_login():
+    if not current_app.config.get("ADMIN_PASSWORD"):
+        return render_template("admin/off.html"), 503
+    if request.endpoint in ("admin.login", "admin.static"):
+        return None
+    if not session.get("admin"):
+        return redirect(url_for("admin.login", next=request.full_path), 303)
+    if request.method == "POST":
+        check_csrf()
+    return None
+
+
+def check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    expected = session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, "The form has expired; please reload the page and try again.")
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def safe_next(target: str | None) -> str:
+    """Only ever redirect inside the dashboard (no open redirect through ?next=)."""
+    base = url_for("admin.overview")
+    if target and target.startswith(base) and "//" not in target and "\\" not in target:
+        return target
+    return base
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        given = request.form.get("password", "").encode()
+        wanted = str(current_app.config["ADMIN_PASSWORD"]).encode()
+        if hmac.compare_digest(given, wanted):
+            session.clear()
+            session["admin"] = True
+            session.permanent = True
+            csrf_token()
+            return redirect(safe_next(request.args.get("next")), 303)
+        error = "That password is not right."
+    return render_template("admin/login.html", error=error), 401 if error else 200
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("admin.login"), 303)
+
+
+# -- the overview ----------------------------------------------------------------
+
+
+def period_range(args) -> tuple[str, date, date]:
+    """Return (period name, first day, last day) from the query string."""
+    today = datetime.now(UTC).date()
+    period = args.get("period", "30d")
+    if period == "custom":
+        try:
+            start = date.fromisoformat(args.get("from", ""))
+            end = date.fromisoformat(args.get("to", ""))
+        except ValueError:
+            period = "30d"
+        else:
+            if start <= end and (end - start).days <= 3660:
+                return period, start, end
+            period = "30d"
+    if period == "today":
+        return period, today, today
+    if period == "7d":
+        return period, today - timedelta(days=6), today
+    if period == "month":
+        return period, today.replace(day=1), today
+    return "30d", today - timedelta(days=29), today
+
+
+def current_filters(args) -> dict[str, str]:
+    return {d: args[d][:300] for d in DIMENSIONS if args.get(d)}
+
+
+def overview_data(args) -> dict[str, Any]:
+    period, start, end = period_range(args)
+    filters = current_filters(args)
+    touch = (
+        args.get("touch") if args.get("touch") in journey_report.TOUCHES else "first"
+    )
+    storage = get_storage()
+    summary = storage.summary(start.isoformat(), end.isoformat(), filters)
+    span = (end - start).days + 1
+    prev_start, prev_end = start - timedelta(days=span), start - timedelta(days=1)
+    previous = storage.summary(prev_start.isoformat(), prev_end.isoformat(), filters)
+    contacts = [
+        c for c in storage.iter_contacts() if journey_report.matches(c, filters, touch)
+    ]
+    data = journey_report.build(
+        summary, contacts, manifest(), start.isoformat(), end.isoformat(), touch=touch
+    )
+    data.update(
+        period=period,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        filters=filters,
+        previous={
+            "pageviews": previous["pageviews"],
+            "visitors": previous["visitors"],
+            "days": previous["days"],
+        },
+        landings=summary["landings"],
+        guides=guide_downloads(storage, start, end, contacts),
+        today=todays_people(contacts),
+    )
+    return data
+
+
+def guide_downloads(
+    storage, start: date, end: date, contacts: list[dict]
+) -> list[dict]:
+    """Downloads per guide in the period, from the contacts' timelines of decisions."""
+    counts: dict[str, int] = {}
+    for contact in contacts:
+        for event in storage.decisions(contact["id"]):
+            day = event["ts"][:10]
+            if (
+                event["type"] == "download"
+                and start.isoformat() <= day <= end.isoformat()
+            ):
+                counts[event.get("guide") or "?"] = (
+                    counts.get(event.get("guide") or "?", 0) + 1
+                )
+    guides = manifest().get("guides") or {}
+    return sorted(
+        (
+            {
+                "guide": slug,
+                "title": (guides.get(slug) or {}).get("title", slug),
+                "downloads": n,
+            }
+            for slug, n in counts.items()
+        ),
+        key=lambda r: (-r["downloads"], r["guide"]),
+    )
+
+
+def todays_people(contacts: list[dict]) -> dict[str, list[dict]]:
+    today = datetime.now(UTC).date().isoformat()
+    leads = [c for c in contacts if (c.get("lead_at") or "")[:10] == today]
+    customers = [c for c in contacts if (c.get("customer_at") or "")[:10] == today]
+    return {"leads": leads[:10], "customers": customers[:10]}
+
+
+@bp.get("/")
+def overview():
+    return render_template("admin/overview.html", data=overview_data(request.args))
+
+
+# -- contacts ----------------------------------------------------------------------
+
+
+def contact_rows(args) -> tuple[list[dict], int]:
+    """Return one page of the contact list and the number of matches."""
+    query = (args.get("q") or "").strip().lower()[:200]
+    stage = args.get("stage") or ""
+    segment = args.get("segment") or ""
+    now = datetime.now(UTC)
+    storage = get_storage()
+    rows = []
+    for contact in storage.iter_contacts():
+        name = (contact.get("first_name") or "").lower()
+        if query and query not in contact["email"] and query not in name:
+            continue
+        decisions = storage.decisions(contact["id"])
+        row_stage = stages.contact_stage(contact, decisions)
+        if stage and row_stage != stage:
+            continue
+        value = stages.rfm(
+            [e for e in decisions if e["type"] in ("purchase", "booking")], now
+        )
+        row_segment = value.segment if value else ""
+        if segment and row_segment != segment:
+            continue
+        rows.append(
+            {
+                "contact": contact,
+                "stage": row_stage,
+                "segment": row_segment,
+                "score": stages.lead_score(decisions, now),
+                "last_seen": decisions[-1]["ts"] if decisions else contact["created"],
+            }
+        )
+    rows.sort(key=lambda r: r["last_seen"], reverse=True)
+    return rows, len(rows)
+
+
+@bp.get("/contacts")
+def contacts():
+    rows, total = contact_rows(request.args)
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    return render_template(
+        "admin/contacts.html",
+        rows=shown,
+        total=total,
+        page=page,
+        page_size=PAGE_SIZE,
+        stages=stages.STAGES,
+        segments=SEGMENTS,
+        args=request.args,
+    )
+
+
+SEGMENTS = (
+    "champions",
+    "loyal",
+    "new",
+    "promising",
+    "at risk",
+    "hibernating",
+    "needs attention",
+)
+
+
+def load_contact(contact_id: str) -> dict:
+    contact = get_storage().get_contact(contact_id)
+    if contact is None:
+        abort(404, "No such contact (perhaps erased).")
+    return contact
+
+
+@bp.get("/contacts/<contact_id>")
+def contact(contact_id: str):
+    contact = load_contact(contact_id)
+    events = get_storage().timeline(contact_id)
+    now = datetime.now(UTC)
+    purchases = [e for e in events if e["type"] in ("purchase", "booking")]
+    return render_template(
+        "admin/contact.html",
+        contact=contact,
+        timeline=events,
+        stage=stages.contact_stage(contact, events),
+        score=stages.lead_score(events, now),
+        rfm=stages.rfm(purchases, now),
+    )
+
+
+@bp.get("/contacts/<contact_id>/export.json")
+def export_contact(contact_id: str):
+    contact = load_contact(contact_id)
+    body = json.dumps(
+        {"contact": contact, "timeline": get_storage().timeline(contact_id)},
+        indent=2,
+        ensure_ascii=False,
+    )
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="contact-{contact_id}.json"'
+        },
+    )
+
+
+@bp.post("/contacts/<contact_id>/erase")
+def erase_contact(contact_id: str):
+    contact = load_contact(contact_id)
+    if request.form.get("confirm") != "yes":
+        flash("Tick the box to confirm the erasure.")
+        return redirect(url_for("admin.contact", contact_id=contact_id), 303)
+    erase_everywhere(get_storage(), current_app.config["DATA_DIR"], contact)
+    flash("The contact was erased.")
+    return redirect(url_for("admin.contacts"), 303)
+
+
+# -- CSV downloads -------------------------------------------------------------------
+
+TABLES = {
+    "sources": (
+        "sources",
+        ["source", "visits", "visitors", "leads", "customers", "conversion_rate"],
+    ),
+    "campaigns": ("campaigns", ["campaign", "visits", "visitors"]),
+    "pages": (
+        "posts",
+        [
+            "path",
+            "title",
+            "kind",
+            "views",
+            "visitors",
+            "entries",
+            "signups",
+            "conversion_rate",
+        ],
+    ),
+    "landings": ("landings", ["path", "visits", "visitors"]),
+    "guides": ("guides", ["guide", "title", "downloads"]),
+    "funnel": (
+        "funnel",
+        ["stage", "count", "rate_from_previous", "rate_from_top", "drop_off"],
+    ),
+}
+
+
+def csv_response(name: str, fields: list[str], rows: list[dict]) -> Response:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: neutralise(row.get(k)) for k in fields})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="polku-{name}.csv"'},
+    )
+
+
+def neutralise(value: Any) -> Any:
+    """Keep a spreadsheet from running a stored string as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.get("/<table>.csv")
+def table_csv(table: str):
+    if table == "contacts":
+        rows, _ = contact_rows(request.args)
+        flat = [
+            {
+                "email": r["contact"]["email"],
+                "first_name": r["contact"].get("first_name"),
+                "stage": r["stage"],
+                "score": r["score"],
+                "segment": r["segment"],
+                "newsletter": r["contact"]["status"],
+                "ads_consent": bool(r["contact"]["consent"].get("ads")),
+                "last_seen": r["last_seen"],
+            }
+            for r in rows
+        ]
+        return csv_response("contacts", list(flat[0]) if flat else ["email"], flat)
+    if table not in TABLES:
+        abort(404)
+    key, fields = TABLES[table]
+    return csv_response(table, fields, overview_data(request.args)[key])
+
+
+def init_app(app) -> None:
+    app.config.setdefault("SESSION_COOKIE_NAME", "polku_admin")
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
+    app.config["SESSION_COOKIE_PATH"] = (app.config["ROUTE_PREFIX"] or "") + "/admin"
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=12)
+    app.jinja_env.globals["csrf_token"] = csrf_token
