@@ -302,3 +302,36 @@ def test_unconfirmed_signups_are_pruned_daily(app_factory):
     reader.subscribe("second@example.com")  # a new day: the prune runs again
     assert contact(app, "first@example.com") is None
     assert all(m["To"] != "first@example.com" for m in reader.outbox())
+
+
+def _click_token(app, contact_id, url):
+    from tracker import tokens
+
+    with app.test_request_context():
+        return tokens.make("click", {"c": contact_id, "u": url})
+
+
+def test_email_click_lands_on_the_journey(reader, app):
+    from .test_collect import GOOD, send
+
+    reader.confirm()
+    c = contact(app)
+    target = SITE + "/posts/one/?utm_source=newsletter&utm_medium=email"
+    response = reader.client.get(
+        f"/click/{_click_token(app, c['id'], target)}", headers=reader.headers
+    )
+    assert response.status_code == 302 and response.headers["Location"] == target
+    send(reader.client, {**GOOD, "url": SITE + "/posts/two/"})  # reads on, same browser
+    kinds = [(e["type"], e.get("path")) for e in timeline(app)]
+    assert ("click", "/posts/one/") in kinds and ("pageview", "/posts/two/") in kinds
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "javascript:alert(1)"])
+def test_click_never_redirects_off_site(reader, app, target):
+    response = reader.client.get(f"/click/{_click_token(app, 'x', target)}")
+    assert 400 <= response.status_code < 500 and "Location" not in response.headers
+
+
+def test_forged_click_token(reader):
+    response = reader.client.get("/click/forged")
+    assert response.status_code == 400 and "Location" not in response.headers

@@ -21,7 +21,17 @@ from flask import (
 )
 from werkzeug.security import safe_join
 
-from . import agents, attribution, identity, mail, people, privacy, sitemeta, tokens
+from . import (
+    agents,
+    attribution,
+    beacon,
+    identity,
+    mail,
+    people,
+    privacy,
+    sitemeta,
+    tokens,
+)
 from .errors import BadToken, TrackerError, wants_json
 from .limits import forms as form_limit
 from .requests import (
@@ -358,3 +368,34 @@ def unsubscribe(token: str):
     if request.form.get("List-Unsubscribe") == "One-Click":
         return {"ok": True, "message": "Unsubscribed."}
     return done("unsubscribed", "You are unsubscribed.")
+
+
+@bp.get("/click/<token>")
+def click(token: str):
+    """Record a click from one of our emails on the reader's journey, then go on.
+
+    The target is inside the signed token, so this is no open redirect; and
+    recording an observation changes no one's state, so scanners may follow it.
+    """
+    payload = tokens.read("click", token)
+    target = str(payload.get("u") or "")
+    try:
+        origin, host, path, _ = beacon.split_url(target)
+    except beacon.InvalidBeacon:
+        raise BadToken("This link is not valid.") from None
+    if not sitemeta.origin_allowed(origin):
+        raise BadToken("This link is not valid.")
+    event = {
+        "id": new_id(),
+        "ts": now_iso(),
+        "type": "click",
+        "contact": str(payload.get("c") or "") or None,
+        "visitor": visitor_for(origin),
+        "host": host,
+        "path": path,
+        "props": {"email": str(payload.get("e") or "")[:64]}
+        if payload.get("e")
+        else None,
+    }
+    get_storage().append_event({k: v for k, v in event.items() if v is not None})
+    return redirect(target, 302)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..aggregates import Stats
 from .base import People, Record, Storage
-from .tinydb_store import PeopleView, _Transaction, now_iso
+from .tinydb_store import PeopleView, _Transaction, linked_events, now_iso
 
 
 class MemoryStorage(Storage):
@@ -68,16 +68,8 @@ class MemoryStorage(Storage):
         contact = self._view.contacts.get(contact_id)
         if contact is None:
             return []
-        visitors = set(contact.get("visitors", []))
-        events = list(self._view.timelines.get(contact_id, []))
-        seen = {e["id"] for e in events}
-        events += [
-            e
-            for e in self.iter_events()
-            if (e.get("visitor") in visitors or e.get("contact") == contact_id)
-            and e["id"] not in seen
-        ]
-        return sorted(events, key=lambda e: e["ts"])
+        decisions = list(self._view.timelines.get(contact_id, []))
+        return linked_events(decisions, contact, lambda needles: self.iter_events())
 
     def erase_contact(self, contact_id: str) -> bool:
         with self._lock:

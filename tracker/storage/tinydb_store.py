@@ -41,6 +41,38 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def linked_events(
+    decisions: list[Record], contact: Record, scan: Callable[[tuple], Iterator[Record]]
+) -> list[Record]:
+    """Return the contact's decisions plus every observation linked to them.
+
+    Linked: made by one of their visitor ids, or carrying their contact id (a
+    click from our email). A click also links the rest of that browser's visit
+    that day, which is how a cookieless reader's later pages join the journey.
+    """
+    visitors = set(contact.get("visitors", []))
+    seen = {e["id"] for e in decisions}
+    found = list(decisions)
+    needles = tuple(v.encode() for v in visitors) + (contact["id"].encode(),)
+    clicked: set[tuple[str, str]] = set()
+    for event in scan(needles):
+        if event.get("contact") == contact["id"] and event.get("visitor"):
+            clicked.add((event["visitor"], event["ts"][:10]))
+        if (
+            event.get("visitor") in visitors or event.get("contact") == contact["id"]
+        ) and (event["id"] not in seen):
+            seen.add(event["id"])
+            found.append(event)
+    if clicked:
+        for event in scan(tuple(v.encode() for v, _ in clicked)):
+            if (event.get("visitor"), event["ts"][:10]) in clicked and event[
+                "id"
+            ] not in seen:
+                seen.add(event["id"])
+                found.append(event)
+    return sorted(found, key=lambda e: e["ts"])
+
+
 class PeopleView:
     """Contacts, their indexes and timelines, folded from the people journal."""
 
@@ -284,18 +316,16 @@ class TinyDBStorage(Storage):
         if contact is None:
             return []
         events = list(view.timelines.get(contact_id, []))
-        visitors = set(contact.get("visitors", []))
         since = min([contact["created"], *(e["ts"] for e in events)])[:7] + "-01"
-        needles = tuple(v.encode() for v in visitors) + (contact_id.encode(),)
-        seen = {e["id"] for e in events}
-        for _, _, e in self.events.read(
+        return linked_events(
+            events, contact, lambda needles: self._scan(since, needles)
+        )
+
+    def _scan(self, since: str, needles: tuple[bytes, ...]) -> Iterator[Record]:
+        for _, _, event in self.events.read(
             months=self._months_since(since), needles=needles
         ):
-            linked = e.get("visitor") in visitors or e.get("contact") == contact_id
-            if linked and e["id"] not in seen:
-                seen.add(e["id"])
-                events.append(e)
-        return sorted(events, key=lambda e: e["ts"])
+            yield event
 
     def erase_contact(self, contact_id: str) -> bool:
         """Rewrite the people journal without the contact, then bump the generation."""
