@@ -209,3 +209,20 @@ def test_summary_counts_what_other_processes_stored(tmp_path):
     assert one.summary()["visitors"] == two.summary()["visitors"] == 2
     one.close()
     two.close()
+
+
+def test_ledgers_remember_what_was_done(storage):
+    assert storage.ledger_keys("digest-2026-11-23") == set()
+    storage.ledger_add("digest-2026-11-23", "c1")
+    storage.ledger_add("digest-2026-11-23", "c2")
+    storage.ledger_add("digest-2026-12-01", "c1")
+    assert storage.ledger_keys("digest-2026-11-23") == {"c1", "c2"}
+
+
+def test_a_ledger_is_shared_between_processes(tmp_path):
+    one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
+    one.ledger_add("d", "c1")
+    two.ledger_add("d", "c2")
+    assert one.ledger_keys("d") == two.ledger_keys("d") == {"c1", "c2"}
+    one.close()
+    two.close()

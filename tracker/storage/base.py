@@ -94,6 +94,14 @@ class Storage(ABC):
         """Remove every trace of the contact; return False if there was none."""
 
     @abstractmethod
+    def ledger_add(self, ledger: str, key: str) -> None:
+        """Record, durably, that key is done (a digest sent to a contact)."""
+
+    @abstractmethod
+    def ledger_keys(self, ledger: str) -> set[str]:
+        """Return every key recorded in ledger, by any process."""
+
+    @abstractmethod
     def get_meta(self, key: str, default: Any = None) -> Any:
         """Read a small mutable document (daily salts, send ledgers, settings)."""
 

@@ -19,6 +19,7 @@ class MemoryStorage(Storage):
         self._events: list[Record] = []
         self._view = PeopleView()
         self._meta: dict[str, Any] = {}
+        self._ledgers: dict[str, set[str]] = {}
 
     def append_event(self, event: Record) -> None:
         with self._lock:
@@ -79,6 +80,13 @@ class MemoryStorage(Storage):
             self._view._unindex(contact)
             self._view.timelines.pop(contact_id, None)
             return True
+
+    def ledger_add(self, ledger: str, key: str) -> None:
+        with self._lock:
+            self._ledgers.setdefault(ledger, set()).add(key)
+
+    def ledger_keys(self, ledger: str) -> set[str]:
+        return set(self._ledgers.get(ledger, set()))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         return copy.deepcopy(self._meta.get(key, default))

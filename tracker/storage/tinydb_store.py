@@ -33,6 +33,11 @@ from .journal import Journal
 INDEXED = ("ref_code",)
 
 
+def ledger_folder(ledger: str) -> str:
+    """Return a safe folder name for a ledger (its name is ours, but stay careful)."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in ledger)[:100]
+
+
 def month_of(ts: str) -> str:
     return ts[:7]
 
@@ -361,6 +366,18 @@ class TinyDBStorage(Storage):
             kept.append(line)
         atomic_write(path, b"".join(kept))
 
+    # -- ledgers -------------------------------------------------------------
+
+    def ledger_add(self, ledger: str, key: str) -> None:
+        with writable():
+            self.ledgers.append(
+                {"k": key, "ts": now_iso()}, ledger_folder(ledger), sync=True
+            )
+
+    def ledger_keys(self, ledger: str) -> set[str]:
+        found = self.ledgers.read(months={ledger_folder(ledger)})
+        return {record["k"] for _, _, record in found}
+
     # -- small documents -----------------------------------------------------
 
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -385,4 +402,5 @@ class TinyDBStorage(Storage):
                     pass  # the journal still has every event; the next fold catches up
         self.events.close()
         self.people_journal.close()
+        self.ledgers.close()
         self._keys.close()
