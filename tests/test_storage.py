@@ -226,3 +226,15 @@ def test_a_ledger_is_shared_between_processes(tmp_path):
     assert one.ledger_keys("d") == two.ledger_keys("d") == {"c1", "c2"}
     one.close()
     two.close()
+
+
+def test_meta_from_several_processes_never_collides(tmp_path):
+    one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
+    one.update_meta("a", lambda old: 1)
+    two.update_meta("b", lambda old: 2)
+    one.update_meta("c", lambda old: 3)  # TinyDB's cached next id would clash here
+    two.update_meta("a", lambda old: None)
+    two.update_meta("a", lambda old: 4)
+    assert [one.get_meta(k) for k in "abc"] == [4, 2, 3]
+    one.close()
+    two.close()

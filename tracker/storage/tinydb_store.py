@@ -192,12 +192,11 @@ class TinyDBStorage(Storage):
         self.people_journal = Journal(
             os.path.join(journal_dir, "people"), flush_interval
         )
+        self.ledgers = Journal(os.path.join(journal_dir, "ledgers"), flush_interval)
         self._generation_path = os.path.join(journal_dir, "people.generation")
         self._people_lock_path = os.path.join(data_dir, "locks", "people.lock")
         self._keys_lock_path = os.path.join(data_dir, "locks", "keys.lock")
-        self._keys = TinyDB(
-            os.path.join(data_dir, "keys.json"), storage=AtomicJSONStorage
-        )
+        self._keys_path = os.path.join(data_dir, "keys.json")
         self._view = PeopleView()
         self._view_lock = threading.RLock()
         self._snapshot = AggregateSnapshot(os.path.join(data_dir, "aggregates.json"))
@@ -380,17 +379,24 @@ class TinyDBStorage(Storage):
 
     # -- small documents -----------------------------------------------------
 
+    def _open_keys(self) -> TinyDB:
+        """Open keys.json afresh: TinyDB caches its next document id per instance,
+        which another process's insert would make stale."""
+        return TinyDB(self._keys_path, storage=AtomicJSONStorage)
+
     def get_meta(self, key: str, default: Any = None) -> Any:
-        doc = self._keys.get(Query().key == key)
+        with self._open_keys() as db:
+            doc = db.get(Query().key == key)
         return default if doc is None else doc["value"]
 
     def update_meta(self, key: str, change: Callable[[Any], Any]) -> Any:
-        with file_lock(self._keys_lock_path), writable():
-            value = change(self.get_meta(key))
+        with file_lock(self._keys_lock_path), writable(), self._open_keys() as db:
+            doc = db.get(Query().key == key)
+            value = change(None if doc is None else doc["value"])
             if value is None:
-                self._keys.remove(Query().key == key)
+                db.remove(Query().key == key)
             else:
-                self._keys.upsert({"key": key, "value": value}, Query().key == key)
+                db.upsert({"key": key, "value": value}, Query().key == key)
             return value
 
     def close(self) -> None:
@@ -403,4 +409,3 @@ class TinyDBStorage(Storage):
         self.events.close()
         self.people_journal.close()
         self.ledgers.close()
-        self._keys.close()

@@ -1,0 +1,1 @@
+"""Reliability tests: the real tracker under gunicorn, crashed and starved."""
