@@ -278,5 +278,55 @@ def contacts_prune() -> None:
     click.echo(f"Pruned {count} unconfirmed signups.")
 
 
+def site_settings(publish: bool = False) -> dict:
+    """Read the site's Pelican settings (theme, digest options) from this folder."""
+    from pelican.settings import read_settings
+
+    name = "publishconf.py" if publish else "pelicanconf.py"
+    if not os.path.isfile(name):
+        raise click.ClickException(f"No {name} here; run polku in the site's folder.")
+    return read_settings(name)
+
+
+@cli.command()
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(file_okay=False),
+    help="Write one .eml per recipient (and index.html, a preview) into DIR.",
+)
+@click.option("--send", is_flag=True, help="Send to every confirmed subscriber.")
+@click.option(
+    "--to", "to", metavar="EMAIL", help="Send one test copy; changes nothing."
+)
+@click.option(
+    "--rate", default=10.0, show_default=True, help="Messages per second at most."
+)
+def digest(dry_run: str | None, send: bool, to: str | None, rate: float) -> None:
+    """Send the newsletter digest of posts published since the last one.
+
+    A run that is stopped half way resumes when started again, and nobody
+    gets a second copy.
+
+    \b
+    Example:
+        polku digest --dry-run /tmp/digest
+        polku digest --to me@example.com
+        polku digest --send
+    """
+    from .newsletter_cli import run_digest
+
+    if sum(bool(x) for x in (dry_run, send, to)) != 1:
+        raise click.UsageError("Choose one of --dry-run DIR, --send or --to EMAIL.")
+    run_digest(
+        open_storage_app(),
+        site_settings(),
+        dry_run=dry_run,
+        send=send,
+        to=to,
+        rate=rate,
+    )
+
+
 if __name__ == "__main__":
     cli()

@@ -1,0 +1,256 @@
+"""`polku digest` against a real SMTP server (aiosmtpd) and the real app."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tracker.cli import cli
+from tracker.storage import get_storage
+
+from .conftest import SITE, TEST_MANIFEST, Reader, copy_site, free_port
+
+SECRET = "test-secret-key"
+
+
+class Inbox:
+    """An SMTP handler that keeps what it accepted; it can kill the sender mid-run."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.kill_at = None  # (count, pid): kill the sender before accepting that one
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        with self.lock:
+            if self.kill_at and len(self.messages) + 1 == self.kill_at[0]:
+                os.kill(self.kill_at[1], signal.SIGKILL)
+                self.kill_at = None
+                return "451 Try again later"
+            parsed = email.message_from_bytes(
+                envelope.content, policy=email.policy.default
+            )
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def to(self, address):
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def site(tmp_path, smtp):
+    """A site folder with a data dir holding fresh posts, and the env for polku."""
+    folder = copy_site(tmp_path / "site")
+    data = tmp_path / "var"
+    recent = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    posts = [{**p, "date": recent} for p in TEST_MANIFEST["posts"]] + [
+        {
+            "kind": "article",
+            "url": "posts/two/",
+            "title": "Two <b>bold</b>",
+            "date": recent,
+            "category": "Marketing",
+            "tags": [],
+            "summary": "S.",
+        },
+    ]
+    from .conftest import write_manifest
+
+    write_manifest(data, {**TEST_MANIFEST, "posts": posts})
+    env = {
+        "manifest": json.dumps({**TEST_MANIFEST, "posts": posts}),
+        "POLKU_DATA_DIR": str(data),
+        "POLKU_SECRET_KEY": SECRET,
+        "POLKU_SMTP_HOST": "127.0.0.1",
+        "POLKU_SMTP_PORT": str(smtp[1]),
+        "POLKU_RATELIMIT_ENABLED": "false",
+        "POLKU_API_KEY": "test-api-key",
+    }
+    return folder, env
+
+
+def people(app_factory, site, confirmed=("a@example.com", "b@example.com")):
+    """Confirmed subscribers, one pending and one unsubscribed, on the site's data."""
+    data_dir = site[1]["POLKU_DATA_DIR"]
+    app = app_factory(DATA_DIR=data_dir)
+    (Path(data_dir) / "manifest.json").write_text(site[1]["manifest"])
+    reader = Reader(app.test_client(), app)
+    for address in confirmed:
+        reader.confirm(address)
+    reader.subscribe("pending@example.com")
+    reader.confirm("gone@example.com")
+    token = unsubscribe_token(app, "gone@example.com")
+    reader.client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    return app, reader
+
+
+def unsubscribe_token(app, address):
+    from tracker import tokens
+
+    with app.app_context():
+        contact = get_storage().find_contact(address)
+    with app.test_request_context():
+        return tokens.make("unsubscribe", {"c": contact["id"]})
+
+
+def polku(runner, site, *args, monkeypatch):
+    folder, env = site
+    monkeypatch.chdir(folder)
+    env = {k: v for k, v in env.items() if k.startswith("POLKU_")}
+    return runner.invoke(cli, ["digest", *args, "--rate", "0"], env=env)
+
+
+def test_send_delivers_real_emails_to_confirmed_subscribers_only(
+    runner, site, smtp, app_factory, monkeypatch
+):
+    inbox, _ = smtp
+    app, reader = people(app_factory, site)
+    result = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "2 of 2 messages sent" in result.output
+    assert sorted(m["To"] for m in inbox.messages) == ["a@example.com", "b@example.com"]
+    msg = inbox.to("a@example.com")[0]
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for header in ("Message-ID", "Date", "From", "List-Id", "List-Unsubscribe"):
+        assert msg[header], header
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "<style" not in html.split("@media")[0] or 'style="' in html
+    assert "<b>bold" not in html, [
+        html[m.start() - 40 : m.end() + 9] for m in re.finditer("<b>bold", html)
+    ]
+    assert "Two &lt;b" in html, [
+        html[m.start() : m.end() + 40] for m in re.finditer("Two", html)
+    ]
+    links = re.findall(r'href="([^"]+)"', html)
+    assert links and all(link.startswith(("https://", "http://")) for link in links)
+    click = next(link for link in re.findall(r"\S+/click/\S+", text))
+    assert click.startswith(SITE)
+    # Following the click link records it and lands on the post with UTM tags.
+    path = urlsplit(click).path
+    landed = reader.client.get(path, headers=reader.headers)
+    query = parse_qs(urlsplit(landed.headers["Location"]).query)
+    assert query["utm_source"] == ["newsletter"] and query["utm_medium"] == ["email"]
+    assert query["utm_campaign"][0].startswith("digest-")
+
+
+def test_one_click_unsubscribe_from_the_digest(
+    runner, site, smtp, app_factory, monkeypatch
+):
+    inbox, _ = smtp
+    app, reader = people(app_factory, site, confirmed=("a@example.com",))
+    polku(runner, site, "--send", monkeypatch=monkeypatch)
+    header = inbox.to("a@example.com")[0]["List-Unsubscribe"]
+    url = re.search(r"<(https?://[^>]+)>", header).group(1)
+    response = reader.client.post(
+        urlsplit(url).path, data={"List-Unsubscribe": "One-Click"}
+    )  # as a mail provider sends it: no Origin, no cookie
+    assert response.status_code == 200
+    with app.app_context():
+        assert get_storage().find_contact("a@example.com")["status"] == "unsubscribed"
+
+
+def test_nothing_new_sends_nothing(runner, site, smtp, app_factory, monkeypatch):
+    inbox, _ = smtp
+    people(app_factory, site)
+    polku(runner, site, "--send", monkeypatch=monkeypatch)
+    again = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert again.exit_code == 0 and "Nothing new" in again.output
+    assert len(inbox.messages) == 2
+
+
+def test_dry_run_and_test_copy_change_nothing(
+    runner, site, smtp, app_factory, monkeypatch, tmp_path
+):
+    inbox, _ = smtp
+    people(app_factory, site)
+    out = tmp_path / "preview"
+    dry = polku(runner, site, "--dry-run", str(out), monkeypatch=monkeypatch)
+    assert dry.exit_code == 0, dry.output
+    assert len(list(out.glob("*.eml"))) == 2 and (out / "index.html").is_file()
+    copy = polku(runner, site, "--to", "owner@example.com", monkeypatch=monkeypatch)
+    assert copy.exit_code == 0, copy.output
+    assert [m["To"] for m in inbox.messages] == ["owner@example.com"]
+    real = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert "2 of 2 messages sent" in real.output
+
+
+def test_modes_are_exclusive(runner, site, monkeypatch):
+    result = polku(
+        runner, site, "--send", "--to", "x@example.com", monkeypatch=monkeypatch
+    )
+    assert result.exit_code == 2 and "Choose one of" in result.output
+
+
+def test_a_killed_send_resumes_and_nobody_gets_two(site, smtp, app_factory):
+    inbox, _ = smtp
+    addresses = [f"r{n}@example.com" for n in range(8)]
+    people(app_factory, site, confirmed=addresses)
+    folder, env = site
+    command = [sys.executable, "-m", "tracker.cli", "digest", "--send", "--rate", "0"]
+    full_env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("POLKU_")},
+        **env,
+    }
+    first = subprocess.Popen(
+        command,
+        cwd=folder,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    inbox.kill_at = (4, first.pid)  # dies while the 4th message is in flight
+    assert first.wait(timeout=60) == -signal.SIGKILL
+    assert len(inbox.messages) == 3
+    second = subprocess.run(
+        command, cwd=folder, env=full_env, capture_output=True, text=True, timeout=60
+    )
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "3 already had it" in second.stdout
+    assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
+
+
+def test_a_failing_recipient_is_reported_and_the_rest_go_out(
+    runner, site, smtp, app_factory, monkeypatch
+):
+    inbox, port = smtp
+    people(app_factory, site)
+
+    original = Inbox.handle_DATA
+
+    async def refuse_b(self, server, session, envelope):
+        if b"b@example.com" in envelope.content:
+            return "451 Mailbox busy"
+        return await original(self, server, session, envelope)
+
+    monkeypatch.setattr(Inbox, "handle_DATA", refuse_b)
+    result = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert result.exit_code == 1 and "b@example.com" in result.output
+    assert [m["To"] for m in inbox.messages] == ["a@example.com"]
+    monkeypatch.setattr(Inbox, "handle_DATA", original)
+    retry = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert retry.exit_code == 0, retry.output
+    assert sorted(m["To"] for m in inbox.messages) == ["a@example.com", "b@example.com"]

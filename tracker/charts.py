@@ -1,0 +1,487 @@
+"""Inline SVG charts and number formats for the owner's dashboard.
+
+Pure functions: numbers in, markup out. Every piece of text that reaches an
+SVG goes through `markupsafe.escape`; everything else in the markup is a
+number we formatted ourselves. The dashboard's Content-Security-Policy blocks
+style attributes, so sizes are SVG geometry and colours come from admin.css
+through class names.
+
+`init_templates(app)` registers the filters and globals the admin templates use.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from .aggregates import DIMENSIONS
+
+DASH = "\u2013"  # shown for a missing number
+MONTHS = {
+    "en": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(),
+}
+VISIT_GAP = timedelta(minutes=30)
+
+
+# -- numbers and dates -----------------------------------------------------------
+
+
+def _lang(lang: str | None) -> str:
+    return "fi" if (lang or "").lower().startswith("fi") else "en"
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_number(value: Any, lang: str = "en", decimals: int = 0) -> str:
+    """1234567 -> "1,234,567" (en) or "1 234 567" (fi); None -> "–"."""
+    number = _finite(value)
+    if number is None:
+        return DASH
+    text = f"{number:,.{decimals}f}"
+    if _lang(lang) == "fi":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text.replace("-", "\u2212")
+
+
+def format_percent(value: Any, lang: str = "en", signed: bool = False) -> str:
+    """A ratio as a percentage with one decimal: 0.1234 -> "12.3%" / "12,3 %"."""
+    number = _finite(value)
+    if number is None:
+        return DASH
+    text = format_number(abs(number) * 100, lang, 1)
+    sign = ""
+    if signed and round(number * 1000):
+        sign = "+" if number > 0 else "\u2212"
+    elif number < 0 and round(number * 1000):
+        sign = "\u2212"
+    return sign + text + ("\u00a0%" if _lang(lang) == "fi" else "%")
+
+
+def format_money(value: Any, currency: str | None = None, lang: str = "en") -> str:
+    number = _finite(value)
+    if number is None:
+        return DASH
+    decimals = 0 if number == int(number) else 2
+    text = format_number(number, lang, decimals)
+    return f"{text}\u00a0{currency}" if currency else text
+
+
+def _parse(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def format_date(value: Any, lang: str = "en", year: bool = True) -> str:
+    """An ISO date or time as a date: "3 Mar 2026" (en) or "3.3.2026" (fi)."""
+    dt = _parse(value)
+    if dt is None:
+        return DASH if value in (None, "") else str(value)
+    if _lang(lang) == "fi":
+        return f"{dt.day}.{dt.month}." + (str(dt.year) if year else "")
+    text = f"{dt.day} {MONTHS['en'][dt.month - 1]}"
+    return f"{text} {dt.year}" if year else text
+
+
+def format_when(value: Any, lang: str = "en") -> str:
+    """An ISO timestamp (UTC) as date and time: "3 Mar 2026, 14:05"."""
+    dt = _parse(value)
+    if dt is None:
+        return DASH if value in (None, "") else str(value)
+    if _lang(lang) == "fi":
+        return f"{format_date(dt, lang)} klo {dt.hour}.{dt.minute:02d}"
+    return f"{format_date(dt, lang)}, {dt.hour:02d}:{dt.minute:02d}"
+
+
+# -- charts ----------------------------------------------------------------------
+
+
+def _num(x: float) -> str:
+    """A coordinate: at most one decimal, never an exponent."""
+    text = f"{x:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _safe_id(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", value) or "chart"
+
+
+def _value(row: Any, metric: str) -> float:
+    if isinstance(row, Mapping):
+        number = _finite(row.get(metric))
+    else:
+        number = None
+    return max(number or 0.0, 0.0)
+
+
+def _series(
+    days: Iterable[Mapping], metric: str, start: date | None, end: date | None
+) -> list[tuple[str, float]]:
+    """Return (ISO day, value) for every day from start to end, zeros filled in."""
+    by_day: dict[str, float] = {}
+    for row in days or ():
+        if isinstance(row, Mapping) and row.get("day"):
+            key = str(row["day"])[:10]
+            by_day[key] = by_day.get(key, 0.0) + _value(row, metric)
+    if start is None or end is None or end < start:
+        return sorted(by_day.items())
+    span = min((end - start).days, 3660)
+    keys = [(start + timedelta(days=i)).isoformat() for i in range(span + 1)]
+    return [(k, by_day.get(k, 0.0)) for k in keys]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    dt = _parse(value)
+    return dt.date() if dt else None
+
+
+def nice_scale(maximum: float, steps: int = 4) -> tuple[float, float]:
+    """Return (top, step) of a y axis: round steps (1, 2, 5 x 10^n) above maximum."""
+    if maximum <= 0:
+        return float(steps), 1.0
+    raw = maximum / steps
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(
+        m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw - 1e-9
+    )
+    step = max(step, 1.0)
+    return step * math.ceil(maximum / step - 1e-9), step
+
+
+def line_chart(
+    days: Iterable[Mapping],
+    previous_days: Iterable[Mapping] | None = (),
+    *,
+    metric: str = "visitors",
+    start: Any = None,
+    end: Any = None,
+    width: int = 720,
+    height: int = 240,
+    title: str = "",
+    desc: str = "",
+    names: tuple[str, str] = ("This period", "Previous period"),
+    lang: str = "en",
+    chart_id: str = "chart",
+    css_class: str = "chart",
+    x_labels: int = 6,
+) -> Markup:
+    """Draw a metric per day as a line over a shaded area, the previous period faint.
+
+    `days` and `previous_days` are rows like {"day": "2026-03-01", "visitors": 3};
+    with `start` and `end` (ISO dates) missing days count as zero and the previous
+    period is laid under the current one day by day.
+    """
+    first, last = _as_date(start), _as_date(end)
+    current = _series(days, metric, first, last)
+    if first and last:
+        span = (last - first).days + 1
+        p_first = first - timedelta(days=span)
+        previous = _series(previous_days or (), metric, p_first, first - timedelta(1))
+    else:
+        previous = _series(previous_days or (), metric, None, None)
+    width, height = max(int(width), 120), max(int(height), 80)
+    cid = _safe_id(chart_id)
+    values = [v for _, v in current] + [v for _, v in previous[: len(current)]]
+    top, step = nice_scale(max(values, default=0.0))
+    ticks = [step * i for i in range(int(round(top / step)) + 1)]
+    tick_labels = [format_number(v, lang) for v in ticks]
+    font = 12
+    left = 10 + max(len(label) for label in tick_labels) * 7
+    right, top_pad, bottom = 14, 12, 28
+    plot_w = width - left - right
+    plot_h = height - top_pad - bottom
+    base = top_pad + plot_h
+    n = len(current)
+
+    def x_at(i: int) -> float:
+        return left + (plot_w / 2 if n <= 1 else plot_w * i / (n - 1))
+
+    def y_at(v: float) -> float:
+        return base - (v / top) * plot_h if top else base
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
+        f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-labelledby="{cid}-title {cid}-desc" focusable="false">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(desc)}</desc>',
+        '<g class="chart-grid">',
+    ]
+    for value, label in zip(ticks, tick_labels, strict=True):
+        y = _num(y_at(value))
+        out.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>'
+        )
+    out.append('</g><g class="chart-axis" font-size="12">')
+    for value, label in zip(ticks, tick_labels, strict=True):
+        y = _num(y_at(value) + font / 3)
+        out.append(f'<text x="{left - 8}" y="{y}" text-anchor="end">{escape(label)}</text>')
+    if n:
+        count = max(min(x_labels, n), 1)
+        picks = sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
+        for i in picks:
+            anchor = "middle"
+            if n > 1 and i == 0:
+                anchor = "start"
+            elif n > 1 and i == n - 1:
+                anchor = "end"
+            label = format_date(current[i][0], lang, year=False)
+            out.append(
+                f'<text x="{_num(x_at(i))}" y="{height - 8}" '
+                f'text-anchor="{anchor}">{escape(label)}</text>'
+            )
+    out.append("</g>")
+    if previous and n:
+        points = " ".join(
+            f"{_num(x_at(i))},{_num(y_at(v))}" for i, (_, v) in enumerate(previous[:n])
+        )
+        if len(previous[:n]) == 1:
+            out.append(
+                f'<circle class="chart-previous-dot" cx="{_num(x_at(0))}" '
+                f'cy="{_num(y_at(previous[0][1]))}" r="4"/>'
+            )
+        else:
+            out.append(f'<polyline class="chart-previous" points="{points}"/>')
+    if n:
+        coords = [(x_at(i), y_at(v)) for i, (_, v) in enumerate(current)]
+        line = " ".join(f"{_num(x)},{_num(y)}" for x, y in coords)
+        if n > 1:
+            area = (
+                f"M{_num(coords[0][0])},{_num(base)} L"
+                + " L".join(f"{_num(x)},{_num(y)}" for x, y in coords)
+                + f" L{_num(coords[-1][0])},{_num(base)} Z"
+            )
+            out.append(f'<path class="chart-area" d="{area}"/>')
+            out.append(f'<polyline class="chart-line" points="{line}"/>')
+        if n <= 62:
+            out.append('<g class="chart-points">')
+            for i, ((day, v), (x, y)) in enumerate(zip(current, coords, strict=True)):
+                label = f"{format_date(day, lang)}: {names[0]} {format_number(v, lang)}"
+                if i < len(previous):
+                    label += f"; {names[1]} {format_number(previous[i][1], lang)}"
+                r = 4 if n <= 31 else 2.5
+                out.append(
+                    f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{r}">'
+                    f"<title>{escape(label)}</title></circle>"
+                )
+            out.append("</g>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def bar(value: Any, maximum: Any, css_class: str = "bar", track: bool = False) -> Markup:
+    """A horizontal bar, value/maximum of the full width; decorative (aria-hidden).
+
+    Its width comes from the surrounding CSS; the SVG stretches to fit it.
+    """
+    v, top = _finite(value) or 0.0, _finite(maximum) or 0.0
+    share = min(max(v / top, 0.0), 1.0) if top > 0 else 0.0
+    width = _num(share * 100)
+    if 0 < share and float(width) < 0.5:
+        width = "0.5"  # a sliver still shows that there is something
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
+        'viewBox="0 0 100 10" preserveAspectRatio="none" width="100" height="10" '
+        'aria-hidden="true" focusable="false">'
+    ]
+    if track:
+        parts.append('<rect class="bar-track" width="100" height="10"/>')
+    parts.append(f'<rect class="bar-fill" width="{width}" height="10"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def daily_rows(
+    days: Iterable[Mapping],
+    previous_days: Iterable[Mapping] | None = (),
+    start: Any = None,
+    end: Any = None,
+) -> list[dict]:
+    """The chart's numbers as table rows: each day with the previous period's twin."""
+    first, last = _as_date(start), _as_date(end)
+    metrics = ("visitors", "pageviews")
+    current = {m: _series(days, m, first, last) for m in metrics}
+    if first and last:
+        span = (last - first).days + 1
+        p_first, p_last = first - timedelta(days=span), first - timedelta(days=1)
+    else:
+        p_first = p_last = None
+    previous = {m: _series(previous_days or (), m, p_first, p_last) for m in metrics}
+    rows = []
+    for i, (day, visitors) in enumerate(current["visitors"]):
+        rows.append(
+            {
+                "day": day,
+                "visitors": int(visitors),
+                "pageviews": int(current["pageviews"][i][1]),
+                "previous_day": previous["visitors"][i][0]
+                if i < len(previous["visitors"])
+                else None,
+                "previous_visitors": int(previous["visitors"][i][1])
+                if i < len(previous["visitors"])
+                else None,
+                "previous_pageviews": int(previous["pageviews"][i][1])
+                if i < len(previous["pageviews"])
+                else None,
+            }
+        )
+    return rows
+
+
+# -- one person's journey ----------------------------------------------------------
+
+
+def visit_source(event: Mapping) -> str:
+    utm = event.get("utm") or {}
+    return utm.get("source") or event.get("referrer") or "direct"
+
+
+def journey(timeline: Iterable[Mapping], gap: timedelta = VISIT_GAP) -> list[dict]:
+    """Group a contact's timeline (oldest first) into visits and single events.
+
+    A visit is a run of pageviews: a new one starts with an entry pageview (from
+    another site or a campaign link), or after `gap` without a pageview. A
+    decision in the middle of a visit splits it; the rest is marked continued.
+    """
+    items: list[dict] = []
+    visit: dict | None = None
+    last_ts: datetime | None = None
+    for event in timeline or ():
+        if not isinstance(event, Mapping):
+            continue
+        ts = _parse(event.get("ts"))
+        if event.get("type") == "pageview":
+            entry = event.get("entry", True) is not False
+            stale = last_ts is None or ts is None or (ts - last_ts) > gap
+            if visit is None or entry or stale or items[-1] is not visit:
+                continued = visit is not None and not entry and not stale
+                utm = event.get("utm") or {}
+                origin = visit if continued else None
+                visit = {
+                    "kind": "visit",
+                    "ts": event.get("ts"),
+                    "continued": continued,
+                    "source": origin["source"] if origin else visit_source(event),
+                    "medium": origin["medium"] if origin else utm.get("medium"),
+                    "campaign": origin["campaign"] if origin else utm.get("campaign"),
+                    "referrer": origin["referrer"] if origin else event.get("referrer"),
+                    "device": event.get("device"),
+                    "landing": event.get("path"),
+                    "pages": [],
+                }
+                items.append(visit)
+            visit["pages"].append(event)
+            last_ts = ts or last_ts
+        else:
+            items.append({"kind": event.get("type") or "event", "ts": event.get("ts"), "event": event})
+    return items
+
+
+# -- wiring into Flask -----------------------------------------------------------------
+
+KEPT_ARGS = (
+    "period",
+    "from",
+    "to",
+    "touch",
+    "metric",
+    "all",
+    "q",
+    "stage",
+    "segment",
+    "page",
+)
+
+
+def init_templates(app) -> None:
+    """Register the dashboard's filters, globals and its strings (`t`, `lang`)."""
+    from flask import request, url_for
+    from jinja2 import pass_context
+
+    from . import admin_i18n, sitemeta
+
+    def site_lang() -> str:
+        try:
+            site = sitemeta.manifest().get("site") or {}
+        except (OSError, ValueError, RuntimeError):
+            site = {}
+        return admin_i18n.language(site.get("lang") if isinstance(site, dict) else None)
+
+    @app.context_processor
+    def admin_strings() -> dict[str, Any]:
+        lang = site_lang()
+        return {"t": admin_i18n.strings(lang), "lang": lang}
+
+    def lang_of(ctx) -> str:
+        return ctx.get("lang") or "en"
+
+    @pass_context
+    def number(ctx, value, decimals=0):
+        return format_number(value, lang_of(ctx), decimals)
+
+    @pass_context
+    def percent(ctx, value, signed=False):
+        return format_percent(value, lang_of(ctx), signed)
+
+    @pass_context
+    def money(ctx, value, currency=None):
+        return format_money(value, currency, lang_of(ctx))
+
+    @pass_context
+    def when(ctx, value):
+        return format_when(value, lang_of(ctx))
+
+    @pass_context
+    def day(ctx, value, year=True):
+        return format_date(value, lang_of(ctx), year)
+
+    @pass_context
+    def chart(ctx, days, previous_days=(), **options):
+        options.setdefault("lang", lang_of(ctx))
+        return line_chart(days, previous_days, **options)
+
+    def url_with(endpoint: str, drop: Iterable[str] = (), **changes: Any) -> str:
+        """The current page's query (known keys only), changed: None removes a key."""
+        keep = KEPT_ARGS + DIMENSIONS
+        args = {k: v for k, v in request.args.items() if k in keep and v}
+        for key in drop:
+            args.pop(key, None)
+        for key, value in changes.items():
+            if value is None or value == "":
+                args.pop(key, None)
+            else:
+                args[key] = value
+        return url_for(endpoint, **args)
+
+    app.jinja_env.filters.update(
+        number=number, percent=percent, money=money, when=when, day=day, journey=journey
+    )
+    app.jinja_env.globals.update(
+        line_chart=chart,
+        bar=bar,
+        daily_rows=daily_rows,
+        url_with=url_with,
+        dimensions=DIMENSIONS,
+    )

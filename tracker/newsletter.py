@@ -1,0 +1,217 @@
+"""Send the digest: who gets it, with which links, and never twice.
+
+Each send is recorded in a durable ledger keyed by the digest run and the
+contact, right after the mail server accepted it. A run killed at any moment
+and started again sends to everyone who has no ledger entry: the digest is
+delivered at least once, and the only possible duplicate is the one message
+in flight at the instant of the kill (accepted by the server, not yet in the
+ledger). The run's identity and its cut-off are stored before the first send,
+so a rerun resumes the same digest with the same posts.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parseaddr
+from typing import Any
+
+from flask import current_app, url_for
+from journey import digest as content
+
+from . import mail, sitemeta, tokens
+from .storage import Storage
+
+STATE_KEY = "digest"
+RETRIES = 3
+
+
+@dataclass
+class Outcome:
+    digest_id: str | None = None
+    posts: int = 0
+    recipients: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)
+    finished: bool = False
+
+
+def recipients(storage: Storage) -> list[dict]:
+    """Confirmed subscribers whose newsletter consent stands; never anyone else."""
+    chosen = []
+    for contact in storage.iter_contacts():
+        consent = (contact.get("consent") or {}).get("newsletter") or {}
+        if (
+            contact.get("status") == "confirmed"
+            and consent
+            and not consent.get("withdrawn_at")
+        ):
+            chosen.append(contact)
+    return sorted(chosen, key=lambda c: c["created"])
+
+
+def tracker_link(endpoint: str, **values: Any) -> str:
+    return sitemeta.public_base() + url_for(endpoint, **values)
+
+
+def links_for(contact: dict, campaign: str) -> content.Links:
+    """The recipient's own signed links: clicks, unsubscribe, referral."""
+
+    def click(url: str) -> str:
+        token = tokens.make("click", {"c": contact["id"], "u": url, "e": campaign})
+        return tracker_link("forms.click", token=token)
+
+    unsubscribe = tokens.make("unsubscribe", {"c": contact["id"]})
+    referral = None
+    if contact.get("ref_code"):
+        referral = f"{sitemeta.public_base()}/?ref={contact['ref_code']}"
+    return content.Links(
+        click_url=click,
+        unsubscribe_url=tracker_link("forms.unsubscribe", token=unsubscribe),
+        referral_url=referral,
+        site_url=sitemeta.public_base() + "/",
+    )
+
+
+def list_headers(unsubscribe_url: str) -> dict[str, str]:
+    """RFC 2369 / 8058 list headers: one-click unsubscribe and the list's id."""
+    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
+    domain = sender.rpartition("@")[2] or "localhost"
+    site = sitemeta.manifest().get("site") or {}
+    mailto = f"mailto:{sender}?subject=unsubscribe"
+    return {
+        "List-Id": f"{site.get('name') or 'Newsletter'} <newsletter.{domain}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Precedence": "bulk",
+    }
+
+
+def message_for(
+    contact: dict, posts: list[dict], more: int, run: dict, env, settings, interests
+) -> Any:
+    links = links_for(contact, run["id"])
+    site = {
+        "name": (sitemeta.manifest().get("site") or {}).get("name"),
+        "url": sitemeta.public_base(),
+    }
+    subject, text, html = content.render(
+        posts,
+        more,
+        {"first_name": contact.get("first_name"), "interests": interests},
+        site=site,
+        links=links,
+        settings=settings,
+        env=env,
+        campaign_date=run["date"],
+    )
+    msg = mail.build(
+        current_app.config,
+        contact["email"],
+        subject,
+        text,
+        html,
+        headers=list_headers(links.unsubscribe_url),
+    )
+    return msg
+
+
+def plan(
+    storage: Storage, settings, now: datetime, resume: bool
+) -> tuple[dict, Any] | None:
+    """Return (run, digest) for the unfinished run or a new one; None if nothing new."""
+    state = storage.get_meta(STATE_KEY) or {}
+    posts = sitemeta.manifest().get("posts", [])
+    current = state.get("current") if resume else None
+    if current:
+        picked = content.build_digest(
+            [p for p in posts if (p.get("date") or "") <= current["until"]],
+            current["since"],
+            datetime.fromisoformat(current["until"]),
+            settings,
+        )
+        return (current, picked) if picked else None
+    picked = content.build_digest(posts, state.get("cutoff"), now, settings)
+    if picked is None:
+        return None
+    run = {
+        "id": f"digest-{picked.date}-{secrets.token_hex(3)}",
+        "since": state.get("cutoff"),
+        "until": now.isoformat(),
+        "date": picked.date,
+    }
+    return run, picked
+
+
+def send_digest(
+    storage: Storage,
+    *,
+    settings,
+    env,
+    interests: Callable[[dict], dict[str, int]],
+    deliver: Callable[[Any], None],
+    mode: str,
+    rate: float = 10.0,
+    progress: Callable[[int], None] = lambda n: None,
+    only: Iterable[dict] | None = None,
+) -> Outcome:
+    """Build and hand each recipient's digest to deliver().
+
+    mode "send" records every send and moves the cut-off when all are done;
+    "preview" (dry run, test copy) changes no state.
+    """
+    now = datetime.now(UTC)
+    planned = plan(storage, settings, now, resume=(mode == "send"))
+    outcome = Outcome()
+    if planned is None:
+        return outcome
+    run, picked = planned
+    outcome.digest_id, outcome.posts = run["id"], len(picked.posts) + picked.more
+    people = list(only) if only is not None else recipients(storage)
+    outcome.recipients = len(people)
+    if mode == "send":
+        storage.update_meta(STATE_KEY, lambda old: {**(old or {}), "current": run})
+        done = storage.ledger_keys(run["id"])
+    else:
+        done = set()
+    pause = 1.0 / rate if rate > 0 else 0.0
+    for contact in people:
+        if contact["id"] in done:
+            outcome.skipped += 1
+            progress(1)
+            continue
+        msg = message_for(
+            contact, picked.posts, picked.more, run, env, settings, interests(contact)
+        )
+        if deliver_with_retries(deliver, msg, outcome, contact) and mode == "send":
+            storage.ledger_add(run["id"], contact["id"])
+        progress(1)
+        if pause:
+            time.sleep(pause)
+    if mode == "send" and not outcome.failed:
+        storage.update_meta(
+            STATE_KEY,
+            lambda old: {**(old or {}), "current": None, "cutoff": run["until"]},
+        )
+        outcome.finished = True
+    return outcome
+
+
+def deliver_with_retries(deliver, msg, outcome: Outcome, contact: dict) -> bool:
+    """Try a temporary failure again; report, and go on with the others."""
+    for attempt in range(RETRIES):
+        try:
+            deliver(msg)
+        except mail.MailError as e:
+            if attempt == RETRIES - 1:
+                outcome.failed.append(f"{contact['email']}: {e}")
+                return False
+            time.sleep(0.5 * 2**attempt)
+        else:
+            outcome.sent += 1
+            return True
+    return False
