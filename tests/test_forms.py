@@ -335,3 +335,69 @@ def test_click_never_redirects_off_site(reader, app, target):
 def test_forged_click_token(reader):
     response = reader.client.get("/click/forged")
     assert response.status_code == 400 and "Location" not in response.headers
+
+
+def _feedback_token(app, contact_id, ask="digest-1"):
+    from tracker import tokens
+
+    with app.test_request_context():
+        return tokens.make("feedback", {"c": contact_id, "k": ask})
+
+
+def test_feedback_get_changes_nothing_and_post_records_once(reader, app):
+    reader.confirm()
+    c = contact(app)
+    path = f"/feedback/{_feedback_token(app, c['id'])}"
+    page = reader.client.get(path + "?score=10")
+    assert page.status_code == 200 and b"10 out of 10" in page.data
+    assert contact(app).get("feedback") is None
+    response = reader.post(path, data={"score": "10", "comment": "Great help!"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == SITE + "/thanks-feedback/"
+    after = contact(app)
+    assert after["feedback"]["score"] == 10 and after["advocate_at"]
+    assert reader.post(path, data={"score": "0"}).status_code == 410
+    assert contact(app)["feedback"]["score"] == 10
+    assert [e["type"] for e in timeline(app)].count("feedback") == 1
+
+
+@pytest.mark.parametrize("score", ["11", "-1", "x", ""])
+def test_feedback_score_must_be_0_to_10(reader, app, score):
+    reader.confirm()
+    path = f"/feedback/{_feedback_token(app, contact(app)['id'])}"
+    assert reader.client.get(f"{path}?score={score}").status_code == 400
+    assert reader.post(path, data={"score": score}).status_code == 400
+    assert contact(app).get("feedback") is None
+
+
+def test_a_detractor_is_not_an_advocate(reader, app):
+    reader.confirm()
+    path = f"/feedback/{_feedback_token(app, contact(app)['id'])}"
+    reader.post(path, data={"score": "3"})
+    assert contact(app)["feedback"]["score"] == 3 and not contact(app)["advocate_at"]
+
+
+def test_referral_that_becomes_a_lead_makes_an_advocate(reader, app):
+    reader.confirm("friend@example.com")
+    friend = contact(app, "friend@example.com")
+    assert not friend["advocate_at"]
+    reader.subscribe("new@example.com", ref=friend["ref_code"])
+    assert not contact(app, "friend@example.com")["advocate_at"]  # not a lead yet
+    reader.post(reader.link("confirm", to="new@example.com"))
+    assert contact(app, "friend@example.com")["advocate_at"]
+    kinds = [e["type"] for e in timeline(app, "friend@example.com")]
+    assert kinds.count("referral") == 1
+    reader.post(
+        "/api/conversion",
+        json_body={"email": "new@example.com", "value": 50},
+        Authorization="Bearer test-api-key",
+    )
+    kinds = [e["type"] for e in timeline(app, "friend@example.com")]
+    assert kinds.count("referral") == 2  # the signup, then the purchase
+
+
+def test_own_referral_code_credits_no_one(reader, app):
+    reader.confirm("friend@example.com")
+    code = contact(app, "friend@example.com")["ref_code"]
+    reader.subscribe("friend@example.com", ref=code)
+    assert not contact(app, "friend@example.com")["referred_by"]

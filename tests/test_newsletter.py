@@ -254,3 +254,45 @@ def test_a_failing_recipient_is_reported_and_the_rest_go_out(
     retry = polku(runner, site, "--send", monkeypatch=monkeypatch)
     assert retry.exit_code == 0, retry.output
     assert sorted(m["To"] for m in inbox.messages) == ["a@example.com", "b@example.com"]
+
+
+def test_customers_are_asked_for_feedback_at_most_once_per_period(
+    runner, site, smtp, app_factory, monkeypatch
+):
+    inbox, _ = smtp
+    app, reader = people(app_factory, site)
+    reader.post(
+        "/api/conversion",
+        json_body={"email": "a@example.com", "value": 290},
+        Authorization="Bearer test-api-key",
+    )
+    polku(runner, site, "--send", monkeypatch=monkeypatch)
+    customer = inbox.to("a@example.com")[0].get_body(("plain",)).get_content()
+    other = inbox.to("b@example.com")[0].get_body(("plain",)).get_content()
+    links = re.findall(r"\S+/feedback/\S+\?score=\d+", customer)
+    assert len(links) == 11 and "/feedback/" not in other
+    # Answer with a 9: a promoter becomes an advocate.
+    nine = next(link for link in links if link.endswith("score=9"))
+    path = urlsplit(nine).path
+    assert reader.post(path, data={"score": "9"}).status_code == 303
+    with app.app_context():
+        assert get_storage().find_contact("a@example.com")["advocate_at"]
+    # A new post and a new digest: no question again so soon.
+    manifest = json.loads(site[1]["manifest"])
+    recent = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    manifest["posts"].append(
+        {**manifest["posts"][0], "url": "posts/three/", "date": recent}
+    )
+    (Path(site[1]["POLKU_DATA_DIR"]) / "manifest.json").write_text(json.dumps(manifest))
+    again = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert again.exit_code == 0, again.output
+    second = inbox.to("a@example.com")[1].get_body(("plain",)).get_content()
+    assert "/feedback/" not in second
+    report = json.loads(
+        runner.invoke(
+            cli,
+            ["report", "--json"],
+            env={k: v for k, v in site[1].items() if k.startswith("POLKU_")},
+        ).output
+    )
+    assert report["feedback"]["promoters"] == 1 and report["feedback"]["nps"] == 100

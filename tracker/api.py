@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, request
 
 from . import attribution, people
 from .errors import TrackerError
-from .forms import timeline_event
+from .forms import reward_referrer, timeline_event
 from .requests import check_origin, new_id, now_iso
 from .storage import get_storage
 
@@ -90,5 +90,6 @@ def conversion():
         touch = attribution.credit(get_storage(), contact, now)
         attribution.apply(contact, touch)
         kind = fields.pop("kind")
+        reward_referrer(tx, contact, kind)
         tx.save(contact, timeline_event(kind, contact, attribution=touch, **fields))
     return {"ok": True, "contact": contact["id"], "duplicate": False}, 201

@@ -163,9 +163,7 @@ def nice_scale(maximum: float, steps: int = 4) -> tuple[float, float]:
         return float(steps), 1.0
     raw = maximum / steps
     magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(
-        m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw - 1e-9
-    )
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw - 1e-9)
     step = max(step, 1.0)
     return step * math.ceil(maximum / step - 1e-9), step
 
@@ -231,13 +229,13 @@ def line_chart(
     ]
     for value, label in zip(ticks, tick_labels, strict=True):
         y = _num(y_at(value))
-        out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>'
-        )
+        out.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>')
     out.append('</g><g class="chart-axis" font-size="12">')
     for value, label in zip(ticks, tick_labels, strict=True):
         y = _num(y_at(value) + font / 3)
-        out.append(f'<text x="{left - 8}" y="{y}" text-anchor="end">{escape(label)}</text>')
+        out.append(
+            f'<text x="{left - 8}" y="{y}" text-anchor="end">{escape(label)}</text>'
+        )
     if n:
         count = max(min(x_labels, n), 1)
         picks = sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
@@ -291,7 +289,9 @@ def line_chart(
     return Markup("".join(out))
 
 
-def bar(value: Any, maximum: Any, css_class: str = "bar", track: bool = False) -> Markup:
+def bar(
+    value: Any, maximum: Any, css_class: str = "bar", track: bool = False
+) -> Markup:
     """A horizontal bar, value/maximum of the full width; decorative (aria-hidden).
 
     Its width comes from the surrounding CSS; the SVG stretches to fit it.
@@ -395,7 +395,13 @@ def journey(timeline: Iterable[Mapping], gap: timedelta = VISIT_GAP) -> list[dic
             visit["pages"].append(event)
             last_ts = ts or last_ts
         else:
-            items.append({"kind": event.get("type") or "event", "ts": event.get("ts"), "event": event})
+            items.append(
+                {
+                    "kind": event.get("type") or "event",
+                    "ts": event.get("ts"),
+                    "event": event,
+                }
+            )
     return items
 
 

@@ -76,6 +76,11 @@ SETTINGS = (
         "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
     ),
     Setting("RATELIMIT_FORMS", "10/minute;50/hour", "Form posts allowed per IP."),
+    Setting(
+        "FEEDBACK_DAYS",
+        90,
+        "Ask a customer the recommend-us question at most this often.",
+    ),
     Setting("PENDING_DAYS", 14, "Unconfirmed signups are pruned after this many days."),
     Setting("CONFIRM_DAYS", 7, "How long a confirmation link is valid."),
     Setting("DOWNLOAD_DAYS", 7, "How long a guide download link is valid."),

@@ -168,11 +168,26 @@ def find_or_create(tx, email: str, visitor: str | None) -> dict:
     return contact
 
 
-def credit_referral(tx, contact: dict, code: Any) -> None:
+def note_referrer(tx, contact: dict, code: Any) -> None:
+    """Remember who referred a new reader (the code names no one to the reader)."""
     if isinstance(code, str) and code and not contact.get("referred_by"):
         referrer = tx.find_by("ref_code", code[:64])
         if referrer and referrer["id"] != contact["id"]:
             contact["referred_by"] = referrer["id"]
+
+
+def reward_referrer(tx, contact: dict, kind: str) -> None:
+    """Credit the referrer when the person they brought converts; one lead makes
+    them an advocate."""
+    referrer = tx.get(contact.get("referred_by") or "")
+    credited = contact.setdefault("referral_credited", [])
+    if referrer is None or kind in credited:
+        return
+    credited.append(kind)
+    now = now_iso()
+    referrer = {**referrer, "advocate_at": referrer.get("advocate_at") or now}
+    event = timeline_event("referral", referrer, referred=contact["id"], via=kind)
+    tx.save(referrer, event)
 
 
 @bp.route("/subscribe", methods=["POST", "OPTIONS"])
@@ -196,7 +211,7 @@ def subscribe():
     visitor = visitor_for(site_origin(), data.get("visitor"))
     with get_storage().transaction() as tx:
         contact = find_or_create(tx, email, visitor)
-        credit_referral(tx, contact, data.get("ref"))
+        note_referrer(tx, contact, data.get("ref"))
         contact, send_confirmation = people.request_subscription(
             contact,
             first_name=people.clean_name(data.get("first_name")),
@@ -262,6 +277,7 @@ def confirm(token: str):
         )
         attribution.apply(contact, touch)
         contact.setdefault("lead_page", contact["consent"]["newsletter"].get("page"))
+        reward_referrer(tx, contact, "signup")
         tx.save(contact, timeline_event("confirm", contact, attribution=touch))
     return done("confirmed", "Your subscription is confirmed. Welcome!")
 
@@ -288,7 +304,7 @@ def download():
     fields = attribution_fields(data)
     with get_storage().transaction() as tx:
         contact = find_or_create(tx, email, visitor)
-        credit_referral(tx, contact, data.get("ref"))
+        note_referrer(tx, contact, data.get("ref"))
         contact = people.make_lead(contact, now=now_iso(), first_name=name)
         wants_news = ticked(data, "consent_newsletter")
         send_confirmation = False
@@ -303,6 +319,7 @@ def download():
         touch = attribution.credit(get_storage(), contact, now_iso(), fields["utm"])
         attribution.apply(contact, touch)
         contact["lead_page"] = contact.get("lead_page") or fields["source"]
+        reward_referrer(tx, contact, "download")
         event = timeline_event(
             "download", contact, guide=guide["slug"], attribution=touch, **fields
         )
@@ -399,3 +416,46 @@ def click(token: str):
     }
     get_storage().append_event({k: v for k, v in event.items() if v is not None})
     return redirect(target, 302)
+
+
+def feedback_score(raw: Any) -> int:
+    try:
+        score = int(str(raw))
+    except ValueError:
+        score = -1
+    if not 0 <= score <= 10:
+        raise TrackerError("Choose a score from 0 to 10.")
+    return score
+
+
+@bp.route("/feedback/<token>", methods=["GET", "POST"])
+@form_limit
+def feedback(token: str):
+    """The digest's recommend-us question: GET shows the score, POST records it once."""
+    payload, contact = contact_for("feedback", token)
+    ask = str(payload.get("k") or "")
+    if ask in contact.get("answered", []):
+        raise BadToken("Thank you: your answer is already recorded.", 410)
+    if request.method == "GET":
+        score = feedback_score(request.args.get("score"))
+        return render_template(
+            "action.html",
+            title="How likely are you to recommend us?",
+            message=f"Your score: {score} out of 10.",
+            action=request.path,
+            button="Send my answer",
+            score=score,
+        )
+    check_origin()
+    score = feedback_score(request.form.get("score"))
+    comment = " ".join(str(request.form.get("comment") or "").split())[:2000] or None
+    with get_storage().transaction() as tx:
+        current = tx.get(contact["id"])
+        if current is None or ask in current.get("answered", []):
+            raise BadToken("Thank you: your answer is already recorded.", 410)
+        updated = people.record_feedback(
+            current, ask=ask, score=score, comment=comment, now=now_iso()
+        )
+        event = timeline_event("feedback", updated, score=score, comment=comment)
+        tx.save(updated, event)
+    return done("feedback", "Thank you for your answer!")

@@ -58,8 +58,8 @@ def tracker_link(endpoint: str, **values: Any) -> str:
     return sitemeta.public_base() + url_for(endpoint, **values)
 
 
-def links_for(contact: dict, campaign: str) -> content.Links:
-    """The recipient's own signed links: clicks, unsubscribe, referral."""
+def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
+    """The recipient's own signed links: clicks, unsubscribe, referral, feedback."""
 
     def click(url: str) -> str:
         token = tokens.make("click", {"c": contact["id"], "u": url, "e": campaign})
@@ -69,12 +69,45 @@ def links_for(contact: dict, campaign: str) -> content.Links:
     referral = None
     if contact.get("ref_code"):
         referral = f"{sitemeta.public_base()}/?ref={contact['ref_code']}"
+    feedback = None
+    if ask:
+        question = tokens.make("feedback", {"c": contact["id"], "k": campaign})
+        base = tracker_link("forms.feedback", token=question)
+
+        def feedback(score: int) -> str:
+            return f"{base}?score={score}"
+
     return content.Links(
         click_url=click,
         unsubscribe_url=tracker_link("forms.unsubscribe", token=unsubscribe),
         referral_url=referral,
+        feedback_url=feedback,
         site_url=sitemeta.public_base() + "/",
     )
+
+
+ASKED = "feedback-asked"
+
+
+def last_asked(storage: Storage) -> dict[str, str]:
+    """Return contact id -> the day they were last asked the feedback question."""
+    latest: dict[str, str] = {}
+    for key in storage.ledger_keys(ASKED):
+        contact_id, _, day = key.partition("|")
+        latest[contact_id] = max(day, latest.get(contact_id, ""))
+    return latest
+
+
+def due_for_feedback(
+    contact: dict, asked: dict[str, str], today: str, days: int
+) -> bool:
+    """Customers are asked, at most once per `days` days."""
+    if not contact.get("customer_at"):
+        return False
+    last = asked.get(contact["id"])
+    if not last:
+        return True
+    return (datetime.fromisoformat(today) - datetime.fromisoformat(last)).days >= days
 
 
 def list_headers(unsubscribe_url: str) -> dict[str, str]:
@@ -92,9 +125,16 @@ def list_headers(unsubscribe_url: str) -> dict[str, str]:
 
 
 def message_for(
-    contact: dict, posts: list[dict], more: int, run: dict, env, settings, interests
+    contact: dict,
+    posts: list[dict],
+    more: int,
+    run: dict,
+    env,
+    settings,
+    interests,
+    ask: bool = False,
 ) -> Any:
-    links = links_for(contact, run["id"])
+    links = links_for(contact, run["id"], ask)
     site = {
         "name": (sitemeta.manifest().get("site") or {}).get("name"),
         "url": sitemeta.public_base(),
@@ -179,15 +219,27 @@ def send_digest(
     else:
         done = set()
     pause = 1.0 / rate if rate > 0 else 0.0
+    asked = last_asked(storage)
+    days = int(current_app.config["FEEDBACK_DAYS"])
     for contact in people:
         if contact["id"] in done:
             outcome.skipped += 1
             progress(1)
             continue
+        ask = due_for_feedback(contact, asked, run["date"], days)
         msg = message_for(
-            contact, picked.posts, picked.more, run, env, settings, interests(contact)
+            contact,
+            picked.posts,
+            picked.more,
+            run,
+            env,
+            settings,
+            interests(contact),
+            ask,
         )
         if deliver_with_retries(deliver, msg, outcome, contact) and mode == "send":
+            if ask:
+                storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
             storage.ledger_add(run["id"], contact["id"])
         progress(1)
         if pause:

@@ -136,6 +136,22 @@ def record_order(contact: dict, *, kind: str, order_id: str | None, now: str) ->
     return c
 
 
+PROMOTER = 9
+
+
+def record_feedback(
+    contact: dict, *, ask: str, score: int, comment: str | None, now: str
+) -> dict:
+    """Keep the latest answer, once per question asked; a promoter is an advocate."""
+    c = copy.deepcopy(contact)
+    c["feedback"] = {"score": score, "comment": comment, "ts": now}
+    c["answered"] = [*c.get("answered", []), ask][-20:]
+    if score >= PROMOTER:
+        c["advocate_at"] = c.get("advocate_at") or now
+    c["updated"] = now
+    return c
+
+
 def is_stale_pending(contact: dict, cutoff: str) -> bool:
     """True for a signup never confirmed, older than cutoff, with nothing else."""
     return (

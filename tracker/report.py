@@ -88,6 +88,7 @@ def build(
     touch: str = "first",
 ) -> dict[str, Any]:
     """Return the report: totals, the funnel, sources, campaigns and posts."""
+    contacts = list(contacts)
     people = contact_counts(contacts, since, until, touch)
     counts = people["counts"]
     funnel_counts = {
@@ -132,6 +133,8 @@ def build(
         "events": summary["events"],
         "days": summary["days"],
         "new_customers": people["new_customers"],
+        "feedback": feedback(contacts, since, until),
+        "referrals": referrals(contacts),
     }
 
 
@@ -158,3 +161,48 @@ def posts(pages: list[dict], manifest: dict[str, Any], signups: Counter) -> list
             }
         )
     return rows
+
+
+def feedback(contacts: list[dict], since: str | None, until: str | None) -> dict:
+    """Net promoter score of the answers given in the period, and who to call back."""
+    answers = [
+        c
+        for c in contacts
+        if c.get("feedback") and _in_period(c["feedback"]["ts"], since, until)
+    ]
+    summary = stages.nps([c["feedback"]["score"] for c in answers])
+    summary["detractors_to_follow_up"] = [
+        {
+            "id": c["id"],
+            "email": c["email"],
+            "score": c["feedback"]["score"],
+            "comment": c["feedback"].get("comment"),
+        }
+        for c in answers
+        if c["feedback"]["score"] <= stages.DEFAULT_THRESHOLDS.detractor_score
+    ]
+    return summary
+
+
+def referrals(contacts: list[dict]) -> list[dict]:
+    """Referrals per referrer: readers they brought, and how many converted."""
+    by_id = {c["id"]: c for c in contacts}
+    counts: dict[str, list[int]] = {}
+    for contact in contacts:
+        referrer = contact.get("referred_by")
+        if referrer in by_id:
+            row = counts.setdefault(referrer, [0, 0])
+            row[0] += 1
+            row[1] += 1 if contact.get("referral_credited") else 0
+    rows = [
+        {
+            "id": cid,
+            "email": by_id[cid]["email"],
+            "first_name": by_id[cid].get("first_name"),
+            "referred": n,
+            "converted": m,
+            "advocate": bool(by_id[cid].get("advocate_at")),
+        }
+        for cid, (n, m) in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["converted"], -r["referred"], r["email"]))
