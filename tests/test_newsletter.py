@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -279,6 +280,7 @@ def test_customers_are_asked_for_feedback_at_most_once_per_period(
         assert get_storage().find_contact("a@example.com")["advocate_at"]
     # A new post and a new digest: no question again so soon.
     manifest = json.loads(site[1]["manifest"])
+    time.sleep(1.1)  # the new post is published after the first digest's cut-off
     recent = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     manifest["posts"].append(
         {**manifest["posts"][0], "url": "posts/three/", "date": recent}
