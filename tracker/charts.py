@@ -202,7 +202,8 @@ def line_chart(
     width, height = max(int(width), 120), max(int(height), 80)
     cid = _safe_id(chart_id)
     values = [v for _, v in current] + [v for _, v in previous[: len(current)]]
-    top, step = nice_scale(max(values, default=0.0))
+    headroom = 1.15 if len(current) == 1 else 1.0  # room for the value labels
+    top, step = nice_scale(max(values, default=0.0) * headroom)
     ticks = [step * i for i in range(int(round(top / step)) + 1)]
     tick_labels = [format_number(v, lang) for v in ticks]
     font = 12
@@ -227,7 +228,7 @@ def line_chart(
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
         '<g class="chart-grid">',
     ]
-    for value, label in zip(ticks, tick_labels, strict=True):
+    for value in ticks:
         y = _num(y_at(value))
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}"/>')
     out.append('</g><g class="chart-axis" font-size="12">')
@@ -236,43 +237,39 @@ def line_chart(
         out.append(
             f'<text x="{left - 8}" y="{y}" text-anchor="end">{escape(label)}</text>'
         )
-    if n:
+    if n == 1:
+        out.append("</g>")
+        out.extend(
+            _two_columns(
+                current[0], previous[:1], x_at(0), y_at, base, names, lang, height
+            )
+        )
+    elif n:
         count = max(min(x_labels, n), 1)
         picks = sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
         for i in picks:
-            anchor = "middle"
-            if n > 1 and i == 0:
-                anchor = "start"
-            elif n > 1 and i == n - 1:
-                anchor = "end"
+            anchor = "start" if i == 0 else ("end" if i == n - 1 else "middle")
             label = format_date(current[i][0], lang, year=False)
             out.append(
                 f'<text x="{_num(x_at(i))}" y="{height - 8}" '
                 f'text-anchor="{anchor}">{escape(label)}</text>'
             )
-    out.append("</g>")
-    if previous and n:
-        points = " ".join(
-            f"{_num(x_at(i))},{_num(y_at(v))}" for i, (_, v) in enumerate(previous[:n])
-        )
-        if len(previous[:n]) == 1:
-            out.append(
-                f'<circle class="chart-previous-dot" cx="{_num(x_at(0))}" '
-                f'cy="{_num(y_at(previous[0][1]))}" r="4"/>'
+        out.append("</g>")
+        if previous:
+            points = " ".join(
+                f"{_num(x_at(i))},{_num(y_at(v))}"
+                for i, (_, v) in enumerate(previous[:n])
             )
-        else:
             out.append(f'<polyline class="chart-previous" points="{points}"/>')
-    if n:
         coords = [(x_at(i), y_at(v)) for i, (_, v) in enumerate(current)]
         line = " ".join(f"{_num(x)},{_num(y)}" for x, y in coords)
-        if n > 1:
-            area = (
-                f"M{_num(coords[0][0])},{_num(base)} L"
-                + " L".join(f"{_num(x)},{_num(y)}" for x, y in coords)
-                + f" L{_num(coords[-1][0])},{_num(base)} Z"
-            )
-            out.append(f'<path class="chart-area" d="{area}"/>')
-            out.append(f'<polyline class="chart-line" points="{line}"/>')
+        area = (
+            f"M{_num(coords[0][0])},{_num(base)} L"
+            + " L".join(f"{_num(x)},{_num(y)}" for x, y in coords)
+            + f" L{_num(coords[-1][0])},{_num(base)} Z"
+        )
+        out.append(f'<path class="chart-area" d="{area}"/>')
+        out.append(f'<polyline class="chart-line" points="{line}"/>')
         if n <= 62:
             out.append('<g class="chart-points">')
             for i, ((day, v), (x, y)) in enumerate(zip(current, coords, strict=True)):
@@ -285,8 +282,44 @@ def line_chart(
                     f"<title>{escape(label)}</title></circle>"
                 )
             out.append("</g>")
+    else:
+        out.append("</g>")
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def _two_columns(day, previous, centre, y_at, base, names, lang, height) -> list[str]:
+    """One day (today): a column for it beside a faint one for the day before."""
+    width = 56
+    gap = 14
+    out = []
+    columns = []
+    if previous:
+        columns.append(
+            ("chart-previous-bar", previous[0], names[1], centre - gap / 2 - width)
+        )
+        columns.append(("chart-bar", day, names[0], centre + gap / 2))
+    else:
+        columns.append(("chart-bar", day, names[0], centre - width / 2))
+    for css, (key, value), name, x in columns:
+        top = y_at(value)
+        label = f"{format_date(key, lang)}: {name} {format_number(value, lang)}"
+        out.append(
+            f'<rect class="{css}" x="{_num(x)}" y="{_num(top)}" width="{width}" '
+            f'height="{_num(max(base - top, 0))}"><title>{escape(label)}</title></rect>'
+        )
+        middle = _num(x + width / 2)
+        shown = escape(format_number(value, lang))
+        day_label = escape(format_date(key, lang, year=False))
+        out.append(
+            f'<text class="chart-value" x="{middle}" y="{_num(top - 6)}" '
+            f'text-anchor="middle" font-size="12">{shown}</text>'
+        )
+        out.append(
+            f'<text class="chart-day" x="{middle}" y="{height - 8}" '
+            f'text-anchor="middle" font-size="12">{day_label}</text>'
+        )
+    return out
 
 
 def bar(
@@ -427,6 +460,10 @@ def init_templates(app) -> None:
     from jinja2 import pass_context
 
     from . import admin_i18n, sitemeta
+
+    if app.extensions.get("polku_admin_templates"):
+        return
+    app.extensions["polku_admin_templates"] = True
 
     def site_lang() -> str:
         try:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import click
 from journey import digest as content
 
-from . import mail, newsletter
+from . import mail, newsletter, sitemeta
+from .lists import interests_by_contact
 from .storage import get_storage
 
 
@@ -51,6 +52,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
             now = datetime.now(UTC).isoformat()
             only = [known or {"id": "test-copy", "email": to, "created": now}]
         people = only if only is not None else newsletter.recipients(storage)
+        interests = interests_by_contact(storage, sitemeta.manifest(), people)
         mailer = mail.Mailer(app.config)
         deliver = writer(dry_run) if dry_run else mailer.send
         try:
@@ -61,7 +63,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
                     storage,
                     settings=settings,
                     env=env,
-                    interests=lambda c: {},
+                    interests=lambda c: interests.get(c["id"], {}),
                     deliver=deliver,
                     mode="send" if send else "preview",
                     rate=rate if not dry_run else 0,

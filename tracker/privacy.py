@@ -15,12 +15,12 @@ PERSONAL_FOLDERS = ("outbox", "audiences")
 
 
 def traces(contact: dict) -> list[bytes]:
-    """The strings that identify a person in a file: email, its hash, their name."""
+    """The strings that identify a person in a file: their email and its hashes."""
+    from journey.audiences import identifier_hashes
+
     email = contact["email"]
-    found = [email.encode(), hashlib.sha256(email.encode()).hexdigest().encode()]
-    if contact.get("first_name"):
-        found.append(contact["first_name"].encode())
-    return found
+    hashes = {hashlib.sha256(email.encode()).hexdigest(), *identifier_hashes(contact)}
+    return [email.encode(), *(h.encode() for h in sorted(hashes))]
 
 
 def scrub_files(data_dir: str, contact: dict) -> int:
@@ -33,7 +33,7 @@ def scrub_files(data_dir: str, contact: dict) -> int:
                 path = os.path.join(root, name)
                 with open(path, "rb") as f:
                     data = f.read()
-                if not any(n in data for n in needles[:2]):
+                if not any(n in data for n in needles):
                     continue
                 changed += 1
                 if name.endswith(".eml"):
@@ -42,7 +42,7 @@ def scrub_files(data_dir: str, contact: dict) -> int:
                     kept = [
                         line
                         for line in data.splitlines(keepends=True)
-                        if not any(n in line for n in needles[:2])
+                        if not any(n in line for n in needles)
                     ]
                     atomic_write(path, b"".join(kept))
     return changed

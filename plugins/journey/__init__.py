@@ -7,7 +7,7 @@ validation happen in the receivers, whose errors fail the build.
 
 from pelican import signals
 
-from . import context, manifest, script
+from . import context, lists, manifest, script
 
 
 def register() -> None:
@@ -15,3 +15,4 @@ def register() -> None:
     signals.all_generators_finalized.connect(context.publish_context)
     signals.all_generators_finalized.connect(manifest.write_manifest)
     signals.finalized.connect(script.minify_tracking_script)
+    signals.finalized.connect(lists.write_audience_lists)

@@ -1,0 +1,40 @@
+"""At build time, refresh the audience lists when the data directory holds contacts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from . import settings as journey_settings
+
+log = logging.getLogger(__name__)
+
+
+def write_audience_lists(pelican) -> None:
+    """Write <data dir>/audiences/ from the stored journey, and say so in the log."""
+    from tracker.lists import has_contacts, write_lists
+    from tracker.storage import open_storage
+
+    conf = journey_settings.read(pelican.settings)
+    if not has_contacts(conf.data_dir) and not os.environ.get("POLKU_DATABASE_URL"):
+        log.info("journey: no contacts in %s yet; no audience lists", conf.data_dir)
+        return
+    with open(os.path.join(conf.data_dir, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    storage = open_storage(
+        {
+            "DATA_DIR": conf.data_dir,
+            "DATABASE_URL": os.environ.get("POLKU_DATABASE_URL"),
+        }
+    )
+    target = os.path.join(conf.data_dir, "audiences")
+    try:
+        count, warnings = write_lists(
+            storage, manifest, pelican.settings.get("JOURNEY_AUDIENCES"), target
+        )
+    finally:
+        storage.close()
+    for warning in warnings:
+        log.warning("journey: %s", warning)
+    log.info("journey: wrote %d audience lists to %s", count, target)
