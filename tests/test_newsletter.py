@@ -2,62 +2,25 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tracker.cli import cli
 from tracker.storage import get_storage
 
-from .conftest import SITE, TEST_MANIFEST, Reader, copy_site, free_port
+from .conftest import SITE, TEST_MANIFEST, Inbox, Reader, copy_site
 
 SECRET = "test-secret-key"
-
-
-class Inbox:
-    """An SMTP handler that keeps what it accepted; it can kill the sender mid-run."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-        self.kill_at = None  # (count, pid): kill the sender before accepting that one
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        with self.lock:
-            if self.kill_at and len(self.messages) + 1 == self.kill_at[0]:
-                os.kill(self.kill_at[1], signal.SIGKILL)
-                self.kill_at = None
-                return "451 Try again later"
-            parsed = email.message_from_bytes(
-                envelope.content, policy=email.policy.default
-            )
-            self.messages.append(parsed)
-        return "250 OK"
-
-    def to(self, address):
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 @pytest.fixture

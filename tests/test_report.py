@@ -75,3 +75,30 @@ def test_pages_outside_the_manifest_are_counted():
         and rows[0]["views"] == 3
         and rows[0]["kind"] == "page"
     )
+
+
+def test_report_by_email_is_a_real_multipart_email(runner, app, reader, smtp):
+    inbox, port = smtp
+    send(reader.client, GOOD)
+    reader.confirm()
+    env = {
+        "POLKU_DATA_DIR": app.config["DATA_DIR"],
+        "POLKU_SECRET_KEY": "test-secret-key",
+        "POLKU_SMTP_HOST": "127.0.0.1",
+        "POLKU_SMTP_PORT": str(port),
+    }
+    result = runner.invoke(cli, ["report", "--email", "owner@example.com"], env=env)
+    assert result.exit_code == 0, result.output
+    (msg,) = inbox.to("owner@example.com")
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "Journey funnel" in text and "facebook" in text
+    assert 'style="' in html and "facebook" in html
+    assert "https://kettu.example/admin/" in text
+
+
+def test_report_email_needs_a_valid_address(runner, app):
+    env = {"POLKU_DATA_DIR": app.config["DATA_DIR"]}
+    result = runner.invoke(cli, ["report", "--email", "nope"], env=env)
+    assert result.exit_code == 1 and "--email" in result.output

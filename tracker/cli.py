@@ -125,24 +125,35 @@ def since_option(f):
     show_default=True,
     help="Credit leads and customers to their first or last visit's source.",
 )
-def report(as_json: bool, since, touch: str) -> None:
+@click.option(
+    "--email", "email_to", metavar="ADDRESS", help="Email the report instead."
+)
+def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
     """Show the journey funnel, sources and top posts.
 
     \b
     Example:
         polku report --since 2026-11-01
         polku report --json
+        polku report --email owner@example.com --since 2026-11-16
     """
     from . import report as journey_report
     from .sitemeta import manifest
     from .storage import get_storage
 
-    with open_storage_app().app_context():
+    app = open_storage_app()
+    with app.test_request_context():
         storage = get_storage()
         day = since.date().isoformat() if since else None
         data = journey_report.build(
             storage.summary(day), storage.iter_contacts(), manifest(), day, touch=touch
         )
+        if email_to:
+            from .owner_mail import send_report
+
+            send_report(app, email_to, data)
+            click.echo(f"Sent the report to {email_to}.")
+            return
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
