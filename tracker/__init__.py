@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from . import admin, api, collect, errors, forms, health, storage
+    from . import admin, api, charts, collect, errors, forms, health, storage
     from .limits import limiter
 
     storage.init_app(app)
@@ -36,4 +36,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint, url_prefix=prefix)
     app.register_blueprint(admin.bp, url_prefix=(prefix or "") + "/admin")
     admin.init_app(app)
+    charts.init_templates(app)
     return app
