@@ -171,7 +171,6 @@ def overview_data(args) -> dict[str, Any]:
             "visitors": previous["visitors"],
             "days": previous["days"],
         },
-        landings=summary["landings"],
         guides=guide_downloads(storage, start, end, contacts),
         today=todays_people(contacts),
     )
@@ -346,7 +345,10 @@ TABLES = {
         "sources",
         ["source", "visits", "visitors", "leads", "customers", "conversion_rate"],
     ),
-    "campaigns": ("campaigns", ["campaign", "visits", "visitors"]),
+    "campaigns": (
+        "campaigns",
+        ["campaign", "visits", "visitors", "leads", "customers", "conversion_rate"],
+    ),
     "pages": (
         "posts",
         [
@@ -360,7 +362,10 @@ TABLES = {
             "conversion_rate",
         ],
     ),
-    "landings": ("landings", ["path", "visits", "visitors"]),
+    "landings": (
+        "landings",
+        ["path", "visits", "visitors", "leads", "customers", "conversion_rate"],
+    ),
     "guides": ("guides", ["guide", "title", "downloads"]),
     "funnel": (
         "funnel",

@@ -42,12 +42,21 @@ def contact_counts(
 ) -> dict[str, Any]:
     """Count leads, customers and advocates of the period, and credit their sources."""
     counts = Counter()
-    by_source: dict[str, Counter] = {}
+    credited: dict[str, dict[str, Counter]] = {
+        "source": {},
+        "campaign": {},
+        "landing": {},
+    }
     by_page: Counter = Counter()
     new_customers = []
     for contact in contacts:
         stage = stages.contact_stage(contact, [])
-        source = (contact.get(f"{touch}_touch") or {}).get("source") or "direct"
+        touched = contact.get(f"{touch}_touch") or {}
+        keys = {
+            "source": touched.get("source") or "direct",
+            "campaign": touched.get("campaign"),
+            "landing": touched.get("landing"),
+        }
         for name, field in (
             ("leads", "lead_at"),
             ("customers", "customer_at"),
@@ -55,7 +64,9 @@ def contact_counts(
         ):
             if _in_period(contact.get(field), since, until):
                 counts[name] += 1
-                by_source.setdefault(source, Counter())[name] += 1
+                for dimension, key in keys.items():
+                    if key:
+                        credited[dimension].setdefault(key, Counter())[name] += 1
         if _in_period(contact.get("lead_at"), since, until) and contact.get(
             "lead_page"
         ):
@@ -73,7 +84,7 @@ def contact_counts(
             )
     return {
         "counts": counts,
-        "by_source": by_source,
+        "credited": credited,
         "by_page": by_page,
         "new_customers": sorted(new_customers, key=lambda c: c["since"]),
     }
@@ -98,22 +109,10 @@ def build(
         "customer": counts["customers"],
         "advocate": counts["advocates"],
     }
-    sources = []
-    known = {row["source"]: row for row in summary["sources"]}
-    for name in sorted(set(known) | set(people["by_source"])):
-        row = known.get(name, {"source": name, "visits": 0, "visitors": 0})
-        credited = people["by_source"].get(name, Counter())
-        sources.append(
-            {
-                **row,
-                "leads": credited["leads"],
-                "customers": credited["customers"],
-                "conversion_rate": credited["leads"] / row["visitors"]
-                if row["visitors"]
-                else None,
-            }
-        )
-    sources.sort(key=lambda r: (-r["visitors"], -r["leads"], r["source"]))
+    credited = people["credited"]
+    sources = with_conversions(summary["sources"], credited["source"], "source")
+    campaigns = with_conversions(summary["campaigns"], credited["campaign"], "campaign")
+    landings = with_conversions(summary["landings"], credited["landing"], "path")
     return {
         "since": since,
         "until": until,
@@ -127,7 +126,8 @@ def build(
         "advocates": counts["advocates"],
         "funnel": [asdict(step) for step in stages.funnel(funnel_counts)],
         "sources": sources,
-        "campaigns": summary["campaigns"],
+        "campaigns": campaigns,
+        "landings": landings,
         "posts": posts(summary["pages"], manifest, people["by_page"]),
         "devices": summary["devices"],
         "events": summary["events"],
@@ -206,3 +206,26 @@ def referrals(contacts: list[dict]) -> list[dict]:
         for cid, (n, m) in counts.items()
     ]
     return sorted(rows, key=lambda r: (-r["converted"], -r["referred"], r["email"]))
+
+
+def with_conversions(rows: list[dict], credited: dict[str, Counter], key: str) -> list:
+    """Add the leads and customers credited to each row, and its conversion to lead.
+
+    Rows that brought conversions but no visits in the period are listed too.
+    """
+    known = {row[key]: row for row in rows}
+    merged = []
+    for name in set(known) | set(credited):
+        row = known.get(name, {key: name, "visits": 0, "visitors": 0})
+        got = credited.get(name, Counter())
+        merged.append(
+            {
+                **row,
+                "leads": got["leads"],
+                "customers": got["customers"],
+                "conversion_rate": got["leads"] / row["visitors"]
+                if row["visitors"]
+                else None,
+            }
+        )
+    return sorted(merged, key=lambda r: (-r["visitors"], -r["leads"], str(r[key])))
