@@ -23,8 +23,12 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+POLKU_ADMIN_PASSWORD ?= polku-demo
+export POLKU_ADMIN_PASSWORD
+
 run: install
 	$(BIN)/polku build
+	@echo "Dashboard: http://127.0.0.1:8000/admin/ (password: $(POLKU_ADMIN_PASSWORD))"
 	$(BIN)/polku serve --host 127.0.0.1 --port 8000
 
 lint: install
