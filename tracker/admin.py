@@ -13,6 +13,7 @@ import hmac
 import io
 import json
 import secrets
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -155,9 +156,12 @@ def overview_data(args) -> dict[str, Any]:
     span = (end - start).days + 1
     prev_start, prev_end = start - timedelta(days=span), start - timedelta(days=1)
     previous = storage.summary(prev_start.isoformat(), prev_end.isoformat(), filters)
-    contacts = [
-        c for c in storage.iter_contacts() if journey_report.matches(c, filters, touch)
+    people = [
+        (c, events)
+        for c, events in storage.iter_people()
+        if journey_report.matches(c, filters, touch)
     ]
+    contacts = [c for c, _ in people]
     data = journey_report.build(
         summary, contacts, manifest(), start.isoformat(), end.isoformat(), touch=touch
     )
@@ -171,39 +175,33 @@ def overview_data(args) -> dict[str, Any]:
             "visitors": previous["visitors"],
             "days": previous["days"],
         },
-        guides=guide_downloads(storage, start, end, contacts),
+        guides=guide_downloads(people, start, end),
         today=todays_people(contacts),
     )
     return data
 
 
 def guide_downloads(
-    storage, start: date, end: date, contacts: list[dict]
-) -> list[dict]:
-    """Downloads per guide in the period, from the contacts' timelines of decisions."""
-    counts: dict[str, int] = {}
-    for contact in contacts:
-        for event in storage.decisions(contact["id"]):
-            day = event["ts"][:10]
-            if (
-                event["type"] == "download"
-                and start.isoformat() <= day <= end.isoformat()
-            ):
-                counts[event.get("guide") or "?"] = (
-                    counts.get(event.get("guide") or "?", 0) + 1
-                )
-    guides = manifest().get("guides") or {}
-    return sorted(
-        (
-            {
-                "guide": slug,
-                "title": (guides.get(slug) or {}).get("title", slug),
-                "downloads": n,
-            }
-            for slug, n in counts.items()
-        ),
-        key=lambda r: (-r["downloads"], r["guide"]),
+    people: list[tuple[dict, list[dict]]], start: date, end: date
+) -> list:
+    """Downloads per guide in the period, from the contacts' own events."""
+    first, last = start.isoformat(), end.isoformat()
+    counts: Counter = Counter(
+        event.get("guide") or "?"
+        for _, events in people
+        for event in events
+        if event["type"] == "download" and first <= event["ts"][:10] <= last
     )
+    guides = manifest().get("guides") or {}
+    rows = [
+        {
+            "guide": slug,
+            "title": (guides.get(slug) or {}).get("title", slug),
+            "downloads": n,
+        }
+        for slug, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["downloads"], r["guide"]))
 
 
 def todays_people(contacts: list[dict]) -> dict[str, list[dict]]:
@@ -229,11 +227,10 @@ def contact_rows(args) -> tuple[list[dict], int]:
     now = datetime.now(UTC)
     storage = get_storage()
     rows = []
-    for contact in storage.iter_contacts():
+    for contact, decisions in storage.iter_people():
         name = (contact.get("first_name") or "").lower()
         if query and query not in contact["email"] and query not in name:
             continue
-        decisions = storage.decisions(contact["id"])
         row_stage = stages.contact_stage(contact, decisions)
         if stage and row_stage != stage:
             continue

@@ -25,9 +25,10 @@ def write_lists(
     """Write every configured audience in the formats; return (audiences, warnings)."""
     now = datetime.now(UTC)
     chosen = audiences.parse_audiences(definitions, manifest)
-    contacts = list(storage.iter_contacts())
+    people = list(storage.iter_people())
+    contacts = [contact for contact, _ in people]
+    timelines = {contact["id"]: events for contact, events in people}
     profiles = audiences.profiles(storage.iter_events(), contacts, manifest)
-    timelines = {c["id"]: storage.decisions(c["id"]) for c in contacts}
     found = audiences.members(chosen, contacts, profiles, timelines, now)
     source = {
         "contacts": len(contacts),

@@ -82,6 +82,10 @@ class Storage(ABC):
     def iter_contacts(self) -> Iterator[Record]: ...
 
     @abstractmethod
+    def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        """Yield (contact, their decisions oldest first) for everyone, in one read."""
+
+    @abstractmethod
     def decisions(self, contact_id: str) -> list[Record]:
         """Return the contact's own events (signup, purchase...), oldest first."""
 

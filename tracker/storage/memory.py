@@ -62,6 +62,12 @@ class MemoryStorage(Storage):
     def iter_contacts(self) -> Iterator[Record]:
         yield from list(self._view.contacts.values())
 
+    def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        view = self._view
+        for contact_id, contact in list(view.contacts.items()):
+            events = view.timelines.get(contact_id, [])
+            yield contact, sorted(events, key=lambda e: e["ts"])
+
     def decisions(self, contact_id: str) -> list[Record]:
         return sorted(self._view.timelines.get(contact_id, []), key=lambda e: e["ts"])
 

@@ -310,6 +310,12 @@ class TinyDBStorage(Storage):
     def iter_contacts(self) -> Iterator[Record]:
         yield from list(self._refresh().contacts.values())
 
+    def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        view = self._refresh()
+        for contact_id, contact in list(view.contacts.items()):
+            events = view.timelines.get(contact_id, [])
+            yield contact, sorted(events, key=lambda e: e["ts"])
+
     def decisions(self, contact_id: str) -> list[Record]:
         events = self._refresh().timelines.get(contact_id, [])
         return sorted(events, key=lambda e: e["ts"])
