@@ -1,0 +1,212 @@
+"""A reader's whole journey in a real browser, on `polku serve` and real SMTP.
+
+Campaign visit → second post → signup with JavaScript → confirmation from the real
+email → guide download with JavaScript off → purchase from the shop → the owner's
+dashboard → the digest → one-click unsubscribe → in no list, no more digests.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import urllib.request
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from ..conftest import Inbox, free_port, wait_for
+
+pytestmark = pytest.mark.browser
+
+READER = "reader.journey@example.com"
+PASSWORD = "dashboard password for the test"
+API_KEY = "shop-api-key"
+
+
+@pytest.fixture(scope="module")
+def world(demo, tmp_path_factory):
+    """`polku serve` over the built demo, a fresh data dir and a real SMTP server."""
+    data = tmp_path_factory.mktemp("journey-data")
+    shutil.copy(demo / "var" / "manifest.json", data / "manifest.json")
+    shutil.copytree(demo / "var" / "guides", data / "guides")
+    inbox = Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    env.update(
+        POLKU_DATA_DIR=str(data),
+        POLKU_SITE_URL=base,
+        POLKU_SMTP_HOST="127.0.0.1",
+        POLKU_SMTP_PORT=str(smtp.port),
+        POLKU_API_KEY=API_KEY,
+        POLKU_ADMIN_PASSWORD=PASSWORD,
+        POLKU_RATELIMIT_ENABLED="false",
+        POLKU_SECRET_KEY="end-to-end secret key of enough length",
+    )
+    log = open(data / "serve.log", "ab")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
+        cwd=demo,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(base + "/healthz")
+        yield {"base": base, "data": data, "inbox": inbox, "env": env, "site": demo}
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+        smtp.stop()
+
+
+def polku(world, *args):
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker.cli", *args],
+        cwd=world["site"],
+        env=world["env"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def link_in(message, route: str) -> str:
+    text = message.get_body(("plain",)).get_content()
+    return next(w for w in text.split() if f"/{route}/" in w)
+
+
+def test_a_readers_whole_journey(world, browser, artifacts):
+    base, inbox = world["base"], world["inbox"]
+    # 1. From a paid campaign to an article, then a second post, on a phone.
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    page.route("**/api/event", lambda route: route.continue_())
+    campaign = "?utm_source=facebook&utm_medium=paid&utm_campaign=spring"
+    page.goto(f"{base}/posts/a-newsletter-is-a-promise/{campaign}")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=artifacts / "journey-article-phone.png", full_page=True)
+    page.goto(f"{base}/posts/answer-the-question/")
+    page.wait_for_load_state("networkidle")
+    # 2. Subscribes through the article's form, JavaScript on: submitted in place.
+    form = page.locator("main form[action='/subscribe']")
+    form.locator("input[name=email]").fill(READER)
+    form.locator("input[name=first_name]").fill("Ilona")
+    form.locator("input[name=consent_newsletter]").check()
+    form.locator("button[type=submit]").click()
+    status = form.locator(".polku-form-status")
+    status.wait_for(state="visible")
+    page.wait_for_function(
+        "el => el.textContent.includes('inbox')", arg=status.element_handle()
+    )
+    assert form.locator("input[name=utm_campaign]").input_value() == "spring"
+    # 3. Confirms from the real email: the link opens a page, its button confirms.
+    (confirmation,) = inbox.to(READER)
+    page.goto(link_in(confirmation, "confirm"))
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/thanks-confirmed/")
+    phone.close()
+
+    # 4. Downloads the guide through the plain HTML form, JavaScript off.
+    desktop = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = desktop.new_page()
+    page.goto(f"{base}/guide-website-checklist/")
+    page.screenshot(path=artifacts / "journey-landing.png", full_page=True)
+    form = page.locator("main form[action='/download']")
+    form.locator("input[name=email]").fill(READER)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(f"{base}/thanks-download/")
+    download_mail = next(
+        m for m in inbox.to(READER) if "/download/" in str(m.get_body(("plain",)))
+    )
+    with urllib.request.urlopen(
+        link_in(download_mail, "download"), timeout=10
+    ) as response:
+        assert response.read(5) == b"%PDF-"
+    desktop.close()
+
+    # 5. A purchase arrives from the shop.
+    purchase = json.dumps(
+        {
+            "email": READER,
+            "kind": "purchase",
+            "value": 290,
+            "currency": "EUR",
+            "order_id": "KETTU-1001",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        base + "/api/conversion",
+        data=purchase,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+    # 6. The owner sees the whole journey and the funnel.
+    owner = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = owner.new_page()
+    page.goto(base + "/admin/login")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/admin/")
+    page.screenshot(path=artifacts / "journey-dashboard.png", full_page=True)
+    page.goto(base + "/admin/contacts?q=" + READER)
+    page.click(f"text={READER}")
+    page.wait_for_load_state()
+    timeline = page.locator("main").inner_text()
+    for step in ("spring", "/posts/answer-the-question/", "290"):
+        assert step in timeline, step
+    page.screenshot(path=artifacts / "journey-contact.png", full_page=True)
+    funnel = page.request.get(base + "/admin/funnel.csv").text()
+    counts = {
+        row["stage"]: int(row["count"]) for row in csv.DictReader(funnel.splitlines())
+    }
+    assert counts["lead"] == 1 and counts["customer"] == 1
+    owner.close()
+
+    # 7. The digest reaches the reader; their one-click unsubscribe works.
+    before = len(inbox.to(READER))
+    assert "1 of 1 messages sent" in polku(world, "digest", "--send", "--rate", "0")
+    digest = inbox.to(READER)[before]
+    assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    one_click = re.search(
+        r"<(http[^>]+/unsubscribe/[^>]+)>", digest["List-Unsubscribe"]
+    ).group(1)
+    request = urllib.request.Request(
+        one_click,
+        data=b"List-Unsubscribe=One-Click",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+    # 8. Afterwards: in no audience, and no more digests.
+    lists = world["data"] / "lists"
+    polku(world, "audiences", "--out", str(lists))
+    for path in lists.glob("*.csv"):
+        assert READER not in path.read_text(), path.name
+    preview = world["data"] / "preview"
+    out = polku(world, "digest", "--dry-run", str(preview))
+    assert "Nothing new" in out or not any(
+        READER in p.read_text(errors="replace") for p in preview.glob("*.eml")
+    )
+    assert urlsplit(one_click).netloc == urlsplit(base).netloc
