@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     errors.init_app(app)
     limiter.init_app(app)
+    limiter.exempt(collect.bp)  # beacons are not forms; no per-request limiter work
     prefix = app.config["ROUTE_PREFIX"] or None
     for blueprint in (health.bp, collect.bp, forms.bp, api.bp):
         app.register_blueprint(blueprint, url_prefix=prefix)

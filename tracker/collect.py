@@ -24,6 +24,7 @@ bp.after_request(allow_site_origin)
 
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 TEXT_TYPES = ("text/plain", "application/json")
+ACCEPTED = b'{"ok": true}\n'
 
 
 def record(fields: dict, name: str = "pageview") -> None:
@@ -82,7 +83,7 @@ def event():
     except beacon.InvalidBeacon as e:
         raise TrackerError(str(e)) from None
     record(fields, fields["name"])
-    return {"ok": True}, 202
+    return Response(ACCEPTED, 202, mimetype="application/json")
 
 
 @bp.get("/api/pixel.gif")

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 
 MANIFEST = "manifest.json"
 _cache: dict[str, tuple[float, dict]] = {}
@@ -31,7 +32,12 @@ def load_manifest(data_dir: str) -> dict[str, Any]:
 
 
 def manifest() -> dict[str, Any]:
-    return load_manifest(current_app.config["DATA_DIR"])
+    """Return the manifest; within a request it is looked up once (hot path)."""
+    if not has_request_context():
+        return load_manifest(current_app.config["DATA_DIR"])
+    if "polku_manifest" not in g:
+        g.polku_manifest = load_manifest(current_app.config["DATA_DIR"])
+    return g.polku_manifest
 
 
 def origin_of(url: str) -> str:
@@ -59,10 +65,24 @@ def is_dev_origin(origin: str) -> bool:
 def origin_allowed(origin: str) -> bool:
     """True if origin is the site's (or, in development, any local port)."""
     config = current_app.config
-    origin = origin.lower().rstrip("/")
-    if origin in site_origins(config, manifest()):
+    built = manifest()
+    return _origin_allowed(
+        origin.lower().rstrip("/"),
+        str(config.get("SITE_URL") or ""),
+        (built.get("site") or {}).get("url", ""),
+        config["ENV"] == "production",
+    )
+
+
+@lru_cache(maxsize=256)
+def _origin_allowed(
+    origin: str, site_url: str, built_url: str, production: bool
+) -> bool:
+    """The answer for one origin and settings; cached, as it is asked per event."""
+    config = {"SITE_URL": site_url}
+    if origin in site_origins(config, {"site": {"url": built_url}}):
         return True
-    return config["ENV"] != "production" and is_dev_origin(origin)
+    return not production and is_dev_origin(origin)
 
 
 def public_base() -> str:
