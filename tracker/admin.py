@@ -29,6 +29,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 
 from . import report as journey_report
 from . import stages
@@ -415,7 +416,17 @@ def table_csv(table: str):
     return csv_response(table, fields, overview_data(request.args)[key])
 
 
+class AdminOnlySessions(SecureCookieSessionInterface):
+    """Open the session cookie only under /admin: readers never carry or cost one."""
+
+    def open_session(self, app, request):
+        if not request.path.startswith(app.config["SESSION_COOKIE_PATH"]):
+            return self.null_session_class()
+        return super().open_session(app, request)
+
+
 def init_app(app) -> None:
+    app.session_interface = AdminOnlySessions()
     app.config.setdefault("SESSION_COOKIE_NAME", "polku_admin")
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
