@@ -223,3 +223,21 @@ def test_contacts_search_and_filter(admin, admin_app):
     assert "reader@example.com" not in admin.get("/admin/contacts?stage=lead").get_data(
         as_text=True
     )
+
+
+def test_feedback_and_referrals_panels(admin, admin_app):
+    from tracker import tokens
+
+    from .conftest import Reader
+
+    contact = seed(admin_app)
+    reader = Reader(admin_app.test_client(), admin_app)
+    with admin_app.test_request_context():
+        token = tokens.make("feedback", {"c": contact["id"], "k": "d1"})
+    reader.post(f"/feedback/{token}", data={"score": "4", "comment": "Too slow"})
+    reader.subscribe("friend@example.com", ref=contact["ref_code"])
+    reader.post(reader.link("confirm", to="friend@example.com"))
+    html = admin.get("/admin/").get_data(as_text=True)
+    assert "Too slow" in html and "-100" in html
+    referrals = admin.get("/admin/referrals.csv").get_data(as_text=True)
+    assert "reader@example.com" in referrals and ",1,1," in referrals

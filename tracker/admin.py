@@ -365,6 +365,11 @@ TABLES = {
         ["path", "visits", "visitors", "leads", "customers", "conversion_rate"],
     ),
     "guides": ("guides", ["guide", "title", "downloads"]),
+    "referrals": (
+        "referrals",
+        ["email", "first_name", "referred", "converted", "advocate"],
+    ),
+    "feedback": ("feedback_rows", ["email", "score", "comment"]),
     "funnel": (
         "funnel",
         ["stage", "count", "rate_from_previous", "rate_from_top", "drop_off"],
@@ -413,7 +418,9 @@ def table_csv(table: str):
     if table not in TABLES:
         abort(404)
     key, fields = TABLES[table]
-    return csv_response(table, fields, overview_data(request.args)[key])
+    data = overview_data(request.args)
+    data["feedback_rows"] = data["feedback"]["detractors_to_follow_up"]
+    return csv_response(table, fields, data[key])
 
 
 class AdminOnlySessions(SecureCookieSessionInterface):
