@@ -222,3 +222,54 @@ def test_a_readers_whole_journey(world, browser, artifacts):
         READER in p.read_text(errors="replace") for p in preview.glob("*.eml")
     )
     assert urlsplit(one_click).netloc == urlsplit(base).netloc
+
+
+def confirm_by_mail(world, address):
+    from urllib.parse import urlencode
+
+    base, inbox = world["base"], world["inbox"]
+    form = urlencode({"email": address, "consent_newsletter": "yes"}).encode()
+    request = urllib.request.Request(
+        base + "/subscribe",
+        data=form,
+        method="POST",
+        headers={"Origin": base, "Accept": "application/json", "User-Agent": CHROME},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+    confirm = link_in(inbox.to(address)[-1], "confirm")
+    request = urllib.request.Request(confirm, data=b"", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def test_a_referred_reader_credits_the_referrer(world, browser):
+    base = world["base"]
+    confirm_by_mail(world, "referrer@example.com")
+    contact = json.loads(polku(world, "contacts", "export", "referrer@example.com"))
+    code = contact["contact"]["ref_code"]
+    context = browser.new_context(user_agent=CHROME)
+    page = context.new_page()
+    page.goto(f"{base}/?ref={code}")  # the shared link lands on any page
+    page.wait_for_load_state("networkidle")
+    page.goto(
+        f"{base}/posts/hello-from-kettu-studio/"
+    )  # reads on; the script keeps ref
+    form = page.locator("main form[action='/subscribe']")
+    assert form.locator("input[name=ref]").input_value() == code
+    form.locator("input[name=email]").fill("referred@example.com")
+    form.locator("input[name=consent_newsletter]").check()
+    form.locator("button[type=submit]").click()
+    page.wait_for_function(
+        "el => el.textContent.includes('inbox')",
+        arg=form.locator(".polku-form-status").element_handle(),
+    )
+    assert "referrer@example.com" not in page.content()  # only the code travels
+    context.close()
+    confirm = link_in(world["inbox"].to("referred@example.com")[-1], "confirm")
+    urllib.request.urlopen(
+        urllib.request.Request(confirm, data=b"", method="POST"), timeout=10
+    ).close()
+    report = json.loads(polku(world, "report", "--json"))
+    credited = {row["email"]: row for row in report["referrals"]}
+    assert credited["referrer@example.com"]["converted"] == 1
+    referrer = json.loads(polku(world, "contacts", "export", "referrer@example.com"))
+    assert referrer["contact"]["advocate_at"]
