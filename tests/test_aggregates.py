@@ -51,7 +51,8 @@ def test_old_days_close_to_counts_and_sum_the_same():
         stats.add(pv(day, "v-" + day))
         stats.add(pv(day, "w-" + day, "/b/"))
         stats.add(pv(day, "w-" + day, "/c/"))
-    assert stats.days["2026-11-01"].closed and not stats.days["2026-11-04"].closed
+    stats.close_before("2026-11-03")
+    assert stats.days["2026-11-02"].closed and not stats.days["2026-11-03"].closed
     s = stats.summary()
     assert s["visitors"] == 8 and s["engaged_visitors"] == 4 and s["pageviews"] == 12
     assert stats.summary("2026-11-02", "2026-11-03")["visitors"] == 4
@@ -62,6 +63,7 @@ def test_json_round_trip_keeps_every_number():
     for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
         stats.add(pv(day, "v1", utm={"source": "fb"}))
         stats.add(pv(day, "v2", "/b/", device="mobile"))
+    stats.close_before("2026-11-02")
     again = Stats.from_json(stats.to_json())
     assert again.summary() == stats.summary()
     again.add(pv("2026-11-03", "v1"))  # an open day still deduplicates visitors
@@ -109,3 +111,16 @@ def test_a_visit_ends_after_thirty_idle_minutes():
     stats.add(late)
     sources = {r["source"]: r["visits"] for r in stats.summary()["sources"]}
     assert sources == {"fb": 1, "direct": 1}
+
+
+def test_files_read_one_after_another_count_each_visitor_once():
+    """Two server processes write two files; a fold reads one, then the other."""
+    days = [f"2026-11-0{n}" for n in range(1, 6)]
+    first = [pv(d, f"v-{d}", "/a/") for d in days]  # one worker's file, all days
+    second = [pv(d, f"v-{d}", "/b/") for d in days]  # the other's: same visitors
+    stats = Stats()
+    for event in first + second:
+        stats.add(event)
+    stats.close_before("2026-11-05")
+    summary = stats.summary()
+    assert summary["visitors"] == 5 and summary["engaged_visitors"] == 5

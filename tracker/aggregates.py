@@ -122,18 +122,12 @@ class Stats:
 
     def __init__(self, days: dict[str, Day] | None = None) -> None:
         self.days: dict[str, Day] = days or {}
-        self.newest = max(self.days, default="")
 
     def add(self, event: dict[str, Any]) -> None:
         key = event["ts"][:10]
         day = self.days.get(key)
         if day is None:
             day = self.days[key] = Day()
-            if key > self.newest:
-                self.newest = key
-                open_days = sorted(d for d, s in self.days.items() if not s.closed)
-                for old in open_days[:-OPEN_DAYS]:
-                    self.days[old].close()
         kind = event.get("type")
         if kind == "bot":
             day.bots += 1
@@ -141,6 +135,17 @@ class Stats:
             day.named[event.get("name") or "?"] += 1
         elif kind == "pageview" and event.get("visitor"):
             day.add_pageview(event)
+
+    def close_before(self, day: str) -> None:
+        """Close the days before `day` (an ISO date).
+
+        Called after a whole fold, never during one: each server process
+        writes its own journal file, so a fold reads one file's days before
+        another's, and a day must keep its visitor ids until every file is read.
+        """
+        for key, stats in self.days.items():
+            if key < day and not stats.closed:
+                stats.close()
 
     def summary(
         self,

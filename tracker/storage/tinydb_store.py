@@ -20,12 +20,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tinydb import Query, TinyDB
 
-from ..aggregates import Stats
+from ..aggregates import OPEN_DAYS, Stats
 from .base import People, Record, Storage
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
 from .journal import Journal
@@ -153,15 +153,12 @@ class AggregateSnapshot:
         self.saved_at = time.monotonic()
 
     def load(self) -> tuple[Stats, dict[str, int]]:
-        db = TinyDB(self.path, storage=AtomicJSONStorage)
-        try:
-            state = db.table("state").get(doc_id=1) or {}
-            days = {}
-            for name in db.tables() - {"state"}:
-                for doc in db.table(name).all():
-                    days[doc["day"]] = doc["data"]
-        finally:
-            db.close()
+        # One read of the file: TinyDB would re-read it for every table.
+        tables = AtomicJSONStorage(self.path).read() or {}
+        state = (tables.pop("state", None) or {}).get("1", {})
+        days = {
+            doc["day"]: doc["data"] for docs in tables.values() for doc in docs.values()
+        }
         return Stats.from_json(days), dict(state.get("offsets", {}))
 
     def due(self, unsaved: int) -> bool:
@@ -250,6 +247,8 @@ class TinyDBStorage(Storage):
             self._stats.add(event)
             self._stats_offsets[name] = offset
             folded += 1
+        yesterday = (datetime.now(UTC) - timedelta(days=OPEN_DAYS - 1)).date()
+        self._stats.close_before(yesterday.isoformat())
         self._unsaved += folded
         if self._unsaved and self._snapshot.due(self._unsaved):
             with writable():
