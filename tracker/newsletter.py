@@ -156,6 +156,7 @@ def message_for(
         text,
         html,
         headers=list_headers(links.unsubscribe_url),
+        inline_css=False,  # render() inlined it already
     )
     return msg
 

@@ -34,7 +34,7 @@ def writer(folder: str):
         with open(os.path.join(folder, f"{count:05d}.eml"), "wb") as f:
             f.write(bytes(msg))
         if count == 1:
-            html = msg.get_body(("html",)).get_content()
+            html = mail.html_part(msg)
             with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:
                 f.write(html)
 
