@@ -88,12 +88,12 @@ def split_url(url: str) -> tuple[str, str, str, dict[str, list[str]]]:
 
 
 def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
-    """Return path, UTM parameters, referral code and external referrer host.
+    """Return origin, path, UTM parameters, referral code and external referrer host.
 
     `entry` is False for a click from another page of the site: such a
     pageview continues a visit rather than starting one.
     """
-    _, host, path, query = split_url(url)
+    origin, host, path, query = split_url(url)
     utm = {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
     ref = (query.get("ref") or [""])[0][:64] or None
     referrer_host, entry = None, True
@@ -103,6 +103,7 @@ def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
             entry = parts.hostname.lower() != host.lower() or bool(utm)
             referrer_host = parts.hostname.lower() if entry else None
     return {
+        "origin": origin,
         "host": host,
         "path": path[:2048],
         "utm": utm,

@@ -30,10 +30,10 @@ ACCEPTED = b'{"ok": true}\n'
 def record(fields: dict, name: str = "pageview") -> None:
     """Store one observation: a pageview, a named event or a bot's hit."""
     try:
-        origin, *_ = beacon.split_url(fields["url"])
         page = beacon.page_fields(fields["url"], fields.get("referrer"))
     except beacon.InvalidBeacon as e:
         raise TrackerError(str(e)) from None
+    origin = page["origin"]
     if not origin_allowed(origin):
         raise TrackerError("The page URL is not on this site.", 400)
     ua = user_agent()

@@ -64,8 +64,9 @@ def allow_site_origin(response: Response) -> Response:
     origin = request.headers.get("Origin")
     if origin and origin != "null" and origin_allowed(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-        response.headers["Access-Control-Max-Age"] = "86400"
-    response.headers.add("Vary", "Origin")
+        if request.method == "OPTIONS":  # the preflight alone needs the rest
+            response.headers["Access-Control-Allow-Methods"] = "POST, GET, OPTIONS"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
+            response.headers["Access-Control-Max-Age"] = "86400"
+    response.headers["Vary"] = "Origin"
     return response

@@ -64,6 +64,15 @@ def is_dev_origin(origin: str) -> bool:
 
 def origin_allowed(origin: str) -> bool:
     """True if origin is the site's (or, in development, any local port)."""
+    if has_request_context():
+        answers = g.setdefault("polku_origins", {})
+        if origin not in answers:
+            answers[origin] = _check_origin(origin)
+        return answers[origin]
+    return _check_origin(origin)
+
+
+def _check_origin(origin: str) -> bool:
     config = current_app.config
     built = manifest()
     return _origin_allowed(

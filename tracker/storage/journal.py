@@ -52,6 +52,7 @@ class Journal:
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._files: dict[str, int] = {}  # month -> fd
+        self._sizes: dict[int, int] = {}  # fd -> bytes written (no fstat per append)
         self._dirty: set[int] = set()
         self._pid = os.getpid()
         self._flusher: threading.Thread | None = None
@@ -65,11 +66,12 @@ class Journal:
         with self._lock:
             self._check_fork()
             fd = self._open(month)
-            size = os.fstat(fd).st_size
+            size = self._sizes[fd]
             try:
                 written = os.write(fd, data)
                 if written != len(data):
                     raise OSError(28, "short write")
+                self._sizes[fd] = size + written
                 if sync:
                     os.fdatasync(fd)
                     self._dirty.discard(fd)
@@ -120,6 +122,7 @@ class Journal:
             path = os.path.join(folder, self.writer + SUFFIX)
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             self._files[month] = fd
+            self._sizes[fd] = os.fstat(fd).st_size  # only this writer appends
         return fd
 
     def _check_fork(self) -> None:
@@ -127,6 +130,7 @@ class Journal:
         if os.getpid() != self._pid:
             self._pid = os.getpid()
             self._files = {}
+            self._sizes = {}
             self._dirty = set()
             self._flusher = None
             self._stop = threading.Event()
