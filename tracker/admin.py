@@ -157,14 +157,15 @@ def overview_data(args) -> dict[str, Any]:
     span = (end - start).days + 1
     prev_start, prev_end = start - timedelta(days=span), start - timedelta(days=1)
     previous = storage.summary(prev_start.isoformat(), prev_end.isoformat(), filters)
-    people = [
-        (c, events)
-        for c, events in storage.iter_people()
-        if journey_report.matches(c, filters, touch)
-    ]
-    contacts = [c for c, _ in people]
+    people = people_numbers(storage, start, end, filters, touch)
     data = journey_report.build(
-        summary, contacts, manifest(), start.isoformat(), end.isoformat(), touch=touch
+        summary,
+        None,
+        manifest(),
+        start.isoformat(),
+        end.isoformat(),
+        touch=touch,
+        people=people["report"],
     )
     data.update(
         period=period,
@@ -176,10 +177,51 @@ def overview_data(args) -> dict[str, Any]:
             "visitors": previous["visitors"],
             "days": previous["days"],
         },
-        guides=guide_downloads(people, start, end),
-        today=todays_people(contacts),
+        guides=people["guides"],
+        today=people["today"],
     )
     return data
+
+
+_people_cache: dict[tuple, dict] = {}
+
+
+def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -> dict:
+    """The overview's numbers about people, kept until a contact changes.
+
+    Going over every contact costs in proportion to the contacts; pageviews
+    change by the second, people only when someone decides.
+    """
+    version = storage.people_version()
+    key = (
+        id(storage),
+        version,
+        start,
+        end,
+        tuple(sorted(filters.items())),
+        touch,
+        datetime.now(UTC).date(),
+    )
+    if version is not None and key in _people_cache:
+        return _people_cache[key]
+    people = [
+        (c, events)
+        for c, events in storage.iter_people()
+        if journey_report.matches(c, filters, touch)
+    ]
+    contacts = [c for c, _ in people]
+    numbers = {
+        "report": journey_report.people_part(
+            contacts, start.isoformat(), end.isoformat(), touch
+        ),
+        "guides": guide_downloads(people, start, end),
+        "today": todays_people(contacts),
+    }
+    if version is not None:
+        if len(_people_cache) > 64:
+            _people_cache.clear()
+        _people_cache[key] = numbers
+    return numbers
 
 
 def guide_downloads(
@@ -220,48 +262,59 @@ def overview():
 # -- contacts ----------------------------------------------------------------------
 
 
-def contact_rows(args) -> tuple[list[dict], int]:
-    """Return one page of the contact list and the number of matches."""
+def describe(contact: dict, decisions: list[dict], now: datetime) -> dict:
+    """One row of the contact list: stage, lead score, RFM segment, last seen."""
+    value = stages.rfm(
+        [e for e in decisions if e["type"] in ("purchase", "booking")], now
+    )
+    return {
+        "contact": contact,
+        "stage": stages.contact_stage(contact, decisions),
+        "segment": value.segment if value else "",
+        "score": stages.lead_score(decisions, now),
+        "last_seen": decisions[-1]["ts"] if decisions else contact["created"],
+    }
+
+
+def contact_rows(args, page: int | None = None) -> tuple[list[dict], int]:
+    """Return the matching contacts, newest activity first, and how many match.
+
+    With a page and no stage or segment filter, only that page's rows are
+    worked out: the list stays quick however many contacts there are.
+    """
     query = (args.get("q") or "").strip().lower()[:200]
     stage = args.get("stage") or ""
     segment = args.get("segment") or ""
     now = datetime.now(UTC)
-    storage = get_storage()
-    rows = []
-    for contact, decisions in storage.iter_people():
+    found = []
+    for contact, decisions in get_storage().iter_people():
         name = (contact.get("first_name") or "").lower()
-        if query and query not in contact["email"] and query not in name:
-            continue
-        row_stage = stages.contact_stage(contact, decisions)
-        if stage and row_stage != stage:
-            continue
-        value = stages.rfm(
-            [e for e in decisions if e["type"] in ("purchase", "booking")], now
-        )
-        row_segment = value.segment if value else ""
-        if segment and row_segment != segment:
-            continue
-        rows.append(
-            {
-                "contact": contact,
-                "stage": row_stage,
-                "segment": row_segment,
-                "score": stages.lead_score(decisions, now),
-                "last_seen": decisions[-1]["ts"] if decisions else contact["created"],
-            }
-        )
-    rows.sort(key=lambda r: r["last_seen"], reverse=True)
+        if not query or query in contact["email"] or query in name:
+            last = decisions[-1]["ts"] if decisions else contact["created"]
+            found.append((last, contact, decisions))
+    found.sort(key=lambda item: item[0], reverse=True)
+    if page is not None and not stage and not segment:
+        shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return [describe(c, d, now) for _, c, d in shown], len(found)
+    rows = [describe(c, d, now) for _, c, d in found]
+    rows = [
+        r
+        for r in rows
+        if (not stage or r["stage"] == stage)
+        and (not segment or r["segment"] == segment)
+    ]
+    if page is not None:
+        return rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], len(rows)
     return rows, len(rows)
 
 
 @bp.get("/contacts")
 def contacts():
-    rows, total = contact_rows(request.args)
     try:
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown, total = contact_rows(request.args, page)
     return render_template(
         "admin/contacts.html",
         rows=shown,

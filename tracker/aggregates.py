@@ -159,6 +159,8 @@ class Stats:
         {"source": "facebook", "device": "mobile"}.
         """
         filters = {d: v for d, v in (filters or {}).items() if d in DIMENSIONS and v}
+        # [pageviews, visitors summed over days, entries]; visitor numbers are
+        # per day, so each day's distinct count adds up without crossing days.
         groups: dict[str, dict[str, list]] = {d: {} for d in DIMENSIONS}
         totals = {"pageviews": 0, "visitors": 0, "engaged": 0, "bots": 0}
         days, titles, named = [], {}, Counter()
@@ -166,16 +168,26 @@ class Stats:
             if (since and key < since[:10]) or (until and key > until[:10]):
                 continue
             views, visitors = 0, set()
+            today: list[dict[str, set]] = [{} for _ in DIMENSIONS]
             for cell_key, (count, numbers, entries) in day.cube.items():
-                if not _matches(cell_key, filters):
+                if filters and not _matches(cell_key, filters):
                     continue
                 views += count
                 visitors |= numbers
                 for i, dimension in enumerate(DIMENSIONS):
-                    row = groups[dimension].setdefault(cell_key[i], [0, set(), 0])
+                    row = groups[dimension].get(cell_key[i])
+                    if row is None:
+                        row = groups[dimension][cell_key[i]] = [0, 0, 0]
                     row[0] += count
-                    row[1].update((key, n) for n in numbers)
                     row[2] += entries
+                    seen = today[i].get(cell_key[i])
+                    if seen is None:
+                        today[i][cell_key[i]] = set(numbers)
+                    else:
+                        seen |= numbers
+            for i, dimension in enumerate(DIMENSIONS):
+                for value, seen in today[i].items():
+                    groups[dimension][value][1] += len(seen)
             totals["pageviews"] += views
             totals["visitors"] += len(visitors)
             totals["engaged"] += len(visitors & day.engaged)
@@ -201,14 +213,14 @@ class Stats:
                         "path": p,
                         "title": titles.get(p),
                         "views": r[0],
-                        "visitors": len(r[1]),
+                        "visitors": r[1],
                         "entries": r[2],
                     }
                     for p, r in groups["page"].items()
                 ),
                 key=lambda r: (-r["views"], r["path"]),
             ),
-            "devices": {d: len(r[1]) for d, r in sorted(groups["device"].items())},
+            "devices": {d: r[1] for d, r in sorted(groups["device"].items())},
             "events": dict(named.most_common()),
         }
 
@@ -222,5 +234,5 @@ class Stats:
 
 def _rows(table: dict[str, list], key: str) -> list[dict]:
     """Rows of a grouping: visits are the entries (the pageviews that began a visit)."""
-    rows = [{key: k, "visits": r[2], "visitors": len(r[1])} for k, r in table.items()]
+    rows = [{key: k, "visits": r[2], "visitors": r[1]} for k, r in table.items()]
     return sorted(rows, key=lambda r: (-r["visitors"], -r["visits"], r[key]))

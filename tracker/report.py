@@ -90,17 +90,32 @@ def contact_counts(
     }
 
 
+def people_part(
+    contacts: Iterable[dict], since: str | None, until: str | None, touch: str
+) -> dict[str, Any]:
+    """The report's numbers about people; they change only when someone decides."""
+    contacts = list(contacts)
+    people = contact_counts(contacts, since, until, touch)
+    people["feedback"] = feedback(contacts, since, until)
+    people["referrals"] = referrals(contacts)
+    return people
+
+
 def build(
     summary: dict[str, Any],
-    contacts: Iterable[dict],
+    contacts: Iterable[dict] | None,
     manifest: dict[str, Any],
     since: str | None = None,
     until: str | None = None,
     touch: str = "first",
+    people: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the report: totals, the funnel, sources, campaigns and posts."""
-    contacts = list(contacts)
-    people = contact_counts(contacts, since, until, touch)
+    """Return the report: totals, the funnel, sources, campaigns and posts.
+
+    Pass `people` (from people_part) instead of contacts to reuse it.
+    """
+    if people is None:
+        people = people_part(contacts or [], since, until, touch)
     counts = people["counts"]
     funnel_counts = {
         "visitor": summary["visitors"],
@@ -133,8 +148,8 @@ def build(
         "events": summary["events"],
         "days": summary["days"],
         "new_customers": people["new_customers"],
-        "feedback": feedback(contacts, since, until),
-        "referrals": referrals(contacts),
+        "feedback": people["feedback"],
+        "referrals": people["referrals"],
     }
 
 

@@ -116,5 +116,12 @@ class Storage(ABC):
         Returning None deletes it. Processes never lose each other's updates.
         """
 
+    def people_version(self) -> Any:
+        """A value that changes whenever any contact changes (None: unknown).
+
+        Lets the dashboard keep its numbers about people until someone decides.
+        """
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release files and connections."""

@@ -20,6 +20,10 @@ class MemoryStorage(Storage):
         self._view = PeopleView()
         self._meta: dict[str, Any] = {}
         self._ledgers: dict[str, set[str]] = {}
+        self._version = 0
+
+    def people_version(self) -> Any:
+        return (self._version, len(self._view.contacts))
 
     def append_event(self, event: Record) -> None:
         with self._lock:
@@ -49,6 +53,7 @@ class MemoryStorage(Storage):
         with self._lock:
             tx = _Transaction(self._view)
             yield tx
+            self._version += len(tx.pending)
             for record in copy.deepcopy(tx.pending):
                 record["ts"] = record.get("ts") or now_iso()
                 self._view.apply(record)
