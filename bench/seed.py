@@ -880,25 +880,10 @@ def plan_contacts(
 
 
 def new_contact(cid: str, email: str, now: str, rng: random.Random) -> dict:
-    """tracker.people.new_contact."""
-    return {
-        "id": cid,
-        "email": email,
-        "first_name": None,
-        "created": now,
-        "updated": now,
-        "status": "none",
-        "consent": {"newsletter": None, "ads": None},
-        "visitors": [],
-        "ref_code": None,
-        "referred_by": None,
-        "lead_at": None,
-        "customer_at": None,
-        "advocate_at": None,
-        "orders": [],
-        "pending": None,
-        "nonce": _hex(rng, 16),
-    }
+    """tracker.people.new_contact, with a nonce from the seeded generator."""
+    from tracker.people import new_contact as fresh
+
+    return {**fresh(email, now, cid), "nonce": _hex(rng, 16)}
 
 
 def replay(
