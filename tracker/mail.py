@@ -11,6 +11,7 @@ import os
 import smtplib
 import ssl
 import time
+from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -22,6 +23,10 @@ import css_inline
 from .storage.files import atomic_write
 
 log = logging.getLogger(__name__)
+
+# Quoted-printable keeps mostly-ASCII bodies readable, as mail clients send them.
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
 
 
 class MailError(RuntimeError):

@@ -140,7 +140,9 @@ def test_a_readers_whole_journey(world, browser, artifacts):
     form.locator("button[type=submit]").click()
     page.wait_for_url(f"{base}/thanks-download/")
     download_mail = next(
-        m for m in inbox.to(READER) if "/download/" in str(m.get_body(("plain",)))
+        m
+        for m in inbox.to(READER)
+        if "/download/" in m.get_body(("plain",)).get_content()
     )
     with urllib.request.urlopen(
         link_in(download_mail, "download"), timeout=10
