@@ -9,7 +9,7 @@ import pytest
 
 from tracker.storage import get_storage
 
-from .conftest import BROWSER_UA, SITE, read_only
+from .conftest import BROWSER_UA, SITE, raw_data, read_only
 
 GOOD = {
     "name": "pageview",
@@ -58,15 +58,7 @@ def test_visitor_id_is_stable_within_a_day_and_holds_no_ip(client, app):
     send(client, GOOD)
     first, second = events(app)
     assert first["visitor"] == second["visitor"]
-    raw = b"".join(
-        p.read_bytes()
-        for p in (
-            app.config["DATA_DIR"]
-            and __import__("pathlib").Path(app.config["DATA_DIR"])
-        ).rglob("*")
-        if p.is_file()
-    )
-    assert b"127.0.0.1" not in raw
+    assert b"127.0.0.1" not in raw_data(app)
 
 
 def test_named_event_with_props(client, app):
