@@ -31,7 +31,7 @@ def stored_people(app):
     return reader
 
 
-def run(runner, app, tmp_path, *args):
+def run(runner, app, *args):
     env = {"POLKU_DATA_DIR": app.config["DATA_DIR"], "POLKU_SECRET_KEY": "x" * 40}
     return runner.invoke(cli, ["audiences", *args], env=env)
 
@@ -48,7 +48,7 @@ def test_polku_audiences_writes_every_format(runner, app, tmp_path, monkeypatch)
         token = tokens.make("unsubscribe", {"c": gone["id"]})
     reader.client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
     out = tmp_path / "lists"
-    result = run(runner, app, tmp_path, "--out", str(out))
+    result = run(runner, app, "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "below" in result.output.lower()  # three people: under every minimum
     files = {p.name for p in out.iterdir()}
@@ -86,7 +86,7 @@ def test_erase_scrubs_the_audience_files(runner, app, tmp_path, monkeypatch):
     site = copy_site(tmp_path / "site")
     monkeypatch.chdir(site)
     stored_people(app)
-    assert run(runner, app, tmp_path).exit_code == 0  # into <data dir>/audiences
+    assert run(runner, app).exit_code == 0  # into <data dir>/audiences
     google_hash = hashlib.sha256(b"adsfan@gmail.com").hexdigest().encode()
     assert google_hash in raw_data(app)
     env = {"POLKU_DATA_DIR": app.config["DATA_DIR"], "POLKU_SECRET_KEY": "x" * 40}

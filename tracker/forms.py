@@ -117,10 +117,8 @@ def attribution_fields(data: dict) -> dict[str, Any]:
 
 
 def link(endpoint: str, **values: Any) -> str:
-    """Return an absolute link to a tracker route, as emails need."""
-    path = url_for(endpoint, **values)
-    base = current_app.config.get("TRACKER_PUBLIC_URL") or sitemeta.public_base()
-    return base.rstrip("/") + path
+    """Return an absolute link to a tracker route, as emails need (on the site URL)."""
+    return sitemeta.public_base() + url_for(endpoint, **values)
 
 
 def email_context(contact: dict) -> dict[str, Any]:

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from journey import digest as content
 
 from . import mail, sitemeta, tokens
+from .forms import link
 from .storage import Storage
 
 STATE_KEY = "digest"
@@ -54,16 +55,12 @@ def recipients(storage: Storage) -> list[dict]:
     return sorted(chosen, key=lambda c: c["created"])
 
 
-def tracker_link(endpoint: str, **values: Any) -> str:
-    return sitemeta.public_base() + url_for(endpoint, **values)
-
-
 def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
     """The recipient's own signed links: clicks, unsubscribe, referral, feedback."""
 
     def click(url: str) -> str:
         token = tokens.make("click", {"c": contact["id"], "u": url, "e": campaign})
-        return tracker_link("forms.click", token=token)
+        return link("forms.click", token=token)
 
     unsubscribe = tokens.make("unsubscribe", {"c": contact["id"]})
     referral = None
@@ -72,14 +69,14 @@ def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
     feedback = None
     if ask:
         question = tokens.make("feedback", {"c": contact["id"], "k": campaign})
-        base = tracker_link("forms.feedback", token=question)
+        base = link("forms.feedback", token=question)
 
         def feedback(score: int) -> str:
             return f"{base}?score={score}"
 
     return content.Links(
         click_url=click,
-        unsubscribe_url=tracker_link("forms.unsubscribe", token=unsubscribe),
+        unsubscribe_url=link("forms.unsubscribe", token=unsubscribe),
         referral_url=referral,
         feedback_url=feedback,
         site_url=sitemeta.public_base() + "/",
