@@ -10,7 +10,7 @@ from typing import Any
 
 from ..aggregates import Stats
 from .base import People, Record, Storage
-from .tinydb_store import PeopleView, _Transaction, linked_events, now_iso
+from .view import PeopleView, Transaction, linked_events, now_iso
 
 
 class MemoryStorage(Storage):
@@ -51,7 +51,7 @@ class MemoryStorage(Storage):
     @contextmanager
     def transaction(self) -> Iterator[People]:
         with self._lock:
-            tx = _Transaction(self._view)
+            tx = Transaction(self._view)
             yield tx
             self._version += len(tx.pending)
             for record in copy.deepcopy(tx.pending):

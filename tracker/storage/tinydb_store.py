@@ -14,7 +14,6 @@ every process rebuilds its view.
 
 from __future__ import annotations
 
-import bisect
 import gc
 import json
 import os
@@ -31,8 +30,7 @@ from ..aggregates import OPEN_DAYS, Stats
 from .base import People, Record, Storage
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
 from .journal import Journal
-
-INDEXED = ("ref_code",)
+from .view import PeopleView, Transaction, linked_events, now_iso
 
 
 def settle(folded: int) -> None:
@@ -53,110 +51,6 @@ def ledger_folder(ledger: str) -> str:
 
 def month_of(ts: str) -> str:
     return ts[:7]
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def linked_events(
-    decisions: list[Record], contact: Record, scan: Callable[[tuple], Iterator[Record]]
-) -> list[Record]:
-    """Return the contact's decisions plus every observation linked to them.
-
-    Linked: made by one of their visitor ids, or carrying their contact id (a
-    click from our email). A click also links the rest of that browser's visit
-    that day, which is how a cookieless reader's later pages join the journey.
-    """
-    visitors = set(contact.get("visitors", []))
-    seen = {e["id"] for e in decisions}
-    found = list(decisions)
-    needles = tuple(v.encode() for v in visitors) + (contact["id"].encode(),)
-    clicked: set[tuple[str, str]] = set()
-    for event in scan(needles):
-        if event.get("contact") == contact["id"] and event.get("visitor"):
-            clicked.add((event["visitor"], event["ts"][:10]))
-        if (
-            event.get("visitor") in visitors or event.get("contact") == contact["id"]
-        ) and (event["id"] not in seen):
-            seen.add(event["id"])
-            found.append(event)
-    if clicked:
-        for event in scan(tuple(v.encode() for v, _ in clicked)):
-            if (event.get("visitor"), event["ts"][:10]) in clicked and event[
-                "id"
-            ] not in seen:
-                seen.add(event["id"])
-                found.append(event)
-    return sorted(found, key=lambda e: e["ts"])
-
-
-class PeopleView:
-    """Contacts, their indexes and timelines, folded from the people journal."""
-
-    def __init__(self, generation: int = 0) -> None:
-        self.generation = generation
-        self.offsets: dict[str, int] = {}
-        self.contacts: dict[str, Record] = {}
-        self.emails: dict[str, str] = {}
-        self.index: dict[tuple[str, str], str] = {}
-        self.timelines: dict[str, list[Record]] = {}
-
-    def apply(self, record: Record) -> None:
-        contact = record.get("contact")
-        if contact:
-            self._unindex(self.contacts.get(contact["id"]))
-            self.contacts[contact["id"]] = contact
-            self._index(contact)
-        event = record.get("event")
-        if event:
-            timeline = self.timelines.setdefault(event["contact"], [])
-            if timeline and timeline[-1]["ts"] > event["ts"]:  # another writer's file
-                bisect.insort(timeline, event, key=lambda e: e["ts"])
-            else:
-                timeline.append(event)
-
-    def _keys(self, contact: Record) -> list[tuple[str, str]]:
-        keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
-        keys += [("order", o) for o in contact.get("orders", [])]
-        return keys
-
-    def _index(self, contact: Record) -> None:
-        self.emails[contact["email"]] = contact["id"]
-        for key in self._keys(contact):
-            self.index[key] = contact["id"]
-
-    def _unindex(self, contact: Record | None) -> None:
-        if contact:
-            self.emails.pop(contact["email"], None)
-            for key in self._keys(contact):
-                self.index.pop(key, None)
-
-
-class _Transaction(People):
-    def __init__(self, view: PeopleView) -> None:
-        self.view = view
-        self.pending: list[Record] = []
-        self.changed: dict[str, Record] = {}
-
-    def get(self, contact_id: str) -> Record | None:
-        return self.changed.get(contact_id) or self.view.contacts.get(contact_id)
-
-    def find(self, email: str) -> Record | None:
-        for contact in self.changed.values():
-            if contact["email"] == email:
-                return contact
-        return self.get(self.view.emails.get(email, ""))
-
-    def find_by(self, field: str, value: str) -> Record | None:
-        for contact in self.changed.values():
-            if contact.get(field) == value or value in contact.get("orders", ()):
-                return contact
-        return self.get(self.view.index.get((field, value), ""))
-
-    def save(self, contact: Record, event: Record | None = None) -> None:
-        self.changed[contact["id"]] = contact
-        self.pending.append({"ts": now_iso(), "contact": contact, "event": event})
 
 
 class AggregateSnapshot:
@@ -311,7 +205,7 @@ class TinyDBStorage(Storage):
     @contextmanager
     def transaction(self) -> Iterator[People]:
         with self._locked():
-            tx = _Transaction(self._refresh())
+            tx = Transaction(self._refresh())
             yield tx
             if tx.pending:
                 with writable():

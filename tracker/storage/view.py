@@ -1,0 +1,119 @@
+"""The people view every backend shares: contacts, their indexes and timelines.
+
+Folded from decision records ({"ts", "contact", "event"}) in the order they were
+written; a transaction sees the view plus its own unsaved changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+from .base import People, Record
+
+INDEXED = ("ref_code",)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def linked_events(
+    decisions: list[Record], contact: Record, scan: Callable[[tuple], Iterator[Record]]
+) -> list[Record]:
+    """Return the contact's decisions plus every observation linked to them.
+
+    Linked: made by one of their visitor ids, or carrying their contact id (a
+    click from our email). A click also links the rest of that browser's visit
+    that day, which is how a cookieless reader's later pages join the journey.
+    """
+    visitors = set(contact.get("visitors", []))
+    seen = {e["id"] for e in decisions}
+    found = list(decisions)
+    needles = tuple(v.encode() for v in visitors) + (contact["id"].encode(),)
+    clicked: set[tuple[str, str]] = set()
+    for event in scan(needles):
+        if event.get("contact") == contact["id"] and event.get("visitor"):
+            clicked.add((event["visitor"], event["ts"][:10]))
+        if (
+            event.get("visitor") in visitors or event.get("contact") == contact["id"]
+        ) and (event["id"] not in seen):
+            seen.add(event["id"])
+            found.append(event)
+    if clicked:
+        for event in scan(tuple(v.encode() for v, _ in clicked)):
+            if (event.get("visitor"), event["ts"][:10]) in clicked and event[
+                "id"
+            ] not in seen:
+                seen.add(event["id"])
+                found.append(event)
+    return sorted(found, key=lambda e: e["ts"])
+
+
+class PeopleView:
+    """Contacts, their indexes and timelines, folded from the people journal."""
+
+    def __init__(self, generation: int = 0) -> None:
+        self.generation = generation
+        self.offsets: dict[str, int] = {}
+        self.contacts: dict[str, Record] = {}
+        self.emails: dict[str, str] = {}
+        self.index: dict[tuple[str, str], str] = {}
+        self.timelines: dict[str, list[Record]] = {}
+
+    def apply(self, record: Record) -> None:
+        contact = record.get("contact")
+        if contact:
+            self._unindex(self.contacts.get(contact["id"]))
+            self.contacts[contact["id"]] = contact
+            self._index(contact)
+        event = record.get("event")
+        if event:
+            timeline = self.timelines.setdefault(event["contact"], [])
+            if timeline and timeline[-1]["ts"] > event["ts"]:  # another writer's file
+                bisect.insort(timeline, event, key=lambda e: e["ts"])
+            else:
+                timeline.append(event)
+
+    def _keys(self, contact: Record) -> list[tuple[str, str]]:
+        keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
+        keys += [("order", o) for o in contact.get("orders", [])]
+        return keys
+
+    def _index(self, contact: Record) -> None:
+        self.emails[contact["email"]] = contact["id"]
+        for key in self._keys(contact):
+            self.index[key] = contact["id"]
+
+    def _unindex(self, contact: Record | None) -> None:
+        if contact:
+            self.emails.pop(contact["email"], None)
+            for key in self._keys(contact):
+                self.index.pop(key, None)
+
+
+class Transaction(People):
+    def __init__(self, view: PeopleView) -> None:
+        self.view = view
+        self.pending: list[Record] = []
+        self.changed: dict[str, Record] = {}
+
+    def get(self, contact_id: str) -> Record | None:
+        return self.changed.get(contact_id) or self.view.contacts.get(contact_id)
+
+    def find(self, email: str) -> Record | None:
+        for contact in self.changed.values():
+            if contact["email"] == email:
+                return contact
+        return self.get(self.view.emails.get(email, ""))
+
+    def find_by(self, field: str, value: str) -> Record | None:
+        for contact in self.changed.values():
+            if contact.get(field) == value or value in contact.get("orders", ()):
+                return contact
+        return self.get(self.view.index.get((field, value), ""))
+
+    def save(self, contact: Record, event: Record | None = None) -> None:
+        self.changed[contact["id"]] = contact
+        self.pending.append({"ts": now_iso(), "contact": contact, "event": event})
