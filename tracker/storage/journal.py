@@ -15,7 +15,6 @@ pass it, and no other writer ever appends to that file.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -24,6 +23,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,8 @@ def new_writer_id() -> str:
 
 
 def encode(record: dict[str, Any]) -> bytes:
-    return (
-        json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
-    ).encode()
+    """One compact JSON line (orjson: the journal is read far more than written)."""
+    return orjson.dumps(record) + b"\n"
 
 
 @dataclass
@@ -198,20 +198,41 @@ class Journal:
             return
         with f:
             f.seek(start)
-            position, rest = start, b""
+            base, rest = start, b""
             while chunk := f.read(CHUNK):
                 data = rest + chunk
                 end = data.rfind(b"\n") + 1
                 rest = data[end:]
-                for line in data[:end].splitlines(keepends=True):
-                    position += len(line)
-                    if needles and not any(n in line for n in needles):
-                        continue
+                for first, stop in _spans(data, end, needles):
                     try:
-                        record = json.loads(line)
+                        record = orjson.loads(data[first:stop])
                     except ValueError:
                         log.error(
-                            "journal %s: skipping a damaged line at %d", name, position
+                            "journal %s: skipping a damaged line at %d", name, base + stop
                         )
                         continue
-                    yield name, position, record
+                    yield name, base + stop, record
+                base += end
+
+
+def _spans(data: bytes, end: int, needles: tuple[bytes, ...]) -> Iterator[tuple]:
+    """Yield (start, stop) of the complete lines in data[:end], in order.
+
+    With needles, only the lines holding one: `bytes.find` skips through the
+    rest at memory speed instead of splitting every line.
+    """
+    if not needles:
+        first = 0
+        while first < end:
+            stop = data.index(b"\n", first) + 1
+            yield first, stop
+            first = stop
+        return
+    starts: set[int] = set()
+    for needle in needles:
+        at = data.find(needle, 0, end)
+        while at != -1:
+            starts.add(data.rfind(b"\n", 0, at) + 1)
+            at = data.find(needle, data.index(b"\n", at) + 1, end)
+    for first in sorted(starts):
+        yield first, data.index(b"\n", first) + 1
