@@ -207,9 +207,8 @@ class Journal:
                     try:
                         record = orjson.loads(data[first:stop])
                     except ValueError:
-                        log.error(
-                            "journal %s: skipping a damaged line at %d", name, base + stop
-                        )
+                        at = base + stop
+                        log.error("journal %s: skipping a damaged line at %d", name, at)
                         continue
                     yield name, base + stop, record
                 base += end
