@@ -393,3 +393,19 @@ def test_own_referral_code_credits_no_one(reader, app):
     code = contact(app, "friend@example.com")["ref_code"]
     reader.subscribe("friend@example.com", ref=code)
     assert not contact(app, "friend@example.com")["referred_by"]
+
+
+def test_head_requests_from_link_scanners_change_nothing(reader, app):
+    """A HEAD on an emailed link (as mail scanners send) once confirmed or
+    unsubscribed the reader: it only shows the page, like a GET."""
+    reader.subscribe()
+    confirm = reader.link("confirm")
+    assert reader.client.head(confirm).status_code == 200
+    assert contact(app)["status"] == "pending"
+    reader.post(confirm)
+    unsubscribe = f"/unsubscribe/{_unsubscribe_token(app)}"
+    assert reader.client.head(unsubscribe).status_code == 200
+    feedback = f"/feedback/{_feedback_token(app, contact(app)['id'])}?score=9"
+    assert reader.client.head(feedback).status_code == 200
+    after = contact(app)
+    assert after["status"] == "confirmed" and after.get("feedback") is None

@@ -245,7 +245,7 @@ def contact_for(purpose: str, token: str, nonce: bool = False) -> tuple[dict, di
 @form_limit
 def confirm(token: str):
     payload, contact = contact_for("confirm", token, nonce=True)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         return render_template(
             "action.html",
             title="Confirm your subscription",
@@ -364,7 +364,7 @@ def guide_file(token: str):
 @form_limit
 def unsubscribe(token: str):
     _, contact = contact_for("unsubscribe", token)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         return render_template(
             "action.html",
             title="Unsubscribe",
@@ -434,7 +434,7 @@ def feedback(token: str):
     ask = str(payload.get("k") or "")
     if ask in contact.get("answered", []):
         raise BadToken("Thank you: your answer is already recorded.", 410)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         score = feedback_score(request.args.get("score"))
         return render_template(
             "action.html",
