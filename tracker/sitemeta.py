@@ -41,7 +41,11 @@ def manifest() -> dict[str, Any]:
 
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
+    """Return url's scheme://host[:port], lowercased; "" if it is malformed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, as in "http://[::1"
+        return ""
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
@@ -54,7 +58,10 @@ def site_origins(config: dict, built: dict) -> list[str]:
 
 
 def is_dev_origin(origin: str) -> bool:
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # a malformed Origin header is no local origin
+        return False
     return parts.scheme == "http" and parts.hostname in (
         "127.0.0.1",
         "localhost",
