@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 MAX_BYTES = 8192
 UTM_KEYS = ("source", "medium", "campaign", "content", "term")
@@ -78,10 +78,18 @@ def clean_props(props: dict | None) -> dict[str, Any] | None:
     return clean
 
 
+def _split(url: str) -> SplitResult | None:
+    """urlsplit, or None for a URL it cannot read (an unclosed IPv6 bracket)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return None
+
+
 def split_url(url: str) -> tuple[str, str, str, dict[str, list[str]]]:
     """Return (origin, host, path, query) of an http(s) URL; refuse other schemes."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = _split(url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidBeacon("The page URL must be an http(s) URL of the site.")
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     return origin, (parts.hostname or ""), parts.path or "/", parse_qs(parts.query)
@@ -97,11 +105,10 @@ def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
     utm = {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
     ref = (query.get("ref") or [""])[0][:64] or None
     referrer_host, entry = None, True
-    if referrer:
-        parts = urlsplit(referrer)
-        if parts.scheme in ("http", "https") and parts.hostname:
-            entry = parts.hostname.lower() != host.lower() or bool(utm)
-            referrer_host = parts.hostname.lower() if entry else None
+    parts = _split(referrer) if referrer else None
+    if parts and parts.scheme in ("http", "https") and parts.hostname:
+        entry = parts.hostname.lower() != host.lower() or bool(utm)
+        referrer_host = parts.hostname.lower() if entry else None
     return {
         "origin": origin,
         "host": host,

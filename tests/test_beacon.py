@@ -1,0 +1,26 @@
+"""What the site's script sends, checked and turned into journey fields (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker import beacon
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://[/posts/one/"])
+def test_an_unreadable_page_url_is_refused(url):
+    with pytest.raises(beacon.InvalidBeacon):
+        beacon.page_fields(url, None)
+
+
+def test_an_unreadable_referrer_is_no_referrer():
+    """`referrer: "http://[::1"` raised ValueError (a 500) from urlsplit."""
+    fields = beacon.page_fields("https://kettu.example/posts/one/", "http://[::1")
+    assert fields["referrer"] is None and fields["entry"] is True
+
+
+def test_the_pixel_takes_an_unreadable_referrer(client):
+    query = {"u": "/posts/one/", "r": "http://[::1"}
+    assert client.get("/api/pixel.gif", query_string=query).status_code == 200
+    query = {"u": "http://[::1/posts/one/"}
+    assert client.get("/api/pixel.gif", query_string=query).status_code == 400
