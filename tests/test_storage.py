@@ -9,7 +9,7 @@ import pytest
 
 from tracker.storage.base import StorageUnavailable
 from tracker.storage.journal import Journal
-from tracker.storage.tinydb_store import TinyDBStorage
+from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
 
 from .conftest import read_only
 
@@ -200,6 +200,59 @@ def test_aggregates_snapshot_spares_a_new_process_the_journal(tmp_path):
     summary = second.summary()
     assert summary["pageviews"] == 6 and summary["visitors"] == 6
     second.close()
+
+
+def test_people_snapshot_spares_a_new_process_the_journal(tmp_path, monkeypatch):
+    monkeypatch.setattr(PeopleSnapshot, "EVERY_LINES", 3)
+    first = TinyDBStorage(str(tmp_path))
+    with first.transaction() as people:
+        for n in range(3):
+            c = contact(f"p{n}@example.com")
+            people.save(c, event(contact=c["id"], type="signup"))
+    first.get_contact("anyone")  # a read outside the lock renews the snapshot
+    assert (tmp_path / "people.json").is_file()
+    with first.transaction() as people:  # one more line: the journal's tail
+        people.save(contact("tail@example.com", ref_code="R1"))
+    second = TinyDBStorage(str(tmp_path))
+    view = second._refresh()
+    assert view.offsets and len(view.contacts) == 4
+    found = second.find_contact("p2@example.com")
+    assert [e["type"] for e in second.decisions(found["id"])] == ["signup"]
+    with second.transaction() as people:
+        assert people.find_by("ref_code", "R1")["email"] == "tail@example.com"
+    first.close(), second.close()
+
+
+def test_erase_deletes_the_people_snapshot(tmp_path, monkeypatch):
+    monkeypatch.setattr(PeopleSnapshot, "EVERY_LINES", 1)
+    storage = TinyDBStorage(str(tmp_path))
+    gone = contact("snap@example.com", first_name="Snappy")
+    with storage.transaction() as people:
+        people.save(gone)
+        people.save(contact("stays@example.com"))
+    storage.get_contact(gone["id"])
+    assert b"snap@example.com" in (tmp_path / "people.json").read_bytes()
+    storage.erase_contact(gone["id"])
+    storage.get_contact("anyone")  # renews the snapshot, without them
+    storage.close()
+    assert b"stays@example.com" in (tmp_path / "people.json").read_bytes()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert b"snap@example.com" not in path.read_bytes(), path
+
+
+def test_a_stale_process_never_saves_an_erased_person_back(tmp_path, monkeypatch):
+    monkeypatch.setattr(PeopleSnapshot, "EVERY_LINES", 1)
+    stale, eraser = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
+    gone = contact("gone@example.com")
+    with eraser.transaction() as people:
+        people.save(gone)
+    stale._refresh()  # folded before the erase
+    eraser.erase_contact(gone["id"])
+    stale._save_people()  # its save comes too late: refused
+    snapshot = tmp_path / "people.json"
+    assert not snapshot.exists() or b"gone@example.com" not in snapshot.read_bytes()
+    stale.close(), eraser.close()
 
 
 def test_summary_counts_what_other_processes_stored(tmp_path):

@@ -10,6 +10,8 @@ import bisect
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+import orjson
+
 from .base import People, Record
 
 INDEXED = ("ref_code",)
@@ -75,6 +77,28 @@ class PeopleView:
                 bisect.insort(timeline, event, key=lambda e: e["ts"])
             else:
                 timeline.append(event)
+
+    def to_json(self) -> bytes:
+        """The whole view in one document: what a snapshot on disk holds."""
+        return orjson.dumps(
+            {
+                "generation": self.generation,
+                "offsets": self.offsets,
+                "contacts": list(self.contacts.values()),
+                "timelines": self.timelines,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, data: bytes) -> PeopleView:
+        doc = orjson.loads(data)
+        view = cls(doc["generation"])
+        view.offsets = doc["offsets"]
+        view.timelines = doc["timelines"]
+        for contact in doc["contacts"]:
+            view.contacts[contact["id"]] = contact
+            view._index(contact)
+        return view
 
     def _keys(self, contact: Record) -> list[tuple[str, str]]:
         keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
