@@ -23,9 +23,19 @@ from click.testing import CliRunner
 
 from tracker import create_app
 
+from . import pg
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SITE_FILES = ("pelicanconf.py", "publishconf.py", "content", "theme", "plugins")
+
+
+@pytest.fixture
+def pg_url(monkeypatch):
+    """A fresh schema in the test database; every storage opened on it is closed."""
+    with pg.schema() as url:
+        with pg.closing_storages(monkeypatch):
+            yield url
 
 
 def pytest_addoption(parser):
@@ -116,9 +126,19 @@ def write_manifest(data_dir: Path, manifest: dict = TEST_MANIFEST) -> None:
     (data_dir / "guides" / "website-checklist.pdf").write_bytes(b"%PDF-1.4 the guide")
 
 
-@pytest.fixture
-def app_factory(tmp_path):
-    """Make a tracker over a fresh data dir with the test manifest; overrides win."""
+@pytest.fixture(params=["tinydb", "postgres"])
+def app_factory(request, tmp_path, monkeypatch):
+    """Make a tracker over a fresh data dir with the test manifest; overrides win.
+
+    Runs on each backend; on PostgreSQL, `polku` commands run in the test
+    (POLKU_DATABASE_URL) and the build's audience lists share the database.
+    """
+    database = ""
+    if request.param == "postgres":
+        if request.node.get_closest_marker("tinydb_only"):
+            pytest.skip("about the embedded backend's files")
+        database = request.getfixturevalue("pg_url")
+        monkeypatch.setenv("POLKU_DATABASE_URL", database)
 
     def make(**overrides):
         data_dir = tmp_path / "var"
@@ -126,6 +146,7 @@ def app_factory(tmp_path):
         config = {
             "TESTING": True,
             "DATA_DIR": str(data_dir),
+            "DATABASE_URL": database,
             "SECRET_KEY": "test-secret-key",
             "API_KEY": "test-api-key",
             "RATELIMIT_ENABLED": False,
@@ -147,9 +168,10 @@ def client(app):
 
 
 def raw_data(app) -> bytes:
-    """Every byte under the data directory, to search for what must not be there."""
+    """Every byte stored (data directory, database), to search for what must not be."""
     root = Path(app.config["DATA_DIR"])
-    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+    files = b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+    return files + pg.dump(app.config.get("DATABASE_URL"))
 
 
 class Reader:
@@ -230,6 +252,15 @@ def copy_site(target: Path) -> Path:
     return target
 
 
+def child_environ() -> dict[str, str]:
+    """The environment for a `polku` child process: no POLKU_* of the developer's,
+    but the test's database when it runs on PostgreSQL (see app_factory)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    if os.environ.get("POLKU_DATABASE_URL"):
+        env["POLKU_DATABASE_URL"] = os.environ["POLKU_DATABASE_URL"]
+    return env
+
+
 def build_site(
     site: Path, publish: bool = False, env: dict | None = None
 ) -> subprocess.CompletedProcess:
@@ -237,8 +268,7 @@ def build_site(
     args = [sys.executable, "-m", "tracker.cli", "build"] + (
         ["--publish"] if publish else []
     )
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
-    full_env.update(env or {})
+    full_env = {**child_environ(), **(env or {})}
     result = subprocess.run(
         args, cwd=site, env=full_env, capture_output=True, text=True, timeout=300
     )
@@ -335,12 +365,14 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(params=["memory", "tinydb"])
+@pytest.fixture(params=["memory", "tinydb", "postgres"])
 def storage(request, tmp_path):
-    """Every backend behind the one interface (PostgreSQL joins in its own issue)."""
+    """Every backend behind the one interface."""
     from tracker.storage import open_storage
 
-    url = "memory://" if request.param == "memory" else ""
+    url = {"memory": "memory://", "tinydb": ""}.get(request.param)
+    if url is None:
+        url = request.getfixturevalue("pg_url")
     backend = open_storage({"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "var")})
     yield backend
     backend.close()

@@ -148,6 +148,7 @@ def test_production_refuses_local_origins(app_factory):
     assert response.status_code == 403
 
 
+@pytest.mark.tinydb_only
 def test_storage_down_answers_503_and_recovers(client, app):
     send(client, GOOD)
     with read_only(Path(app.config["DATA_DIR"])):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -18,7 +17,7 @@ import pytest
 from tracker.cli import cli
 from tracker.storage import get_storage
 
-from .conftest import SITE, TEST_MANIFEST, Inbox, Reader, copy_site
+from .conftest import SITE, TEST_MANIFEST, Inbox, Reader, child_environ, copy_site
 
 SECRET = "test-secret-key"
 
@@ -175,10 +174,7 @@ def test_a_killed_send_resumes_and_nobody_gets_two(site, smtp, app_factory):
     people(app_factory, site, confirmed=addresses)
     folder, env = site
     command = [sys.executable, "-m", "tracker.cli", "digest", "--send", "--rate", "0"]
-    full_env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("POLKU_")},
-        **env,
-    }
+    full_env = {**child_environ(), **env}
     first = subprocess.Popen(
         command,
         cwd=folder,

@@ -25,6 +25,10 @@ def open_storage(config: dict) -> Storage:
         from .memory import MemoryStorage
 
         return MemoryStorage()
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStorage
+
+        return PostgresStorage(url)
     if url:
         raise StorageError(
             f"POLKU_DATABASE_URL: unsupported database {url.split(':')[0]!r}"

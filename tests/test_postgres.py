@@ -1,0 +1,237 @@
+"""What only the PostgreSQL backend has: servers sharing one database.
+
+Each test gets a fresh schema (see tests/pg.py); several `PostgresStorage`
+instances on it stand for several tracker processes on several machines.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import psycopg
+import pytest
+
+from tracker.storage import StorageUnavailable, open_storage
+from tracker.storage.postgres import PostgresStorage
+from tracker.storage.postgres.db import migrate, migration_files
+
+from .test_storage import contact, event
+
+TS = "2026-11-20T10:00:00+00:00"
+
+
+@pytest.fixture
+def two(pg_url):
+    one, other = PostgresStorage(pg_url), PostgresStorage(pg_url)
+    yield one, other
+    one.close(), other.close()
+
+
+def sql(url: str, query: str, params=()) -> list[tuple]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def test_the_url_chooses_postgresql(pg_url, tmp_path):
+    backend = open_storage({"DATABASE_URL": pg_url, "DATA_DIR": str(tmp_path)})
+    assert isinstance(backend, PostgresStorage)
+    backend.close()
+
+
+def test_migrations_apply_once_and_are_recorded(pg_url, two):
+    one, other = two
+    one.get_meta("x"), other.get_meta("x")  # both open (and migrate) the schema
+    versions = [v for v, _ in migration_files()]
+    assert versions[0] == "0001_initial"
+    recorded = sql(pg_url, "SELECT version FROM schema_migrations ORDER BY 1")
+    assert [v for (v,) in recorded] == versions
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert migrate(conn) == []
+
+
+def test_events_go_to_their_month_partition(pg_url, storage_pg):
+    storage_pg.append_event(event("2026-11-30T23:59:59+00:00"))
+    storage_pg.append_event(event("2026-12-01T00:00:00+00:00"))
+    counts = sql(
+        pg_url,
+        "SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1",
+    )
+    assert counts == [("events_2026_11", 1), ("events_2026_12", 1)]
+
+
+def test_dropping_a_month_keeps_its_aggregates(pg_url, storage_pg):
+    storage_pg.append_event(event("2026-10-05T10:00:00+00:00", visitor="a"))
+    storage_pg.append_event(event("2026-11-05T10:00:00+00:00", visitor="b"))
+    assert storage_pg.summary()["pageviews"] == 2
+    sql(pg_url, "DROP TABLE events_2026_10")  # retention
+    assert [e["visitor"] for e in storage_pg.iter_events()] == ["b"]
+    assert storage_pg.summary()["pageviews"] == 2
+
+
+def test_documents_keep_what_jsonb_would_refuse(storage_pg):
+    storage_pg.append_event(event(title="nul \x00 inside", visitor="v\x00"))
+    (stored,) = storage_pg.iter_events()
+    assert stored["title"] == "nul \x00 inside" and stored["visitor"] == "v\x00"
+
+
+def test_summary_counts_what_other_servers_stored(two):
+    one, other = two
+    one.append_event(event(visitor="a"))
+    other.append_event(event(visitor="b"))
+    assert one.summary()["visitors"] == other.summary()["visitors"] == 2
+    one.append_event(event(visitor="c"))
+    assert other.summary()["visitors"] == 3 and one.summary()["visitors"] == 3
+
+
+def test_an_event_committed_late_is_folded_once(pg_url, two):
+    """seq order is not commit order: an open transaction's event is not skipped."""
+    one, other = two
+    one.append_event(event(visitor="first"))
+    late = psycopg.connect(pg_url)  # a transaction that stays open
+    late.execute(
+        "INSERT INTO events (ts, type, visitor, doc) VALUES (%s, 'pageview', 'late',"
+        " %s::json)",
+        [TS, json.dumps({"id": "l", "ts": TS, "type": "pageview", "visitor": "late"})],
+    )
+    other.append_event(event(visitor="after"))  # a later xid, committed first
+    assert one.summary()["pageviews"] == 1  # "after" waits for the late one
+    late.commit()
+    late.close()
+    assert one.summary()["pageviews"] == 3
+    assert other.summary()["pageviews"] == 3
+    assert one.summary()["pageviews"] == 3  # nothing folded twice
+
+
+def test_erase_is_seen_by_every_server(pg_url, two):
+    one, other = two
+    c = contact(visitors=["v1"])
+    with one.transaction() as people:
+        signup = {"id": "s", "ts": c["created"], "type": "signup", "contact": c["id"]}
+        people.save(c, signup)
+    one.append_event(event(visitor="v1"))
+    one.append_event(event(type="click", contact=c["id"]))
+    assert other.find_contact(c["email"])["id"] == c["id"]
+    version = other.people_version()
+    assert one.erase_contact(c["id"])
+    assert other.find_contact(c["email"]) is None and other.decisions(c["id"]) == []
+    assert other.people_version() != version
+    assert [e.get("visitor") for e in other.iter_events()] == ["v1"]  # anonymous
+    assert c["email"].encode() not in pg_dump(pg_url)
+
+
+def pg_dump(url: str) -> bytes:
+    from .pg import dump
+
+    return dump(url)
+
+
+def test_one_person_decided_by_two_servers_at_once_is_one_contact(two):
+    """The people lock: each transaction sees what the other committed."""
+    one, other = two
+    errors = []
+
+    def signup(storage, n):
+        try:
+            with storage.transaction() as people:
+                if people.find("same@example.com") is None:
+                    people.save(contact("same@example.com", n=n))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=signup, args=((one, other)[n % 2], n)) for n in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(list(one.iter_contacts())) == 1
+
+
+def test_an_order_id_is_recorded_once_across_servers(two):
+    one, other = two
+    buyer = contact("buyer@example.com", orders=[])
+    with one.transaction() as people:
+        people.save(buyer)
+
+    def order(storage):
+        with storage.transaction() as people:
+            if people.find_by("order", "A-1") is None:
+                current = people.get(buyer["id"])
+                people.save({**current, "orders": [*current["orders"], "A-1"]})
+
+    threads = [threading.Thread(target=order, args=(s,)) for s in (one, other) * 4]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert one.get_contact(buyer["id"])["orders"] == ["A-1"]
+
+
+def test_meta_updates_from_many_servers_never_collide(two):
+    one, other = two
+
+    def bump(storage):
+        for _ in range(20):
+            storage.update_meta("n", lambda old: (old or 0) + 1)
+
+    threads = [threading.Thread(target=bump, args=(s,)) for s in (one, other) * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert one.get_meta("n") == other.get_meta("n") == 80
+
+
+def test_a_ledger_key_is_recorded_once_across_servers(two):
+    one, other = two
+    one.ledger_add("digest-1", "c1")
+    other.ledger_add("digest-1", "c1")
+    other.ledger_add("digest-1", "c2")
+    assert one.ledger_keys("digest-1") == {"c1", "c2"}
+
+
+def test_an_unreachable_database_is_unavailable():
+    storage = PostgresStorage(
+        "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+    )
+    with pytest.raises(StorageUnavailable, match="database is unavailable"):
+        storage.append_event(event())
+    with pytest.raises(StorageUnavailable):
+        storage.get_meta("salts")
+    storage.close()
+
+
+@pytest.mark.parametrize("app_factory", ["postgres"], indirect=True)
+def test_a_lost_connection_answers_503_then_recovers(pg_url, app_factory):
+    from .test_collect import GOOD, send
+
+    client = app_factory().test_client()
+    assert send(client, GOOD).status_code == 202
+    schema = sql(pg_url, "SELECT current_schema()")[0][0]
+    sql(  # the database restarts: every session of this schema is cut
+        pg_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = %s AND pid <> pg_backend_pid()",
+        [schema],
+    )
+    lost = send(client, GOOD)
+    assert lost.status_code == 503 and lost.get_json()["ok"] is False
+    assert lost.headers["Retry-After"]
+    assert send(client, GOOD).status_code == 202
+
+
+@pytest.fixture
+def storage_pg(pg_url):
+    backend = PostgresStorage(pg_url)
+    yield backend
+    backend.close()
+
+
+def test_schema_fixture_is_empty(storage_pg):
+    assert list(storage_pg.iter_events()) == []
+    assert storage_pg.get_meta(uuid.uuid4().hex) is None

@@ -1,0 +1,120 @@
+"""The dashboard's aggregates, shared by every server: daily cubes in a table.
+
+`aggregate_days` holds one `Stats` day per row; `aggregate_state.folded` says
+how far the events are folded into them. Each process keeps the days in
+memory and, on every `summary()`, under an advisory lock (one folder at a
+time; the others wait a moment, then find little left to do):
+
+1. reads the day rows another process rewrote since it last looked
+   (`rev` greater than its own);
+2. folds the events not folded yet, and writes back the days they touched.
+
+Which events are "not folded yet" cannot be `seq > last seq folded`: two
+transactions can take seq 10 and 11 and commit 11 first; a fold in between
+would pass 10 for ever. Each event row records its inserting transaction
+(`xid`, `pg_current_xact_id()`), and a fold takes the events of transactions
+in [folded, xmin) where xmin is `pg_snapshot_xmin(pg_current_snapshot())`:
+every transaction below xmin has ended, so no event can still appear below
+it, and each event falls in exactly one window. The cost: an event becomes
+visible in the dashboard once every transaction older than its own has
+ended (milliseconds for appends; a long transaction elsewhere in the
+cluster — a backup, a big import — holds the dashboard at its start).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg.types.json import Json
+
+from ...aggregates import OPEN_DAYS, Day, Stats
+from .db import Database
+
+FOLD_BATCH = 5000
+
+
+class SharedStats:
+    """This process's copy of the aggregates, brought up to date on demand."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.stats = Stats()
+        self.rev = -1
+        self._lock = threading.Lock()
+
+    def summary(
+        self,
+        since: str | None,
+        until: str | None,
+        filters: dict[str, str] | None,
+    ) -> dict:
+        with self._lock:
+            self.refresh()
+            return self.stats.summary(since, until, filters)
+
+    def refresh(self) -> int:
+        """Catch up with the other processes, fold new events; return days touched."""
+        try:
+            return self._refresh()
+        except BaseException:
+            self.stats, self.rev = Stats(), -1  # half-folded: reload next time
+            raise
+
+    def _refresh(self) -> int:
+        with self.db.transaction("aggregates") as conn:
+            folded, rev, xmin = conn.execute(
+                "SELECT folded::text, rev, "
+                "pg_snapshot_xmin(pg_current_snapshot())::text FROM aggregate_state"
+            ).fetchone()
+            if rev != self.rev:
+                self._load_days(conn)
+                self.rev = rev
+            touched = self._fold(conn, folded, xmin)
+            yesterday = datetime.now(UTC).date() - timedelta(days=OPEN_DAYS - 1)
+            touched |= self._close_before(yesterday.isoformat())
+            if touched or folded != xmin:
+                self._save(conn, touched, xmin, rev + 1)
+            return len(touched)
+
+    def _load_days(self, conn: psycopg.Connection) -> None:
+        rows = conn.execute(
+            "SELECT day, data FROM aggregate_days WHERE rev > %s", [self.rev]
+        )
+        for day, data in rows:
+            self.stats.days[day] = Day(data)
+
+    def _fold(self, conn: psycopg.Connection, folded: str, xmin: str) -> set[str]:
+        touched: set[str] = set()
+        with conn.cursor(name="fold") as cur:
+            cur.itersize = FOLD_BATCH
+            cur.execute(
+                "SELECT doc FROM events WHERE xid >= %s::xid8 AND xid < %s::xid8 "
+                "ORDER BY seq",
+                [folded, xmin],
+            )
+            for (event,) in cur:
+                self.stats.add(event)
+                touched.add(event["ts"][:10])
+        return touched
+
+    def _close_before(self, day: str) -> set[str]:
+        closing = {k for k, d in self.stats.days.items() if k < day and not d.closed}
+        self.stats.close_before(day)
+        return closing
+
+    def _save(
+        self, conn: psycopg.Connection, days: set[str], folded: str, rev: int
+    ) -> None:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO aggregate_days (day, rev, data) VALUES (%s, %s, %s) "
+                "ON CONFLICT (day) DO UPDATE"
+                " SET rev = excluded.rev, data = excluded.data",
+                [(d, rev, Json(self.stats.days[d].to_json())) for d in sorted(days)],
+            )
+        conn.execute(
+            "UPDATE aggregate_state SET folded = %s::xid8, rev = %s", [folded, rev]
+        )
+        self.rev = rev

@@ -1,0 +1,87 @@
+"""Contacts in PostgreSQL: a People that reads and writes inside one transaction.
+
+A people transaction takes one advisory lock, like the embedded backend's
+file lock: two servers never decide about the same person at once, and each
+sees what the other committed. The unique keys (email, ref_code, order ids)
+are the last line of defence.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg.types.json import Json
+
+from ..base import People, Record
+from ..view import INDEXED
+from .events import column
+
+SELECT = "SELECT c.doc FROM contacts c"
+
+
+def keys_of(contact: Record) -> list[tuple[str, str]]:
+    """The (field, value) pairs find_by looks a contact up by."""
+    keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
+    keys += [("order", o) for o in contact.get("orders", [])]
+    return [(f, column(v)) for f, v in keys]
+
+
+def one(conn: psycopg.Connection, query: str, params: list) -> Record | None:
+    found = conn.execute(query, params).fetchone()
+    return None if found is None else found[0]
+
+
+def save_contact(conn: psycopg.Connection, contact: Record) -> None:
+    """Store the contact's state and its keys (a key moves to its latest owner)."""
+    conn.execute(
+        "INSERT INTO contacts (id, email, doc) VALUES (%s, %s, %s) "
+        "ON CONFLICT (id) DO UPDATE SET email = excluded.email, doc = excluded.doc",
+        [contact["id"], column(contact["email"]), Json(contact)],
+    )
+    conn.execute("DELETE FROM contact_keys WHERE contact = %s", [contact["id"]])
+    keys = keys_of(contact)
+    if keys:
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO contact_keys (field, value, contact) VALUES (%s, %s, %s) "
+                "ON CONFLICT (field, value) DO UPDATE SET contact = excluded.contact",
+                [(f, v, contact["id"]) for f, v in keys],
+            )
+
+
+def save_decision(conn: psycopg.Connection, event: Record) -> None:
+    conn.execute(
+        "INSERT INTO decisions (contact, ts, doc) VALUES (%s, %s, %s)",
+        [event["contact"], event["ts"], Json(event)],
+    )
+
+
+def bump_version(conn: psycopg.Connection) -> None:
+    conn.execute("UPDATE people_state SET version = version + 1")
+
+
+class PgPeople(People):
+    """The contacts as one database transaction sees them (its own saves too)."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.saved = 0
+
+    def get(self, contact_id: str) -> Record | None:
+        return one(self.conn, SELECT + " WHERE c.id = %s", [contact_id])
+
+    def find(self, email: str) -> Record | None:
+        return one(self.conn, SELECT + " WHERE c.email = %s", [column(email)])
+
+    def find_by(self, field: str, value: str) -> Record | None:
+        return one(
+            self.conn,
+            SELECT + " JOIN contact_keys k ON k.contact = c.id"
+            " WHERE k.field = %s AND k.value = %s",
+            [field, column(value)],
+        )
+
+    def save(self, contact: Record, event: Record | None = None) -> None:
+        save_contact(self.conn, contact)
+        if event:
+            save_decision(self.conn, event)
+        self.saved += 1

@@ -1,0 +1,179 @@
+"""The scale-out backend: every tracker process, on any machine, shares one database.
+
+Durability is PostgreSQL's: a write returns once committed. Nothing is kept
+in a process but a connection pool, the months known to have a partition and
+a copy of the aggregates that every `summary()` brings up to date, so any
+number of stateless servers can run behind a load balancer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from psycopg.types.json import Json
+
+from ..base import People, Record, Storage
+from ..view import linked_events
+from . import events
+from .aggregates import SharedStats
+from .db import Database
+from .people import PgPeople, bump_version
+
+
+class PostgresStorage(Storage):
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        self.partitions = events.Partitions()
+        self.stats = SharedStats(self.db)
+
+    # -- observations --------------------------------------------------------
+
+    def append_event(self, event: Record) -> None:
+        events.append(self.db, self.partitions, [event])
+
+    def iter_events(self, since: str | None = None) -> Iterator[Record]:
+        if since is None:
+            return events.matching(self.db)
+        return events.matching(self.db, "ts >= %s", (events.moment(since),))
+
+    def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
+        if not visitors:
+            return []
+        where = "visitor = ANY(%s) AND ts >= %s"
+        params = (list(visitors), events.moment(since))
+        return list(events.matching(self.db, where, params))
+
+    def summary(
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        filters: dict[str, str] | None = None,
+    ) -> dict:
+        return self.stats.summary(since, until, filters)
+
+    # -- people --------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[People]:
+        with self.db.transaction("people") as conn:
+            people = PgPeople(conn)
+            yield people
+            if people.saved:
+                bump_version(conn)
+
+    def people_version(self) -> Any:
+        with self.db.connect() as conn:
+            return conn.execute("SELECT version FROM people_state").fetchone()[0]
+
+    def get_contact(self, contact_id: str) -> Record | None:
+        with self.db.connect() as conn:
+            return PgPeople(conn).get(contact_id)
+
+    def find_contact(self, email: str) -> Record | None:
+        with self.db.connect() as conn:
+            return PgPeople(conn).find(email)
+
+    def iter_contacts(self) -> Iterator[Record]:
+        with self.db.connect() as conn:
+            found = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
+        yield from (doc for (doc,) in found)
+
+    def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        """Both reads in one snapshot, so every decision belongs to a contact read."""
+        with self.db.connect() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            contacts = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
+            found = conn.execute(
+                "SELECT contact, doc FROM decisions ORDER BY contact, ts, seq"
+            )
+            timelines: dict[str, list[Record]] = {}
+            for contact_id, doc in found:
+                timelines.setdefault(contact_id, []).append(doc)
+        for (contact,) in contacts:
+            yield contact, timelines.get(contact["id"], [])
+
+    def decisions(self, contact_id: str) -> list[Record]:
+        with self.db.connect() as conn:
+            found = conn.execute(
+                "SELECT doc FROM decisions WHERE contact = %s ORDER BY ts, seq",
+                [contact_id],
+            )
+            return [doc for (doc,) in found]
+
+    def timeline(self, contact_id: str) -> list[Record]:
+        contact = self.get_contact(contact_id)
+        if contact is None:
+            return []
+        decided = self.decisions(contact_id)
+        since = min([contact["created"], *(e["ts"] for e in decided)])[:7] + "-01"
+
+        def scan(needles: tuple[bytes, ...]) -> Iterator[Record]:
+            ids = [n.decode() for n in needles]
+            where = "(visitor = ANY(%s) OR contact = ANY(%s)) AND ts >= %s"
+            return events.matching(self.db, where, (ids, ids, events.moment(since)))
+
+        return linked_events(decided, contact, scan)
+
+    def erase_contact(self, contact_id: str) -> bool:
+        """Delete the contact, their decisions and every event naming them.
+
+        Events of their visitor ids stay: those are anonymous observations.
+        """
+        with self.db.transaction("people") as conn:
+            gone = conn.execute(
+                "DELETE FROM contacts WHERE id = %s RETURNING id", [contact_id]
+            ).fetchone()
+            if gone is None:
+                return False
+            for table in ("contact_keys", "decisions", "events"):
+                conn.execute(f"DELETE FROM {table} WHERE contact = %s", [contact_id])
+            bump_version(conn)
+            return True
+
+    # -- ledgers and small documents -----------------------------------------
+
+    def ledger_add(self, ledger: str, key: str) -> None:
+        with self.db.connect() as conn:
+            conn.execute(
+                "INSERT INTO ledgers (ledger, key) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                [ledger, key],
+            )
+
+    def ledger_keys(self, ledger: str) -> set[str]:
+        with self.db.connect() as conn:
+            found = conn.execute("SELECT key FROM ledgers WHERE ledger = %s", [ledger])
+            return {key for (key,) in found}
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self.db.connect() as conn:
+            found = conn.execute("SELECT value FROM meta WHERE key = %s", [key])
+            row = found.fetchone()
+        return default if row is None else row[0]
+
+    def update_meta(self, key: str, change: Callable[[Any], Any]) -> Any:
+        """Read-modify-write under the row's lock, taken on a missing row too."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, 'null') "
+                "ON CONFLICT DO NOTHING",
+                [key],
+            )
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key = %s FOR UPDATE", [key]
+            ).fetchone()
+            value = change(None if row is None else row[0])
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = %s", [key])
+            else:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    [key, Json(value)],
+                )
+            return value
+
+    def close(self) -> None:
+        self.db.close()
