@@ -112,7 +112,7 @@ def child_parts(data_dir: str, out: str) -> None:
         times[name] = time.perf_counter() - started
         return value
 
-    step("people journal fold (_refresh)", storage._refresh)
+    step("people view (people.json + journal tail)", storage._refresh)
     people = step("iter_people (sort timelines)", lambda: list(storage.iter_people()))
     contacts = [c for c, _ in people]
     timelines = {c["id"]: events for c, events in people}

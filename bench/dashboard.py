@@ -12,19 +12,21 @@ backend, logs in with Flask's test client and times each page in-process
 - "first": the page's first request. The very first one (/admin/, 30 days)
   is the cold one: it folds the whole events journal into the aggregates
   (or loads aggregates.json) and the whole people journal into the contacts
-  view. Later pages' first runs only pay for what they alone compute.
+  view (or loads people.json). Later pages' first runs only pay for what
+  they alone compute.
 - "warm": the median of --runs further requests.
 
-Then, with the storage closed (the aggregates snapshot, aggregates.json, is
-on disk), a fresh process times its first /admin/ and /admin/contacts (the
-cold start of a restarted server), and another fresh process times the parts:
-loading the snapshot, folding the people journal, and the events tail.
+Then, with the storage closed (the snapshots, aggregates.json and
+people.json, are on disk), a fresh process times its first /admin/ and
+/admin/contacts (the cold start of a restarted server), and another fresh
+process times the parts: loading the aggregates snapshot, the events tail,
+and the people view (people.json plus the journal's tail).
 
 Last, cProfile runs on the slowest warm page and prints the top functions by
 cumulative and by own time. Goal: < 0.5 s per page.
 
-A reused --data directory loses its aggregates.json first (unless
---keep-snapshot), so that the cold run does fold the journal; only a
+A reused --data directory loses its snapshots first (unless
+--keep-snapshot), so that the cold run does fold the journals; only a
 directory bench/seed.py wrote (it holds bench-seed.json) is touched.
 """
 
@@ -259,7 +261,7 @@ def main() -> int:
     parser.add_argument(
         "--keep-snapshot",
         action="store_true",
-        help="reuse --data's aggregates.json for the first request",
+        help="reuse --data's aggregates.json and people.json for the first request",
     )
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
@@ -298,10 +300,11 @@ def main() -> int:
             f"reusing {data_dir}: {info['events']:,} events, "
             f"{info['contacts']:,} contacts"
         )
-        snapshot = os.path.join(data_dir, "aggregates.json")
-        if os.path.exists(snapshot) and not args.keep_snapshot:
-            os.remove(snapshot)  # a cache: the journal holds every event
-            print("removed its aggregates.json: the first request folds the journal")
+        for name in ("aggregates.json", "people.json"):
+            snapshot = os.path.join(data_dir, name)
+            if os.path.exists(snapshot) and not args.keep_snapshot:
+                os.remove(snapshot)  # a cache: the journals hold everything
+                print(f"removed its {name}: the first request folds the journal")
     else:
         made = tempfile.mkdtemp(prefix="polku-dash-", dir=args.tmp)
         data_dir = os.path.join(made, "var")
@@ -364,7 +367,7 @@ def main() -> int:
             f"{parts['snapshot_load_s']:.2f} s ({parts['snapshot_days']} days, "
             f"{parts['snapshot_cells']:,} cube cells), events tail "
             f"{parts['events_tail']:,} lines in {parts['events_tail_s']:.2f} s, "
-            f"people journal fold {parts['people_fold_s']:.2f} s "
+            f"people view (people.json + journal tail) {parts['people_fold_s']:.2f} s "
             f"({parts['contacts']:,} contacts), iter_people "
             f"{parts['iter_people_s']:.2f} s; max RSS {parts['maxrss_mb']:.0f} MB"
         )
