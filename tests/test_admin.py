@@ -209,6 +209,17 @@ def test_csv_neutralises_formulas(admin, admin_app):
     assert "'=HYPERLINK(1)" in text
 
 
+def test_contacts_csv_lists_everyone_with_their_stage(admin, admin_app):
+    import csv
+    import io
+
+    seed(admin_app, name="=cmd")
+    rows = list(csv.DictReader(io.StringIO(admin.get("/admin/contacts.csv").text)))
+    assert [(r["email"], r["first_name"], r["stage"]) for r in rows] == [
+        ("reader@example.com", "'=cmd", "customer")
+    ]
+
+
 def test_contacts_search_and_filter(admin, admin_app):
     seed(admin_app)
     assert "reader@example.com" in admin.get("/admin/contacts?q=reader").get_data(
@@ -223,6 +234,25 @@ def test_contacts_search_and_filter(admin, admin_app):
     assert "reader@example.com" not in admin.get("/admin/contacts?stage=lead").get_data(
         as_text=True
     )
+
+
+def test_the_contact_list_follows_each_change(admin, admin_app):
+    reader = seed(admin_app)
+    assert reader["email"] in admin.get("/admin/contacts?stage=customer").get_data(
+        as_text=True
+    )
+    from .conftest import Reader
+
+    Reader(admin_app.test_client(), admin_app).subscribe("second@example.com")
+    leads = admin.get("/admin/contacts?stage=engaged").get_data(as_text=True)
+    assert "second@example.com" in leads and reader["email"] not in leads
+    admin_app.test_client().post(
+        "/api/conversion",
+        json={"email": "second@example.com", "value": 90, "order_id": "o2"},
+        headers={"Authorization": "Bearer test-api-key"},
+    )
+    customers = admin.get("/admin/contacts?stage=customer").get_data(as_text=True)
+    assert "second@example.com" in customers and reader["email"] in customers
 
 
 def test_feedback_and_referrals_panels(admin, admin_app):

@@ -26,6 +26,8 @@ def _in_period(ts: str | None, since: str | None, until: str | None) -> bool:
 
 def matches(contact: dict, filters: dict[str, str], touch: str = "first") -> bool:
     """True if the contact's credited visit fits the dashboard's filters."""
+    if not filters:
+        return True
     touched = contact.get(f"{touch}_touch") or {}
     values = {
         "source": touched.get("source") or "direct",
@@ -49,30 +51,31 @@ def contact_counts(
     }
     by_page: Counter = Counter()
     new_customers = []
+    steps = (
+        ("leads", "lead_at"),
+        ("customers", "customer_at"),
+        ("advocates", "advocate_at"),
+    )
     for contact in contacts:
-        stage = stages.contact_stage(contact, [])
+        reached = [n for n, f in steps if _in_period(contact.get(f), since, until)]
+        if not reached:  # most contacts, on most days: nothing more to work out
+            continue
         touched = contact.get(f"{touch}_touch") or {}
         keys = {
             "source": touched.get("source") or "direct",
             "campaign": touched.get("campaign"),
             "landing": touched.get("landing"),
         }
-        for name, field in (
-            ("leads", "lead_at"),
-            ("customers", "customer_at"),
-            ("advocates", "advocate_at"),
-        ):
-            if _in_period(contact.get(field), since, until):
-                counts[name] += 1
-                for dimension, key in keys.items():
-                    if key:
-                        credited[dimension].setdefault(key, Counter())[name] += 1
-        if _in_period(contact.get("lead_at"), since, until) and contact.get(
-            "lead_page"
-        ):
+        for name in reached:
+            counts[name] += 1
+            for dimension, key in keys.items():
+                if key:
+                    credited[dimension].setdefault(key, Counter())[name] += 1
+        if "leads" in reached and contact.get("lead_page"):
             by_page[contact["lead_page"]] += 1
-        if stage in ("customer", "advocate") and _in_period(
-            contact.get("customer_at"), since, until
+        if "customers" in reached and stages.contact_stage(contact, []) in (
+            "customer",
+            "advocate",
         ):
             new_customers.append(
                 {
