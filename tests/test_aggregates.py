@@ -124,3 +124,17 @@ def test_files_read_one_after_another_count_each_visitor_once():
     stats.close_before("2026-11-05")
     summary = stats.summary()
     assert summary["visitors"] == 5 and summary["engaged_visitors"] == 5
+
+
+def test_a_late_event_counts_though_the_day_was_summed_before():
+    stats = Stats()
+    stats.add(pv("2026-11-01", "v1", utm={"source": "fb"}))
+    stats.close_before("2026-11-03")
+    first = stats.summary("2026-11-01", "2026-11-01", {"source": "fb"})
+    assert stats.summary("2026-11-01", "2026-11-01") == stats.summary(
+        "2026-11-01", "2026-11-01"
+    )
+    stats.add(pv("2026-11-01", "v2", utm={"source": "fb"}))  # arrives a day late
+    again = stats.summary("2026-11-01", "2026-11-01", {"source": "fb"})
+    assert (first["visitors"], again["visitors"]) == (1, 2)
+    assert again["sources"] == [{"source": "fb", "visits": 2, "visitors": 2}]

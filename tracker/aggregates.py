@@ -59,6 +59,7 @@ class Day:
             int(n): set(p) for n, p in data.get("paths", {}).items()
         }
         self.visits: dict[int, tuple[int, str, str, str]] = {}
+        self._rollups: dict[tuple, tuple] = {}  # filters -> rollup, while unchanged
 
     def number(self, visitor: str) -> int:
         if self.closed or visitor not in self.numbers:
@@ -69,6 +70,7 @@ class Day:
         return self.numbers[visitor]
 
     def add_pageview(self, event: dict) -> None:
+        self._rollups.clear()
         n = self.number(event["visitor"])
         path = event.get("path") or "/"
         at = _seconds(event["ts"])
@@ -91,6 +93,38 @@ class Day:
         cell[0] += 1
         cell[1].add(n)
         cell[2] += 1 if entry else 0
+
+    def rollup(self, filters: dict[str, str]) -> tuple[int, int, int, list[dict]]:
+        """The day under filters: pageviews, visitors, engaged visitors, and per
+        dimension {value: (pageviews, visitors, entries)}.
+
+        Kept until the day changes (a few filter sets at a time), so that a
+        year's overview adds up 365 small tables instead of every cube cell.
+        """
+        key = tuple(sorted(filters.items()))
+        if key in self._rollups:
+            return self._rollups[key]
+        views, visitors = 0, set()
+        values: list[dict[str, list]] = [{} for _ in DIMENSIONS]
+        for cell_key, (count, numbers, entries) in self.cube.items():
+            if filters and not _matches(cell_key, filters):
+                continue
+            views += count
+            visitors |= numbers
+            for i, value in enumerate(cell_key):
+                row = values[i].get(value)
+                if row is None:
+                    values[i][value] = [count, set(numbers), entries]
+                else:
+                    row[0] += count
+                    row[1] |= numbers
+                    row[2] += entries
+        groups = [{v: (r[0], len(r[1]), r[2]) for v, r in t.items()} for t in values]
+        result = (views, len(visitors), len(visitors & self.engaged), groups)
+        if len(self._rollups) >= 8:
+            self._rollups.clear()
+        self._rollups[key] = result
+        return result
 
     def close(self) -> None:
         """Forget visitor ids and visit state: late events are no longer expected."""
@@ -167,32 +201,22 @@ class Stats:
         for key, day in sorted(self.days.items()):
             if (since and key < since[:10]) or (until and key > until[:10]):
                 continue
-            views, visitors = 0, set()
-            today: list[dict[str, set]] = [{} for _ in DIMENSIONS]
-            for cell_key, (count, numbers, entries) in day.cube.items():
-                if filters and not _matches(cell_key, filters):
-                    continue
-                views += count
-                visitors |= numbers
-                for i, dimension in enumerate(DIMENSIONS):
-                    row = groups[dimension].get(cell_key[i])
+            views, visitors, engaged, values = day.rollup(filters)
+            for dimension, table in zip(DIMENSIONS, values, strict=True):
+                group = groups[dimension]
+                for value, (count, seen, entries) in table.items():
+                    row = group.get(value)
                     if row is None:
-                        row = groups[dimension][cell_key[i]] = [0, 0, 0]
-                    row[0] += count
-                    row[2] += entries
-                    seen = today[i].get(cell_key[i])
-                    if seen is None:
-                        today[i][cell_key[i]] = set(numbers)
+                        group[value] = [count, seen, entries]
                     else:
-                        seen |= numbers
-            for i, dimension in enumerate(DIMENSIONS):
-                for value, seen in today[i].items():
-                    groups[dimension][value][1] += len(seen)
+                        row[0] += count
+                        row[1] += seen
+                        row[2] += entries
             totals["pageviews"] += views
-            totals["visitors"] += len(visitors)
-            totals["engaged"] += len(visitors & day.engaged)
+            totals["visitors"] += visitors
+            totals["engaged"] += engaged
             totals["bots"] += day.bots
-            days.append({"day": key, "pageviews": views, "visitors": len(visitors)})
+            days.append({"day": key, "pageviews": views, "visitors": visitors})
             titles.update(day.titles)
             named.update(day.named)
         return {
