@@ -337,6 +337,46 @@ def contacts_prune() -> None:
     click.echo(f"Pruned {count} unconfirmed signups.")
 
 
+@cli.group()
+def db() -> None:
+    """The PostgreSQL database of POLKU_DATABASE_URL: schema and copying."""
+
+
+@db.command("migrate")
+@click.option(
+    "--from-tinydb",
+    "from_tinydb",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Also copy this TinyDB data directory into the database.",
+)
+def db_migrate(from_tinydb: str | None) -> None:
+    """Create or upgrade the schema; copy a TinyDB data directory into it.
+
+    Safe to rerun: a second copy adds only what the directory gained since,
+    and the counts per table are checked.
+
+    \b
+    Example:
+        POLKU_DATABASE_URL=postgresql://polku@db.example/polku polku db migrate
+        polku db migrate --from-tinydb var
+    """
+    from .db_cli import copy_from_tinydb, open_database
+    from .storage import StorageError
+
+    try:
+        storage = open_database(open_storage_app().config["DATABASE_URL"])
+        try:
+            applied = storage.db.migrate()
+            click.echo(f"Migrations applied: {', '.join(applied) or 'none needed'}.")
+            if from_tinydb:
+                copy_from_tinydb(from_tinydb, storage)
+        finally:
+            storage.close()
+    except (StorageError, FileNotFoundError) as e:
+        raise click.ClickException(str(e)) from e
+
+
 def site_settings(publish: bool = False) -> dict:
     """Read the site's Pelican settings (theme, digest options) from this folder."""
     from pelican.settings import read_settings

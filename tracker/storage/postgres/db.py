@@ -82,17 +82,27 @@ class Database:
         self._pool: ConnectionPool | None = None
         self._lock = threading.Lock()
 
-    def _open(self) -> ConnectionPool:
-        """Migrate over one plain connection (failing fast when the database is
-        down), then open the pool."""
+    def _kwargs(self) -> dict:
         kwargs: dict = {"autocommit": True}
         if "connect_timeout" not in conninfo_to_dict(self.url):
             kwargs["connect_timeout"] = 5
-        with psycopg.connect(self.url, **kwargs) as conn:
-            migrate(conn)
+        return kwargs
+
+    def migrate(self) -> list[str]:
+        """Apply pending migrations over one plain connection; return them."""
+        try:
+            with psycopg.connect(self.url, **self._kwargs()) as conn:
+                return migrate(conn)
+        except psycopg.OperationalError as e:
+            raise unavailable(e) from e
+
+    def _open(self) -> ConnectionPool:
+        """Migrate first (failing fast when the database is down), then open
+        the pool."""
+        self.migrate()
         pool = ConnectionPool(
             self.url,
-            kwargs=kwargs,
+            kwargs=self._kwargs(),
             min_size=1,
             max_size=self.max_size,
             open=False,

@@ -49,8 +49,10 @@ def save_contact(conn: psycopg.Connection, contact: Record) -> None:
 
 
 def save_decision(conn: psycopg.Connection, event: Record) -> None:
+    """Add an event to its contact's timeline, once per event id."""
     conn.execute(
-        "INSERT INTO decisions (contact, ts, doc) VALUES (%s, %s, %s)",
+        "INSERT INTO decisions (contact, ts, doc) VALUES (%s, %s, %s) "
+        "ON CONFLICT (contact, (doc ->> 'id')) DO NOTHING",
         [event["contact"], event["ts"], Json(event)],
     )
 

@@ -1,0 +1,46 @@
+"""`polku db`: the work behind the database commands (cli.py stays thin)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from .storage.postgres import PostgresStorage
+
+
+def open_database(url: str) -> PostgresStorage:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise click.ClickException(
+            "Set POLKU_DATABASE_URL=postgresql://... to the database to use."
+        )
+    return PostgresStorage(url)
+
+
+def copy_from_tinydb(data_dir: str, storage: PostgresStorage) -> None:
+    """Copy, fold the aggregates, print the counts; fail if any table differs."""
+    from .storage import transfer
+
+    started = time.perf_counter()
+    with click.progressbar(
+        length=transfer.source_lines(data_dir), label="Copying events", file=sys.stderr
+    ) as bar:
+        counts = transfer.copy_tinydb(data_dir, storage, bar.update)
+    copied = time.perf_counter() - started
+    click.echo("Folding the events into the dashboard's aggregates...", err=True)
+    storage.summary()
+    folded = time.perf_counter() - started - copied
+    click.echo(f"{'table':<10} {'TinyDB':>10} {'PostgreSQL':>10}")
+    for count in counts:
+        mark = "" if count.ok else "  <- differs"
+        click.echo(
+            f"{count.table:<10} {count.source:>10} {count.destination:>10}{mark}"
+        )
+    click.echo(f"Copied in {copied:.1f} s; aggregates folded in {folded:.1f} s.")
+    wrong = [c.table for c in counts if not c.ok]
+    if wrong:
+        raise click.ClickException(
+            f"The counts differ for {', '.join(wrong)}: the database holds other "
+            "data, or the copy is incomplete (run it again to resume)."
+        )
