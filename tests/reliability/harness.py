@@ -3,7 +3,8 @@
 - `Server`: one gunicorn instance in its own process group (start, kill -9, stop).
 - `Load`: threads posting beacons, each with a unique marker in its `title`,
   recording what the server answered for every marker.
-- `read_journal`: every complete line of the events journal, parsed.
+- `read_journal`: every complete line of the events journal, parsed;
+  `read_database`: the same from a PostgreSQL database.
 
 Nothing here retries a beacon: a marker is sent at most once, so a marker
 stored twice is a duplicate made by the server.
@@ -56,6 +57,7 @@ class Server:
         workers: int = 4,
         port: int | None = None,
         site: str = SITE,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir, self.log_path, self.workers = data_dir, log_path, workers
         self.port = port or free_port()
@@ -65,6 +67,7 @@ class Server:
             POLKU_SITE_URL=site,
             POLKU_SECRET_KEY="reliability-test-secret-key-0123456789",
             POLKU_RATELIMIT_ENABLED="false",
+            **(env or {}),
         )
         self.proc: subprocess.Popen | None = None
         self._log = None
@@ -349,11 +352,22 @@ def check_stored_once(stats: Stats, journal: Journal) -> Counter:
     return stored
 
 
-def check_data_opens(data_dir: Path, expected_events: int) -> None:
-    """The database opens after the crash: events iterate, a transaction commits."""
-    from tracker.storage.tinydb_store import TinyDBStorage
+def read_database(url: str) -> Journal:
+    """Every event stored in a PostgreSQL database, as read_journal gives them."""
+    from tracker.storage import open_storage
 
-    storage = TinyDBStorage(str(data_dir))
+    storage = open_storage({"DATABASE_URL": url, "DATA_DIR": ""})
+    try:
+        return Journal(list(storage.iter_events()), 0, [], 0)
+    finally:
+        storage.close()
+
+
+def check_data_opens(data_dir: Path, expected_events: int, url: str = "") -> None:
+    """The database opens after the crash: events iterate, a transaction commits."""
+    from tracker.storage import open_storage
+
+    storage = open_storage({"DATABASE_URL": url, "DATA_DIR": str(data_dir)})
     try:
         assert sum(1 for _ in storage.iter_events()) == expected_events
         storage.get_meta("salts")
