@@ -7,7 +7,8 @@
 - Small mutable documents (daily salts, ledgers) live in `keys.json`, a TinyDB
   database whose storage replaces the file atomically.
 Every process folds the people journal into an in-memory view (contacts and
-indexes), reading only the bytes appended since its last look. Erasing a person
+indexes), reading only the bytes appended since its last look; a new process
+starts from the view's snapshot (`people.json`) and folds only the rest. Erasing a person
 rewrites the people journal without them and bumps a generation number, so
 every process rebuilds its view.
 """
