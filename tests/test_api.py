@@ -76,3 +76,11 @@ def test_api_off_without_a_key(app_factory):
 def test_non_json_body(client, app):
     response = client.post("/api/conversion", data="x", headers=AUTH)
     assert response.status_code == 400
+
+
+def test_json_nested_past_the_recursion_limit(client, app):
+    """A body of 5,000 `[` made json.loads raise RecursionError: a 500."""
+    headers = {**AUTH, "Content-Type": "application/json"}
+    response = client.post("/api/conversion", data=b"[" * 5000, headers=headers)
+    assert response.status_code == 400
+    assert stored(app)[0] == []

@@ -24,3 +24,9 @@ def test_the_pixel_takes_an_unreadable_referrer(client):
     assert client.get("/api/pixel.gif", query_string=query).status_code == 200
     query = {"u": "http://[::1/posts/one/"}
     assert client.get("/api/pixel.gif", query_string=query).status_code == 400
+
+
+def test_json_nested_past_the_recursion_limit_is_invalid():
+    """5,000 `[` (within the 8 KB limit) made json.loads raise RecursionError."""
+    with pytest.raises(beacon.InvalidBeacon, match="not valid JSON"):
+        beacon.parse(b"[" * 5000)

@@ -409,3 +409,15 @@ def test_head_requests_from_link_scanners_change_nothing(reader, app):
     assert reader.client.head(feedback).status_code == 200
     after = contact(app)
     assert after["status"] == "confirmed" and after.get("feedback") is None
+
+
+def test_json_nested_past_the_recursion_limit_is_refused(reader, app):
+    """A JSON body of 5,000 `[` made json.loads raise RecursionError: a 500."""
+    response = reader.post(
+        "/subscribe",
+        data=b"[" * 5000,
+        Accept="application/json",
+        **{"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400 and "JSON object" in response.json["error"]
+    assert contacts(app) == []

@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, request
 from . import attribution, people
 from .errors import TrackerError
 from .forms import reward_referrer, timeline_event
-from .requests import check_origin, new_id, now_iso
+from .requests import check_origin, json_body, new_id, now_iso
 from .storage import get_storage
 
 bp = Blueprint("api", __name__)
@@ -67,7 +67,7 @@ def parse_conversion(body) -> dict:
 def conversion():
     check_origin()
     authenticate()
-    body = request.get_json(silent=True)
+    body = json_body()
     fields = parse_conversion(body)
     email = None
     if body.get("email"):

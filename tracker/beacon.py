@@ -35,7 +35,7 @@ def parse(data: bytes) -> dict[str, Any]:
         raise InvalidBeacon("The event is larger than 8 KB.")
     try:
         body = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidBeacon("The event is not valid JSON.") from None
     if not isinstance(body, dict):
         raise InvalidBeacon("The event must be a JSON object.")

@@ -38,6 +38,7 @@ from .requests import (
     allow_site_origin,
     check_origin,
     client_ip,
+    json_body,
     new_id,
     now_iso,
     user_agent,
@@ -55,7 +56,7 @@ FIELD_MAX = 2048
 def form_data() -> dict[str, Any]:
     """Return the posted fields, from an HTML form or a JSON object."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        data = json_body()
         if not isinstance(data, dict):
             raise TrackerError("Send the form as form fields or as a JSON object.")
     else:

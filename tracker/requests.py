@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Response, current_app, request
 
@@ -23,6 +24,15 @@ def now_iso() -> str:
 
 def client_ip() -> str:
     return request.remote_addr or "0.0.0.0"
+
+
+def json_body() -> Any:
+    """The request's JSON body, or None if it is not JSON that can be read
+    (broken, or nested deeper than Python's recursion limit)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def user_agent() -> str:
