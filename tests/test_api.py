@@ -84,3 +84,12 @@ def test_json_nested_past_the_recursion_limit(client, app):
     response = client.post("/api/conversion", data=b"[" * 5000, headers=headers)
     assert response.status_code == 400
     assert stored(app)[0] == []
+
+
+def test_json_with_half_a_surrogate_pair(client, app):
+    """`"order_id": "\\ud800"` could not be written: a 500."""
+    headers = {**AUTH, "Content-Type": "application/json"}
+    body = b'{"email": "b@example.com", "order_id": "\\ud800"}'
+    response = client.post("/api/conversion", data=body, headers=headers)
+    assert response.status_code == 400
+    assert stored(app)[0] == []

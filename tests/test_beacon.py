@@ -30,3 +30,22 @@ def test_json_nested_past_the_recursion_limit_is_invalid():
     """5,000 `[` (within the 8 KB limit) made json.loads raise RecursionError."""
     with pytest.raises(beacon.InvalidBeacon, match="not valid JSON"):
         beacon.parse(b"[" * 5000)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"url": "https://kettu.example/", "title": "\\ud800"}',
+        b'{"url": "https://kettu.example/\\udc80"}',
+        b'{"url": "https://kettu.example/", "props": {"\\ud83d": 1}}',
+    ],
+)
+def test_half_a_surrogate_pair_is_invalid(body):
+    """JSON may escape half a surrogate pair; it could not be written (a 500)."""
+    with pytest.raises(beacon.InvalidBeacon, match="not valid Unicode"):
+        beacon.parse(body)
+
+
+def test_a_whole_surrogate_pair_is_fine():
+    body = b'{"url": "https://kettu.example/", "title": "\\ud83d\\ude00"}'
+    assert beacon.parse(body)["title"] == "\U0001f600"

@@ -421,3 +421,16 @@ def test_json_nested_past_the_recursion_limit_is_refused(reader, app):
     )
     assert response.status_code == 400 and "JSON object" in response.json["error"]
     assert contacts(app) == []
+
+
+def test_json_with_half_a_surrogate_pair_is_refused(reader, app):
+    """`"utm_source": "\\ud800"` in a JSON signup could not be written: a 500."""
+    body = b'{"email": "a@example.com", "consent_newsletter": true, "utm_source": '
+    response = reader.post(
+        "/subscribe",
+        data=body + b'"\\ud800"}',
+        Accept="application/json",
+        **{"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert contacts(app) == [] and reader.outbox() == []

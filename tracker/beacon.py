@@ -37,6 +37,8 @@ def parse(data: bytes) -> dict[str, Any]:
         body = json.loads(data)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         raise InvalidBeacon("The event is not valid JSON.") from None
+    if not storable(body):
+        raise InvalidBeacon("The event holds text that is not valid Unicode.")
     if not isinstance(body, dict):
         raise InvalidBeacon("The event must be a JSON object.")
     unknown = sorted(set(body) - set(FIELDS))
@@ -62,6 +64,29 @@ def parse(data: bytes) -> dict[str, Any]:
     body["name"] = name
     body["props"] = clean_props(body.get("props"))
     return body
+
+
+def storable(value: Any) -> bool:
+    """True if every string in a parsed JSON value can be written as UTF-8.
+
+    JSON may escape half a surrogate pair (`"\\ud800"`); Python reads it into
+    a string that no file or database can hold.
+    """
+    pending = [value]
+    while pending:  # no recursion: the value may be nested a thousand deep
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def clean_props(props: dict | None) -> dict[str, Any] | None:

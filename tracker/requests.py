@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, current_app, request
 
 from . import identity
+from .beacon import storable
 from .errors import TrackerError
 from .sitemeta import origin_allowed
 from .storage import get_storage
@@ -28,11 +29,13 @@ def client_ip() -> str:
 
 def json_body() -> Any:
     """The request's JSON body, or None if it is not JSON that can be read
-    (broken, or nested deeper than Python's recursion limit)."""
+    (broken, nested deeper than Python's recursion limit, or holding text that
+    cannot be stored: see beacon.storable)."""
     try:
-        return request.get_json(silent=True)
+        body = request.get_json(silent=True)
     except RecursionError:
         return None
+    return body if storable(body) else None
 
 
 def user_agent() -> str:
