@@ -90,7 +90,8 @@ def csrf_token() -> str:
 def safe_next(target: str | None) -> str:
     """Only ever redirect inside the dashboard (no open redirect through ?next=)."""
     base = url_for("admin.overview")
-    if target and target.startswith(base) and "//" not in target and "\\" not in target:
+    inside = target and target.startswith(base) and target.isprintable()  # no CRLF
+    if inside and "//" not in target and "\\" not in target:
         return target
     return base
 
