@@ -272,3 +272,18 @@ def test_feedback_and_referrals_panels(admin, admin_app):
     assert "Too slow" in html and "-100" in html
     referrals = admin.get("/admin/referrals.csv").get_data(as_text=True)
     assert "reader@example.com" in referrals and ",1,1," in referrals
+
+
+def test_a_session_copied_before_logout_is_refused_after(admin, admin_app):
+    """The session is a signed cookie: a copy kept from before the logout
+    stayed valid for its 12 hours."""
+    name = admin_app.config["SESSION_COOKIE_NAME"]
+    copied = admin.get_cookie(name, path="/admin").value
+    assert admin.post("/admin/logout", data={"csrf": csrf(admin)}).status_code == 303
+    thief = admin_app.test_client()
+    thief.set_cookie(name, copied, path="/admin")
+    refused = thief.get("/admin/contacts")
+    assert refused.status_code == 303 and "/admin/login" in refused.headers["Location"]
+    again = admin_app.test_client()
+    assert again.post("/admin/login", data={"password": PASSWORD}).status_code == 303
+    assert again.get("/admin/contacts").status_code == 200

@@ -13,6 +13,7 @@ import hmac
 import io
 import json
 import secrets
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -67,11 +68,24 @@ def require_login():
         return render_template("admin/off.html"), 503
     if request.endpoint in ("admin.login", "admin.static"):
         return None
-    if not session.get("admin"):
+    if not session.get("admin") or logged_out_since(session.get("since", 0)):
+        session.clear()
         return redirect(url_for("admin.login", next=request.full_path), 303)
     if request.method == "POST":
         check_csrf()
     return None
+
+
+LOGGED_OUT = "admin_logged_out_at"
+
+
+def logged_out_since(started: float) -> bool:
+    """True if the owner logged out after this session began.
+
+    The session lives in a signed cookie; a copy taken before the logout
+    would otherwise stay valid for its 12 hours.
+    """
+    return started < float(get_storage().get_meta(LOGGED_OUT) or 0)
 
 
 def check_csrf() -> None:
@@ -106,6 +120,7 @@ def login():
         if hmac.compare_digest(given, wanted):
             session.clear()
             session["admin"] = True
+            session["since"] = time.time()
             session.permanent = True
             csrf_token()
             return redirect(safe_next(request.args.get("next")), 303)
@@ -115,6 +130,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    get_storage().update_meta(LOGGED_OUT, lambda _: time.time())
     session.clear()
     return redirect(url_for("admin.login"), 303)
 
