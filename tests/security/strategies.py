@@ -1,0 +1,482 @@
+"""Hostile requests for every tracker route, as Hypothesis strategies.
+
+Random bytes alone stop at the first check, so most requests start from
+something valid and break one part of it: a correct beacon with one field of
+the wrong type, a real token one character off, a logged-in dashboard
+session with a forged CSRF token, a form with a header from another site.
+Each route's shape (its query keys, body and route arguments) is declared in
+SHAPES; a route without a shape fails the suite, so new routes get fuzzed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from hypothesis import strategies as st
+
+from ..conftest import BROWSER_UA
+from .conftest import API_KEY, PASSWORD, World
+
+EVIL = "https://evil.example"
+XSS = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+PAYLOADS = (
+    XSS,
+    "javascript:alert(1)",
+    " JaVaScRiPt:alert(1)",
+    "//evil.example/",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "https:evil.example",
+    "%2F%2Fevil.example",
+    EVIL,
+    EVIL + "/@kettu.example",
+    "https://kettu.example.evil.example/",
+    "https://kettu.example@evil.example/",
+    "http://[::1",
+    "http://[",
+    "http://127.0.0.1:99999/",
+    "../../manifest.json",
+    "..%2F..%2Fmanifest.json",
+    "website-checklist/../../keys.json",
+    "\r\nSet-Cookie: session=x",
+    "/admin/\r\nLocation: https://evil.example",
+    "\x00",
+    "\ud800",
+    "a\udfffb",
+    "\udc80",
+    "x\ud83d",
+    "\u202etxt.exe",
+    "😀" * 50,
+    "=HYPERLINK(1)",
+    "{{7*7}}",
+    "' OR 1=1 --",
+    "NaN",
+    "1e999",
+    "-1",
+    "",
+    " ",
+)
+# Bodies that break a parser rather than a field.
+MALFORMED = (
+    b"",
+    b"{",
+    b"[]",
+    b"null",
+    b'"text"',
+    b'{"url": ',
+    b"\xff\xfe\x00{",
+    b'{"url": NaN}',
+    b'{"width": 1' + b"0" * 5000 + b"}",
+    b"[" * 5000,
+    b'{"a":' * 3000,
+    b"--xyz\r\nContent-Disposition: form-data; name=email\r\n\r\na@example.com\r\n",
+    b"email=%ff%fe&consent_newsletter=yes",
+    b"email=a%40example.com&&&=&%zz",
+)
+CONTENT_TYPES = (
+    "application/json",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=xyz",
+    "application/json; charset=utf-16",
+    "text/plain; charset=latin-1",
+    "image/gif",
+)
+RAW_QUERIES = ("%", "%zz", "a=%ff%fe", "&&&", "=x", "next=%0d%0aX:1", "u=%00")
+EXTRA_METHODS = ("PUT", "DELETE", "PATCH", "TRACE")
+
+
+def encode(text: str) -> str:
+    """Percent-encode any string, lone surrogates included (as a broken client
+    would send them: bytes that are not UTF-8)."""
+    return quote(text.encode("utf-8", "surrogatepass"), safe="")
+
+
+def hostile_text() -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.sampled_from(PAYLOADS),
+        st.sampled_from(PAYLOADS),
+        st.text(max_size=40),
+        st.text(st.characters(min_codepoint=0xD000, max_codepoint=0xE0FF), max_size=4),
+        st.integers(2049, 70_000).map(lambda n: "x" * n),
+    )
+
+
+def header_text() -> st.SearchStrategy[str]:
+    """What can arrive in a header: Latin-1, no line breaks."""
+    latin1 = st.characters(min_codepoint=0x20, max_codepoint=0xFF)
+    return st.text(latin1, max_size=80).map(str.strip)
+
+
+def json_values() -> st.SearchStrategy[Any]:
+    scalars = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=10**30, max_value=10**400),
+        st.floats(),
+        hostile_text(),
+        hostile_text(),
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
+
+
+def usually(good: Any, bad: st.SearchStrategy) -> st.SearchStrategy:
+    """good four times in five, else bad: deep enough to pass the first checks.
+    (Shrinks towards good, so a failure shows the one part that was wrong.)"""
+    return st.integers(0, 4).flatmap(lambda n: bad if n == 4 else st.just(good))
+
+
+ANY_KEY = st.text(max_size=12)
+
+
+def mutated(
+    base: dict, values: st.SearchStrategy, extra_keys: st.SearchStrategy = ANY_KEY
+) -> st.SearchStrategy[dict]:
+    """base with a field or two replaced, one perhaps dropped, one perhaps added."""
+
+    @st.composite
+    def build(draw) -> dict:
+        body = dict(base)
+        keys = sorted(base) or ["x"]
+        for key in draw(st.lists(st.sampled_from(keys), max_size=2, unique=True)):
+            body[key] = draw(values)
+        for key in draw(st.lists(st.sampled_from(keys), max_size=1)):
+            body.pop(key, None)
+        if draw(st.integers(0, 3)) == 3:
+            body[draw(extra_keys)] = draw(values)
+        return body
+
+    return build()
+
+
+def form_encoded(fields: dict) -> bytes:
+    return "&".join(f"{encode(str(k))}={encode(str(v))}" for k, v in fields.items())
+
+
+Body = tuple[bytes, str | None]
+
+
+def form_bodies(base: dict) -> st.SearchStrategy[Body]:
+    """A plain HTML form's fields, or the same as JSON, or a broken body."""
+    form = mutated(base, hostile_text()).map(
+        lambda f: (form_encoded(f).encode(), "application/x-www-form-urlencoded")
+    )
+    as_json = mutated(base, hostile_text() | json_values()).map(
+        lambda f: (json.dumps(f).encode(), "application/json")
+    )
+    return st.one_of(form, form, as_json, raw_bodies())
+
+
+def json_bodies(base: dict, types=("application/json",)) -> st.SearchStrategy[Body]:
+    values = hostile_text() | json_values()
+    good = st.tuples(
+        mutated(base, values).map(lambda b: json.dumps(b).encode()),
+        st.sampled_from(types),
+    )
+    return st.one_of(good, good, raw_bodies())
+
+
+def raw_bodies() -> st.SearchStrategy[Body]:
+    data = st.one_of(
+        st.sampled_from(MALFORMED),
+        st.binary(max_size=200),
+        st.integers(8000, 70_000).map(lambda n: b"a" * n),
+    )
+    return st.tuples(data, st.sampled_from(CONTENT_TYPES) | st.none())
+
+
+def queries(base: dict[str, str], known: dict[str, list[str]]) -> st.SearchStrategy:
+    """A valid query with a value or two gone wrong, or a broken query string."""
+    good = [v for vs in known.values() for v in vs]
+    values = hostile_text() | (st.sampled_from(good) if good else st.nothing())
+    keys = st.sampled_from(sorted(known)) if known else st.text(max_size=8)
+    pairs = mutated(base, values, keys | st.text(max_size=8))
+    encoded = pairs.map(
+        lambda q: "&".join(f"{encode(k)}={encode(v)}" for k, v in q.items())
+    )
+    return st.one_of(encoded, encoded, encoded, st.sampled_from(RAW_QUERIES))
+
+
+def tokens(world: World, purpose: str) -> st.SearchStrategy[str]:
+    """Usually a real token of this purpose; else another's, one a character or
+    half off, or junk."""
+    own = world.tokens[purpose]
+    others = [t for p, ts in world.tokens.items() if p != purpose for t in ts]
+
+    def broken(token: str, at: int, char: str) -> str:
+        at %= len(token)
+        return token[:at] + char + token[at + 1 :]
+
+    flipped = st.builds(
+        broken, st.sampled_from(own), st.integers(0, 200), st.sampled_from("aZ0-_.")
+    )
+    bad = st.one_of(
+        st.sampled_from(others),
+        flipped,
+        st.sampled_from(own).map(lambda t: t[: len(t) // 2]),
+        hostile_text(),
+    )
+    return st.sampled_from(own).flatmap(lambda token: usually(token, bad))
+
+
+def headers(world: World) -> st.SearchStrategy[dict[str, str]]:
+    """Usually the site's origin, the dashboard's session and the API key (so
+    requests get in); now and then wrong, missing or junk; other headers hostile."""
+    name = world.session_name
+    session = f"{name}={world.session}"
+    origins = [EVIL, "null", "http://localhost:5000", "http://[::1"]
+    cookies = [session[:-3] + "abc", f"{name}=forged.value.here"]
+    keys = ["Bearer wrong", f"bearer {API_KEY}", "Basic eA=="]
+    missing = st.none()
+    credentials = st.fixed_dictionaries(
+        {
+            "Origin": usually(
+                world.origin, missing | st.sampled_from(origins) | header_text()
+            ),
+            "Cookie": usually(session, missing | st.sampled_from(cookies)),
+            "Authorization": usually(
+                f"Bearer {API_KEY}", missing | st.sampled_from(keys) | header_text()
+            ),
+            "User-Agent": usually(
+                BROWSER_UA, missing | st.sampled_from(["Googlebot/2.1", ""])
+            ),
+        },
+        optional={
+            "Accept": st.sampled_from(["application/json", "text/html", "*/*"])
+            | header_text(),
+            "X-Forwarded-For": st.ip_addresses().map(str) | header_text(),
+            "X-Forwarded-Host": hosts(),
+            "Host": hosts(),
+            "Referer": st.sampled_from([EVIL + "/" + XSS]) | header_text(),
+            "Cookie2": header_text(),
+            "DNT": st.just("1"),
+            "Sec-GPC": st.just("1"),
+        },
+    )
+    return credentials.map(lambda h: {k: v for k, v in h.items() if v is not None})
+
+
+def hosts() -> st.SearchStrategy[str]:
+    """Host names as a browser or a proxy sends them (the client's own choice,
+    so not an open-redirect lever; but links must not be built on them)."""
+    known = ["evil.example", "kettu.example", "127.0.0.1:8000", "[::1]:8000"]
+    names = st.from_regex(r"\A[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,9}){0,2}\Z")
+    ports = st.sampled_from(["", ":80", ":8000", ":5000"])
+    return st.sampled_from(known) | st.builds(str.__add__, names, ports)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a route takes: a valid query and good values per key, a body, and
+    its route arguments."""
+
+    query_base: dict[str, str] = field(default_factory=dict)
+    query: dict[str, list[str]] = field(default_factory=dict)
+    body: Callable[[World], st.SearchStrategy[Body]] | None = None
+    args: dict[str, Callable[[World], st.SearchStrategy[str]]] = field(
+        default_factory=dict
+    )
+
+
+def beacon(world: World) -> dict:
+    return {
+        "name": "pageview",
+        "url": world.origin + "/posts/one/?utm_source=news&utm_campaign=spring",
+        "referrer": "https://news.example/",
+        "title": "One",
+        "width": 1280,
+        "props": {"plan": "pro"},
+    }
+
+
+def signup(world: World) -> dict:
+    return {
+        "email": "fuzz@example.com",
+        "first_name": "Aino",
+        "consent_newsletter": "yes",
+        "consent_ads": "yes",
+        "consent_version": "v1",
+        "form": "article-signup",
+        "source": "/posts/one/",
+        "utm_source": "news",
+        "ref": "",
+        "guide": "website-checklist",
+    }
+
+
+def order(world: World) -> dict:
+    return {
+        "email": "customer@example.com",
+        "kind": "purchase",
+        "value": 10,
+        "currency": "EUR",
+        "order_id": "o-2",
+    }
+
+
+def token_arg(purpose: str) -> dict[str, Callable[[World], st.SearchStrategy[str]]]:
+    return {"token": lambda w: tokens(w, purpose)}
+
+
+def files(world: World) -> st.SearchStrategy[str]:
+    names = ["admin.css", "../__init__.py", "..%2f__init__.py", "%2e%2e/config.py"]
+    return st.sampled_from(names) | hostile_text()
+
+
+def contact_ids(world: World) -> st.SearchStrategy[str]:
+    return st.sampled_from(world.contact_ids).flatmap(
+        lambda known: usually(known, hostile_text())
+    )
+
+
+DASHBOARD_QUERY = {
+    "period": ["today", "7d", "30d", "month", "custom", "all"],
+    "from": ["2026-01-01", "2026-13-45", "0001-01-01", "9999-12-31"],
+    "to": ["2026-12-31", "1900-01-01"],
+    "touch": ["first", "last"],
+    "source": ["news", "direct"],
+    "campaign": ["spring"],
+    "landing": ["/posts/one/"],
+    "page": ["/posts/one/", "2", "-1", "99999999999999999999"],
+    "device": ["desktop", "mobile"],
+    "q": ["customer", "@"],
+    "stage": ["lead", "customer"],
+    "segment": ["champions", "new"],
+}
+TABLES = ["contacts", "sources", "campaigns", "pages", "funnel", "feedback"]
+
+
+def form_post(fields: Callable[[World], dict]) -> Callable[[World], st.SearchStrategy]:
+    return lambda w: form_bodies(fields(w))
+
+
+SHAPES: dict[str, Shape] = {
+    "static": Shape(args={"filename": files}),
+    "admin.static": Shape(args={"filename": files}),
+    "health.healthz": Shape(),
+    "collect.event": Shape(
+        body=lambda w: json_bodies(beacon(w), ("text/plain", "application/json"))
+    ),
+    "collect.pixel": Shape(
+        query_base={"u": "/posts/one/?utm_source=news", "r": "https://news.example/"},
+        query={
+            "u": ["https://kettu.example/posts/one/", "//evil.example/"],
+            "r": [EVIL],
+        },
+    ),
+    "forms.subscribe": Shape(body=form_post(signup)),
+    "forms.download": Shape(body=form_post(signup)),
+    "forms.confirm": Shape(body=form_post(lambda w: {}), args=token_arg("confirm")),
+    "forms.guide_file": Shape(args=token_arg("download")),
+    "forms.unsubscribe": Shape(
+        body=form_post(lambda w: {"List-Unsubscribe": "One-Click"}),
+        args=token_arg("unsubscribe"),
+    ),
+    "forms.click": Shape(args=token_arg("click")),
+    "forms.feedback": Shape(
+        query_base={"score": "9"},
+        query={"score": ["0", "10", "11", "-1", "9.5"]},
+        body=form_post(lambda w: {"score": "9", "comment": "Great"}),
+        args=token_arg("feedback"),
+    ),
+    "api.conversion": Shape(body=lambda w: json_bodies(order(w))),
+    "admin.login": Shape(
+        query_base={"next": "/admin/contacts"},
+        query={"next": ["/admin/contacts", "//evil.example/", "/admin/%0d%0a"]},
+        body=form_post(lambda w: {"password": PASSWORD}),
+    ),
+    "admin.logout": Shape(body=form_post(lambda w: {"csrf": w.csrf})),
+    "admin.overview": Shape(query_base={"period": "30d"}, query=DASHBOARD_QUERY),
+    "admin.contacts": Shape(query_base={"q": "customer"}, query=DASHBOARD_QUERY),
+    "admin.contact": Shape(args={"contact_id": contact_ids}),
+    "admin.export_contact": Shape(args={"contact_id": contact_ids}),
+    "admin.erase_contact": Shape(
+        body=form_post(lambda w: {"csrf": w.csrf, "confirm": "yes"}),
+        args={"contact_id": contact_ids},
+    ),
+    "admin.table_csv": Shape(
+        query_base={"period": "7d"},
+        query=DASHBOARD_QUERY,
+        args={"table": lambda w: st.sampled_from(TABLES) | hostile_text()},
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One generated request, and the route it was made for."""
+
+    endpoint: str
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes | None
+
+    def send(self, client):
+        return client.open(
+            self.path,
+            method=self.method,
+            query_string=self.query,
+            headers=self.headers,
+            data=self.body,
+        )
+
+
+ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def path_for(rule: str, values: dict[str, str], raw: bool) -> str:
+    """The rule's path with its arguments filled in, percent-encoded (or, raw,
+    keeping slashes and dots for traversal)."""
+    safe = "/.:@" if raw else ""
+
+    def fill(match: re.Match) -> str:
+        value = values[match.group(1)].encode("utf-8", "surrogatepass")
+        return quote(value, safe=safe)
+
+    return ARGUMENT.sub(fill, rule)
+
+
+def calls_to(world: World, rule) -> st.SearchStrategy[Call]:
+    shape = SHAPES[rule.endpoint]
+
+    @st.composite
+    def build(draw) -> Call:
+        main = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        others = ["HEAD", "OPTIONS", *EXTRA_METHODS]
+        usual = draw(st.integers(0, 4)) < 4  # four in five: the route's method
+        method = draw(st.sampled_from(main if usual and main else others))
+        values = {name: draw(make(world)) for name, make in shape.args.items()}
+        path = path_for(rule.rule, values, raw=draw(st.integers(0, 3)) == 3)
+        sent = draw(headers(world))
+        body = None
+        if shape.body is not None and method not in ("GET", "HEAD"):
+            body, content_type = draw(shape.body(world))
+            if draw(st.integers(0, 7)) == 7:  # now and then, mislabelled
+                content_type = draw(st.sampled_from(CONTENT_TYPES) | header_text())
+            if content_type:
+                sent["Content-Type"] = content_type
+        return Call(
+            rule.endpoint,
+            method,
+            path,
+            draw(queries(shape.query_base, shape.query)),
+            sent,
+            body,
+        )
+
+    return build()
