@@ -28,6 +28,12 @@ cumulative and by own time. Goal: < 0.5 s per page.
 A reused --data directory loses its snapshots first (unless
 --keep-snapshot), so that the cold run does fold the journals; only a
 directory bench/seed.py wrote (it holds bench-seed.json) is touched.
+
+--postgres SERVER_URL runs the same pages on the PostgreSQL backend: the
+seeded directory is copied (as `polku db migrate --from-tinydb` does, timed)
+into a new database on that server, dropped afterwards unless --keep; the
+cold request folds the events into the shared aggregates, the fresh process
+reads them back; the TinyDB-only parts are left out.
 """
 
 from __future__ import annotations
@@ -61,9 +67,13 @@ GOAL = 0.5
 PASSWORD = "pw"
 
 
+DATABASE = "BENCH_DATABASE_URL"  # set by --postgres, read by the children too
+
+
 def config(data_dir: str) -> dict:
     return {
         "DATA_DIR": data_dir,
+        "DATABASE_URL": os.environ.get(DATABASE, ""),
         "SECRET_KEY": "x" * 40,
         "ADMIN_PASSWORD": PASSWORD,
         "RATELIMIT_ENABLED": False,
@@ -200,6 +210,37 @@ def run_child(flag: str, data_dir: str) -> dict:
     return data
 
 
+def copy_to_postgres(server: str, database: str, data_dir: str) -> None:
+    """Copy the seeded directory into a new database; the app then runs on it."""
+    from bench import pg
+    from tracker.storage.postgres import PostgresStorage
+    from tracker.storage.transfer import copy_tinydb
+
+    url = pg.create_database(server, database)
+    storage = PostgresStorage(url)
+    started = time.perf_counter()
+    try:
+        counts = copy_tinydb(data_dir, storage)
+    finally:
+        storage.close()
+    with pg.connect(url) as conn:
+        conn.execute("VACUUM ANALYZE")
+    os.environ[DATABASE] = url
+    copied = ", ".join(f"{c.table} {c.destination:,}" for c in counts)
+    print(
+        f"PostgreSQL: copied into {database} in {time.perf_counter() - started:.1f} s"
+        f" ({copied}); the first request folds the aggregates"
+    )
+
+
+def aggregates_mb(url: str) -> float:
+    from bench import pg
+
+    with pg.connect(url) as conn:
+        query = "SELECT pg_total_relation_size('aggregate_days')"
+        return conn.execute(query).fetchone()[0] / 1e6
+
+
 # -- profile -----------------------------------------------------------------------
 
 PLUMBING = ("/werkzeug/", "/flask/", "/click/", "contextlib.py", "<string>", "bench/")
@@ -265,6 +306,12 @@ def main() -> int:
     )
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="run on PostgreSQL, in a database made on this server, "
+        "e.g. postgresql://postgres@127.0.0.1/test",
+    )
+    parser.add_argument(
         "--profile-top",
         type=int,
         default=1,
@@ -315,6 +362,9 @@ def main() -> int:
         f"lines ({info['bytes_people'] / 1e6:.0f} MB)"
     )
 
+    database = f"polku_bench_dash_{os.getpid()}"
+    if args.postgres:
+        copy_to_postgres(args.postgres, database, data_dir)
     try:
         app, client = make_client(data_dir)
         results = []
@@ -348,9 +398,12 @@ def main() -> int:
         storage = app.extensions.get("polku.storage")
         if storage is not None:
             storage.close()  # writes aggregates.json if anything is unsaved
-        snapshot = os.path.join(data_dir, "aggregates.json")
-        size = os.path.getsize(snapshot) if os.path.exists(snapshot) else 0
-        print(f"\naggregates.json: {size / 1e6:.1f} MB")
+        if args.postgres:
+            print(f"\naggregate_days: {aggregates_mb(os.environ[DATABASE]):.1f} MB")
+        else:
+            snapshot = os.path.join(data_dir, "aggregates.json")
+            size = os.path.getsize(snapshot) if os.path.exists(snapshot) else 0
+            print(f"\naggregates.json: {size / 1e6:.1f} MB")
 
         cold = run_child("--child-cold", data_dir)
         print(
@@ -361,16 +414,18 @@ def main() -> int:
             f"{cold['then_contacts_s']:.2f} s, /admin/ again "
             f"{cold['overview_again_s']:.2f} s; max RSS {cold['maxrss_mb']:.0f} MB"
         )
-        parts = run_child("--child-parts", data_dir)
-        print(
-            "  its parts: snapshot load "
-            f"{parts['snapshot_load_s']:.2f} s ({parts['snapshot_days']} days, "
-            f"{parts['snapshot_cells']:,} cube cells), events tail "
-            f"{parts['events_tail']:,} lines in {parts['events_tail_s']:.2f} s, "
-            f"people view (people.json + journal tail) {parts['people_fold_s']:.2f} s "
-            f"({parts['contacts']:,} contacts), iter_people "
-            f"{parts['iter_people_s']:.2f} s; max RSS {parts['maxrss_mb']:.0f} MB"
-        )
+        if not args.postgres:  # the parts of the embedded backend's cold start
+            parts = run_child("--child-parts", data_dir)
+            print(
+                "  its parts: snapshot load "
+                f"{parts['snapshot_load_s']:.2f} s ({parts['snapshot_days']} days, "
+                f"{parts['snapshot_cells']:,} cube cells), events tail "
+                f"{parts['events_tail']:,} lines in {parts['events_tail_s']:.2f} s, "
+                "people view (people.json + journal tail) "
+                f"{parts['people_fold_s']:.2f} s "
+                f"({parts['contacts']:,} contacts), iter_people "
+                f"{parts['iter_people_s']:.2f} s; max RSS {parts['maxrss_mb']:.0f} MB"
+            )
 
         over = [r for r in results if r[5] >= GOAL]
         print(
@@ -380,6 +435,10 @@ def main() -> int:
         )
         return 0
     finally:
+        if args.postgres and not args.keep:
+            from bench import pg
+
+            pg.drop_database(args.postgres, database)
         if made and not args.keep:
             shutil.rmtree(made, ignore_errors=True)
         elif made:

@@ -28,7 +28,11 @@ one run.
 
 --also NAME=module:factory() adds a variant run like polku (journal prefill,
 interleaved with hello, stored-event check): a patched tracker, for instance.
-See bench/README.md.
+
+--postgres SERVER_URL adds polku-pg: the same tracker on the PostgreSQL backend,
+each size in a database of its own created on that server (prefilled by COPY,
+as `polku db migrate --from-tinydb` does; dropped afterwards), stored events
+counted in the database. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ REPO = BENCH.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench import pg  # noqa: E402
 from bench.naive import db_path  # noqa: E402
 from bench.prefill import (  # noqa: E402
     count_journal_events,
@@ -70,7 +75,8 @@ VARIANTS = {
     "polku": "tracker:create_app()",
     "naive": "bench.naive:create_app()",
 }
-ALONE = ("naive",)  # variants measured on their own, not interleaved
+ALONE = ("naive",)
+PG_VARIANT = "polku-pg"  # variants measured on their own, not interleaved
 LUA = BENCH / "post_event.lua"
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
@@ -293,7 +299,12 @@ class Server:
     def __init__(self, variant: str, size: int, args) -> None:
         self.variant, self.size, self.args = variant, size, args
         self.result = Result(size, variant)
-        self.journal = variant not in ("hello", "naive")  # polku and --also
+        self.database = (
+            f"polku_bench_{size}_{os.getpid()}" if variant == PG_VARIANT else None
+        )
+        self.db_url = ""
+        # polku and --also: stored events counted in the journal
+        self.journal = variant not in ("hello", "naive", PG_VARIANT)
         self.root = tempfile.mkdtemp(
             prefix=f"polku-bench-{variant}-{size}-", dir=args.tmp
         )
@@ -309,6 +320,14 @@ class Server:
         write_manifest(self.data_dir, self.origin)
         if self.journal:
             prefill_journal(self.data_dir, self.size, self.origin)
+        elif self.database:
+            self.db_url = pg.create_database(self.args.postgres, self.database)
+            if self.size:
+                took = pg.prefill(
+                    self.db_url, self.data_dir, self.size, self.origin, fold=False
+                )
+                shutil.rmtree(os.path.join(self.data_dir, "journal"))
+                self.result.notes.append(f"copy into PostgreSQL {took['copy']:.1f} s")
         elif self.variant == "naive":
             prefill_tinydb(db_path(self.data_dir), self.size, self.origin)
         if self.size and self.variant != "hello":
@@ -325,6 +344,8 @@ class Server:
             POLKU_RATELIMIT_ENABLED="false",
             PYTHONDONTWRITEBYTECODE="1",
         )
+        if self.db_url:
+            env["POLKU_DATABASE_URL"] = self.db_url
         cmd = [
             sys.executable,
             "-m",
@@ -358,8 +379,13 @@ class Server:
         wait_booted(self.port, self.proc, self.args.workers)
         took = warm_up(self.port, self.origin, self.args.warmup, self.args.workers)
         self.result.warmup_ms = took * 1000
-        if self.journal:
-            self.before = count_journal_events(self.data_dir)
+        if self.journal or self.db_url:
+            self.before = self.stored()
+
+    def stored(self) -> int:
+        if self.db_url:
+            return pg.count_events(self.db_url)
+        return count_journal_events(self.data_dir)
 
     def measure(self, seconds: int) -> None:
         assert self.proc is not None
@@ -390,9 +416,9 @@ class Server:
 
     def finish(self) -> None:
         """After stop(): compare stored events with the 2xx answers."""
-        if self.journal and self.result.error is None:
+        if (self.journal or self.db_url) and self.result.error is None:
             r = self.result
-            r.stored_growth = count_journal_events(self.data_dir) - self.before
+            r.stored_growth = self.stored() - self.before
             # wrk does not count the answers in flight when it stops: up to one
             # per connection and slice may be stored without being counted
             extra = r.stored_growth - r.ok
@@ -412,6 +438,8 @@ class Server:
 
     def cleanup(self) -> None:
         self.stop()
+        if self.database and not self.args.keep:
+            pg.drop_database(self.args.postgres, self.database)
         if self.args.keep:
             print(f"  (kept {self.root})", flush=True)
         else:
@@ -615,6 +643,12 @@ def main() -> int:
         metavar="NAME=APP",
         help="another tracker-like variant, e.g. fast=mymod:create_app()",
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="also run polku on PostgreSQL, in databases made on this server, "
+        "e.g. postgresql://postgres@127.0.0.1/test",
+    )
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--tmp", default=None, help="where the data dirs go")
     parser.add_argument("--keep", action="store_true", help="keep the data dirs")
@@ -629,6 +663,8 @@ def main() -> int:
         if not name or not app or name in VARIANTS:
             parser.error(f"--also {also!r}: give NAME=module:factory()")
         args.apps[name] = app
+    if args.postgres:
+        args.apps[PG_VARIANT] = VARIANTS["polku"]
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     turns = slice_seconds(args.duration, args.slices)
 

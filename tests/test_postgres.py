@@ -235,3 +235,19 @@ def storage_pg(pg_url):
 def test_schema_fixture_is_empty(storage_pg):
     assert list(storage_pg.iter_events()) == []
     assert storage_pg.get_meta(uuid.uuid4().hex) is None
+
+
+def test_only_observations_skip_the_wal_flush(storage_pg):
+    """An event's commit may return before the flush; a decision's never does."""
+    storage_pg.append_event(event())
+    with storage_pg.db.connect() as conn:  # the same pooled connection
+        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
+
+
+def test_a_clock_past_midnight_runs_into_the_next_day(pg_url, storage_pg):
+    storage_pg.append_event(event("2026-11-30T24:00:05.000001+00:00"))
+    (stored,) = storage_pg.iter_events()
+    assert stored["ts"] == "2026-11-30T24:00:05.000001+00:00"  # kept as written
+    assert sql(pg_url, "SELECT tableoid::regclass::text FROM events") == [
+        ("events_2026_12",)
+    ]

@@ -7,8 +7,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import orjson
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import set_json_loads
 from psycopg_pool import ConnectionPool
 
 from ..base import StorageUnavailable
@@ -69,6 +71,11 @@ def migrate(conn: psycopg.Connection) -> list[str]:
         return applied
 
 
+def configure(conn: psycopg.Connection) -> None:
+    """Parse documents with orjson: the fold reads every event once."""
+    set_json_loads(orjson.loads, conn)
+
+
 class Database:
     """A pool of autocommit connections, opened (and migrated) on first use.
 
@@ -109,6 +116,7 @@ class Database:
             timeout=5.0,
             num_workers=1,
             name="polku",
+            configure=configure,
         )
         try:
             pool.open(wait=True, timeout=5.0)

@@ -13,6 +13,7 @@ from psycopg.types.json import Json
 
 from ..base import People, Record
 from ..view import INDEXED
+from .db import Database
 from .events import column
 
 SELECT = "SELECT c.doc FROM contacts c"
@@ -87,3 +88,18 @@ class PgPeople(People):
         if event:
             save_decision(self.conn, event)
         self.saved += 1
+
+
+def read_everyone(db: Database) -> tuple[int, list[tuple[Record, list[Record]]]]:
+    """(people version, [(contact, decisions oldest first)]) from one snapshot."""
+    with db.connect() as conn, conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        version = conn.execute("SELECT version FROM people_state").fetchone()[0]
+        contacts = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
+        found = conn.execute(
+            "SELECT contact, doc FROM decisions ORDER BY contact, ts, seq"
+        )
+        timelines: dict[str, list[Record]] = {}
+        for contact_id, doc in found:
+            timelines.setdefault(contact_id, []).append(doc)
+    return version, [(c, timelines.get(c["id"], [])) for (c,) in contacts]

@@ -8,6 +8,7 @@ number of stateless servers can run behind a load balancer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,7 +20,7 @@ from ..view import linked_events
 from . import events
 from .aggregates import SharedStats
 from .db import Database
-from .people import PgPeople, bump_version
+from .people import PgPeople, bump_version, read_everyone
 
 
 class PostgresStorage(Storage):
@@ -27,11 +28,13 @@ class PostgresStorage(Storage):
         self.db = Database(url)
         self.partitions = events.Partitions()
         self.stats = SharedStats(self.db)
+        self._people: tuple[int, list] | None = None
+        self._people_lock = threading.Lock()
 
     # -- observations --------------------------------------------------------
 
     def append_event(self, event: Record) -> None:
-        events.append(self.db, self.partitions, [event])
+        events.append(self.db, self.partitions, event)
 
     def iter_events(self, since: str | None = None) -> Iterator[Record]:
         if since is None:
@@ -76,23 +79,25 @@ class PostgresStorage(Storage):
             return PgPeople(conn).find(email)
 
     def iter_contacts(self) -> Iterator[Record]:
-        with self.db.connect() as conn:
-            found = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
-        yield from (doc for (doc,) in found)
+        for contact, _ in self._everyone():
+            yield contact
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
-        """Both reads in one snapshot, so every decision belongs to a contact read."""
-        with self.db.connect() as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            contacts = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
-            found = conn.execute(
-                "SELECT contact, doc FROM decisions ORDER BY contact, ts, seq"
-            )
-            timelines: dict[str, list[Record]] = {}
-            for contact_id, doc in found:
-                timelines.setdefault(contact_id, []).append(doc)
-        for (contact,) in contacts:
-            yield contact, timelines.get(contact["id"], [])
+        yield from self._everyone()
+
+    def _everyone(self) -> list[tuple[Record, list[Record]]]:
+        """Everyone with their decisions, read again only when people changed.
+
+        Like the embedded backend's view, kept in memory between calls: the
+        dashboard and the audiences read everyone, and 100k people take
+        seconds to fetch but one cheap query to check.
+        """
+        with self._people_lock:
+            cached = self._people
+            if cached is not None and cached[0] == self.people_version():
+                return cached[1]
+            self._people = read_everyone(self.db)
+            return self._people[1]
 
     def decisions(self, contact_id: str) -> list[Record]:
         with self.db.connect() as conn:
