@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from hypothesis import given
 
-from .conftest import Stored, World, changed_files, on_site
+from .conftest import Stored, World, changed_files, embedded_tracker, on_site
 from .strategies import SHAPES, Call, calls_to
 
 # Routes whose GET records an observation (a pageview, a click, a download);
@@ -33,8 +33,9 @@ def fuzzed_rules(app) -> list:
     return sorted(rules, key=lambda r: (r.endpoint == "admin.erase_contact", r.rule))
 
 
-def test_every_route_has_a_fuzz_shape(app):
+def test_every_route_has_a_fuzz_shape(tmp_path):
     """A new route fails here until strategies.SHAPES says what it takes."""
+    app = embedded_tracker(tmp_path / "var")
     missing = {r.endpoint for r in fuzzed_rules(app)} - set(SHAPES)
     assert not missing, f"add a Shape to tests/security/strategies.py for {missing}"
 
