@@ -251,3 +251,16 @@ def test_a_clock_past_midnight_runs_into_the_next_day(pg_url, storage_pg):
     assert sql(pg_url, "SELECT tableoid::regclass::text FROM events") == [
         ("events_2026_12",)
     ]
+
+
+def test_everyone_is_read_again_when_another_server_changes_people(two):
+    one, other = two
+    first = contact("first@example.com")
+    with one.transaction() as people:
+        people.save(first)
+    assert [c["email"] for c in other.iter_contacts()] == ["first@example.com"]
+    with one.transaction() as people:
+        people.save(contact("second@example.com"))
+    assert len(list(other.iter_people())) == 2
+    one.erase_contact(first["id"])
+    assert [c["email"] for c, _ in other.iter_people()] == ["second@example.com"]
