@@ -128,6 +128,28 @@ def test_erase_leaves_no_trace_in_the_files(tmp_path):
             assert b"trace@example.com" not in data and b"Tracey" not in data, path
 
 
+def test_erase_blanks_the_id_in_the_records_that_stay(tmp_path):
+    storage = TinyDBStorage(str(tmp_path))
+    gone = contact("gone@example.com")
+    friend = contact("friend@example.com", referred_by=gone["id"])
+    with storage.transaction() as people:
+        people.save(gone)
+        people.save(friend)
+    storage.append_event(event(type="click", contact=gone["id"], visitor="v1"))
+    storage.append_event(event(type="click", contact=friend["id"], visitor="v2"))
+    storage.ledger_add("digest-1", gone["id"])
+    storage.ledger_add("digest-1", friend["id"])
+    storage.erase_contact(gone["id"])
+    assert len(list(storage.iter_events())) == 2  # the observations stay
+    assert storage.ledger_keys("digest-1") == {friend["id"], "x" * len(gone["id"])}
+    assert storage.get_contact(friend["id"])["referred_by"] == "x" * len(gone["id"])
+    assert storage.timeline(friend["id"])[-1]["type"] == "click"
+    storage.close()
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert gone["id"].encode() not in path.read_bytes(), path
+
+
 def test_other_processes_see_an_erase(tmp_path):
     one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
     c = contact()

@@ -211,30 +211,11 @@ def erased(tmp_path, site_folder, runner, smtp) -> tuple[Path, dict, dict]:
     return data, gone, kept
 
 
-# The embedded backend's append-only journals: send ledgers (who got which
-# digest) and events that name a contact (email clicks, guide fetches).
-JOURNALS = ("journal/ledgers/", "journal/events/")
-
-
 def test_erase_leaves_no_trace_of_the_person(erased):
     """Email, first name (also in their comment), contact id and every hash
-    of the address: gone from the contacts, outbox, audience lists, keys and
-    aggregates; the address, name and hashes from the journals too."""
+    of the address: gone from every file, journals included (the id from
+    email clicks, guide fetches and send ledgers too); the other reader's stay."""
     data, gone, kept = erased
     for trace in traces(gone):
-        holding = files_holding(data, trace)
-        if trace == gone["id"].encode():
-            holding = [f for f in holding if not f.startswith(JOURNALS)]
-        assert holding == [], trace
+        assert files_holding(data, trace) == [], trace
     assert all(files_holding(data, trace) for trace in traces(kept))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: erasure keeps the contact id in the send ledgers and in "
-    "click / guide-fetched events (tracker/storage erase_contact rewrites only "
-    "the people journal); remove this mark when it no longer does",
-)
-def test_erase_leaves_no_contact_id_in_the_journals(erased):
-    data, gone, _ = erased
-    assert files_holding(data, gone["id"].encode()) == []

@@ -16,6 +16,7 @@ pass it, and no other writer ever appends to that file.
 from __future__ import annotations
 
 import logging
+import mmap
 import os
 import secrets
 import socket
@@ -36,6 +37,11 @@ def new_writer_id() -> str:
     """Return an id unique to this process: host, pid and a random part."""
     host = socket.gethostname().split(".")[0] or "host"
     return f"{host}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def blanked(needle: bytes) -> bytes:
+    """The same-length stand-in for an erased id (never a valid hex id)."""
+    return b"x" * len(needle)
 
 
 def encode(record: dict[str, Any]) -> bytes:
@@ -179,6 +185,28 @@ class Journal:
         """
         for name in self.files(months):
             yield from self._read_file(name, (offsets or {}).get(name, 0), needles)
+
+    def blank(self, needle: bytes) -> int:
+        """Overwrite needle wherever it occurs, in place, at the same length.
+
+        How an erased person's id leaves records that stay (an email click, a
+        send ledger): offsets that readers keep stay valid, and writers still
+        appending lose nothing, which a rewrite-and-replace could not promise.
+        Returns how many occurrences were overwritten.
+        """
+        placeholder, count = blanked(needle), 0
+        for name in self.files():
+            with open(os.path.join(self.root, name), "r+b") as f:
+                if os.fstat(f.fileno()).st_size == 0:
+                    continue
+                with mmap.mmap(f.fileno(), 0) as data:
+                    at = data.find(needle)
+                    while at != -1:
+                        data[at : at + len(needle)] = placeholder
+                        count += 1
+                        at = data.find(needle, at + len(needle))
+                    data.flush()
+        return count
 
     def reopen(self) -> None:
         """Close this writer's files so the next append opens them anew."""

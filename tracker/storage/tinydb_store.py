@@ -8,9 +8,10 @@
   database whose storage replaces the file atomically.
 Every process folds the people journal into an in-memory view (contacts and
 indexes), reading only the bytes appended since its last look; a new process
-starts from the view's snapshot (`people.json`) and folds only the rest. Erasing a person
-rewrites the people journal without them and bumps a generation number, so
-every process rebuilds its view.
+starts from the view's snapshot (`people.json`) and folds only the rest.
+Erasing a person rewrites the people journal without them and bumps a
+generation number, so every process rebuilds its view; their id is blanked in
+place wherever else it stays.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from tinydb import Query, TinyDB
 from ..aggregates import OPEN_DAYS, Stats
 from .base import People, Record, Storage, StorageUnavailable
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
-from .journal import Journal
+from .journal import Journal, blanked
 from .view import PeopleView, Transaction, linked_events, now_iso
 
 log = logging.getLogger(__name__)
@@ -342,7 +343,11 @@ class TinyDBStorage(Storage):
             yield event
 
     def erase_contact(self, contact_id: str) -> bool:
-        """Rewrite the people journal without the contact, then bump the generation."""
+        """Rewrite the people journal without the contact, then bump the generation.
+
+        Their id is overwritten wherever else it stays: other people's records
+        (who they referred), email clicks and guide fetches, send ledgers.
+        """
         needle = contact_id.encode()
         with self._locked():
             if contact_id not in self._refresh().contacts:
@@ -356,6 +361,8 @@ class TinyDBStorage(Storage):
                 atomic_write(
                     self._generation_path, str(self._read_generation() + 1).encode()
                 )
+                self.events.blank(needle)
+                self.ledgers.blank(needle)
             self._refresh()
             return True
 
@@ -373,7 +380,7 @@ class TinyDBStorage(Storage):
                     continue
                 if (record.get("event") or {}).get("contact") == contact_id:
                     continue
-            kept.append(line)
+            kept.append(line.replace(needle, blanked(needle)))
         atomic_write(path, b"".join(kept))
 
     # -- ledgers -------------------------------------------------------------
