@@ -108,18 +108,39 @@ def test_an_event_committed_late_is_folded_once(pg_url, two):
 def test_erase_is_seen_by_every_server(pg_url, two):
     one, other = two
     c = contact(visitors=["v1"])
+    friend = contact("friend@example.com", referred_by=c["id"])
     with one.transaction() as people:
         signup = {"id": "s", "ts": c["created"], "type": "signup", "contact": c["id"]}
         people.save(c, signup)
+        people.save(friend)
     one.append_event(event(visitor="v1"))
     one.append_event(event(type="click", contact=c["id"]))
+    one.ledger_add("digest-1", c["id"])
+    one.ledger_add("digest-1", friend["id"])
     assert other.find_contact(c["email"])["id"] == c["id"]
     version = other.people_version()
     assert one.erase_contact(c["id"])
     assert other.find_contact(c["email"]) is None and other.decisions(c["id"]) == []
     assert other.people_version() != version
-    assert [e.get("visitor") for e in other.iter_events()] == ["v1"]  # anonymous
-    assert c["email"].encode() not in pg_dump(pg_url)
+    blank = "x" * len(c["id"])  # as the embedded backend blanks it
+    assert [e.get("contact") for e in other.iter_events()] == [None, blank]
+    assert other.ledger_keys("digest-1") == {friend["id"], blank}
+    assert other.get_contact(friend["id"])["referred_by"] == blank
+    stored = pg_dump(pg_url)
+    assert c["email"].encode() not in stored and c["id"].encode() not in stored
+
+
+def test_two_erased_ids_in_one_ledger_become_one_blank(two):
+    one, _ = two
+    ids = [contact(f"{n}@example.com") for n in range(2)]
+    with one.transaction() as people:
+        for c in ids:
+            people.save(c)
+    for c in ids:
+        one.ledger_add("digest-1", c["id"])
+    for c in ids:
+        assert one.erase_contact(c["id"])
+    assert one.ledger_keys("digest-1") == {"x" * len(ids[0]["id"])}
 
 
 def pg_dump(url: str) -> bytes:

@@ -58,6 +58,40 @@ def save_decision(conn: psycopg.Connection, event: Record) -> None:
     )
 
 
+ERASE = """
+DELETE FROM contact_keys WHERE contact = %(id)s;
+DELETE FROM decisions WHERE contact = %(id)s;
+UPDATE events SET contact = %(blank)s, doc = replace(doc::text, %(id)s, %(blank)s)::json
+    WHERE contact = %(id)s;
+UPDATE contacts SET doc = replace(doc::text, %(id)s, %(blank)s)::json
+    WHERE strpos(doc::text, %(id)s) > 0;
+UPDATE decisions SET doc = replace(doc::text, %(id)s, %(blank)s)::json
+    WHERE strpos(doc::text, %(id)s) > 0;
+INSERT INTO ledgers (ledger, key, ts)
+    SELECT ledger, replace(key, %(id)s, %(blank)s), ts FROM ledgers
+    WHERE strpos(key, %(id)s) > 0
+    ON CONFLICT DO NOTHING;
+DELETE FROM ledgers WHERE strpos(key, %(id)s) > 0
+"""
+
+
+def erase(conn: psycopg.Connection, contact_id: str) -> bool:
+    """Delete a contact and what is theirs; overwrite their id everywhere else.
+
+    The id becomes as many x's (never a valid id), as the embedded backend
+    writes it; the events that carry it are found by their indexed column.
+    """
+    gone = conn.execute(
+        "DELETE FROM contacts WHERE id = %s RETURNING id", [contact_id]
+    ).fetchone()
+    if gone is None:
+        return False
+    params = {"id": contact_id, "blank": "x" * len(contact_id)}
+    for statement in ERASE.split(";"):
+        conn.execute(statement, params)
+    return True
+
+
 def bump_version(conn: psycopg.Connection) -> None:
     conn.execute("UPDATE people_state SET version = version + 1")
 

@@ -20,7 +20,7 @@ from ..view import linked_events
 from . import events
 from .aggregates import SharedStats
 from .db import Database
-from .people import PgPeople, bump_version, read_everyone
+from .people import PgPeople, bump_version, erase, read_everyone
 
 
 class PostgresStorage(Storage):
@@ -122,18 +122,15 @@ class PostgresStorage(Storage):
         return linked_events(decided, contact, scan)
 
     def erase_contact(self, contact_id: str) -> bool:
-        """Delete the contact, their decisions and every event naming them.
+        """Delete the contact and their decisions; blank their id where it stays.
 
-        Events of their visitor ids stay: those are anonymous observations.
+        As on the embedded backend, observations stay (a click from an email,
+        a guide fetch: anonymous once the id is gone), and so do send ledgers
+        and other people's records that named them, with the id overwritten.
         """
         with self.db.transaction("people") as conn:
-            gone = conn.execute(
-                "DELETE FROM contacts WHERE id = %s RETURNING id", [contact_id]
-            ).fetchone()
-            if gone is None:
+            if not erase(conn, contact_id):
                 return False
-            for table in ("contact_keys", "decisions", "events"):
-                conn.execute(f"DELETE FROM {table} WHERE contact = %s", [contact_id])
             bump_version(conn)
             return True
 
