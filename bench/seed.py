@@ -222,7 +222,11 @@ def _dumps(value) -> str:
 
 
 def _stamp(day: date, seconds: float) -> str:
-    """ISO timestamp like datetime.now(UTC).isoformat() (always microseconds)."""
+    """ISO timestamp like datetime.now(UTC).isoformat() (always microseconds).
+
+    A visit that runs past midnight stays in its day, at 23:59:59.999999.
+    """
+    seconds = min(seconds, DAY - 1e-6)
     s = int(seconds)
     us = int((seconds - s) * 1e6)
     return (
