@@ -152,3 +152,14 @@ def test_a_rerun_keeps_what_was_decided_in_postgresql(runner, pg_url, tinydb_dir
     assert target.get_contact("c-1")["status"] == "unsubscribed"
     assert target.get_contact("c-2")["status"] == "confirmed"
     target.close()
+
+
+def test_a_rerun_after_an_erasure_is_refused(runner, pg_url, tinydb_dir):
+    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+    target = PostgresStorage(pg_url)
+    assert target.erase_contact("c-2")
+    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    assert result.exit_code == 1
+    assert "1 people were erased in this database since the last copy" in result.output
+    assert target.find_contact("p2@example.com") is None
+    target.close()

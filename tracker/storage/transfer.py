@@ -20,7 +20,7 @@ import orjson
 import psycopg
 from tinydb import TinyDB
 
-from .base import Record
+from .base import Record, StorageError
 from .postgres import PostgresStorage
 from .postgres.events import column, moment, month_of
 from .postgres.people import keys_of
@@ -218,6 +218,25 @@ def destination_counts(target: PostgresStorage) -> dict[str, int]:
         }
 
 
+class TransferRefused(StorageError):
+    """Copying now would undo what was done in the database since."""
+
+
+def refuse_after_erasures(target: PostgresStorage, data_dir: str) -> None:
+    """Refuse to copy again once someone was erased in the database: the old
+    directory still holds them, and the copy would bring them back."""
+    with target.db.connect() as conn:
+        erased, seen = conn.execute(
+            "SELECT erased, erased_at_copy FROM people_state"
+        ).fetchone()
+    if erased > (seen or 0):
+        raise TransferRefused(
+            f"{erased - (seen or 0)} people were erased in this database since "
+            f"the last copy; copying {data_dir} again would bring them back. "
+            "Copy into a fresh database instead."
+        )
+
+
 def copy_tinydb(
     data_dir: str, target: PostgresStorage, step: Progress = lambda n: None
 ) -> list[Count]:
@@ -227,6 +246,7 @@ def copy_tinydb(
     """
     if not any(os.path.exists(os.path.join(data_dir, n)) for n in SOURCE_FILES):
         raise FileNotFoundError(f"{data_dir} holds no TinyDB data (no journal/).")
+    refuse_after_erasures(target, data_dir)
     source = TinyDBStorage(data_dir)
     try:
         copy_events(source, target, step)
@@ -237,6 +257,8 @@ def copy_tinydb(
     finally:
         source.close()
     found = destination_counts(target)
+    with target.db.connect() as conn:
+        conn.execute("UPDATE people_state SET erased_at_copy = erased")
     sources = {
         "events": events,
         "contacts": contacts,

@@ -71,7 +71,8 @@ INSERT INTO ledgers (ledger, key, ts)
     SELECT ledger, replace(key, %(id)s, %(blank)s), ts FROM ledgers
     WHERE strpos(key, %(id)s) > 0
     ON CONFLICT DO NOTHING;
-DELETE FROM ledgers WHERE strpos(key, %(id)s) > 0
+DELETE FROM ledgers WHERE strpos(key, %(id)s) > 0;
+UPDATE people_state SET erased = erased + 1
 """
 
 
