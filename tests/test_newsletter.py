@@ -193,6 +193,34 @@ def test_a_killed_send_resumes_and_nobody_gets_two(site, smtp, app_factory):
     assert sorted(m["To"] for m in inbox.messages) == sorted(addresses)
 
 
+def test_a_second_send_waits_for_the_first(
+    runner, site, smtp, app_factory, monkeypatch
+):
+    import os
+    import socket
+
+    inbox, _ = smtp
+    app, _ = people(app_factory, site)
+    busy = {
+        "owner": "a-cron-job",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),  # alive: this very test
+        "since": "2026-11-23T07:00:00+00:00",
+        "until": time.time() + 600,
+    }
+    with app.app_context():
+        get_storage().update_meta("digest-sender", lambda _: busy)
+    refused = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert refused.exit_code == 1 and "another send is running" in refused.output
+    assert inbox.messages == []
+    with app.app_context():
+        get_storage().update_meta("digest-sender", lambda _: None)
+    assert (
+        "2 of 2 messages sent"
+        in polku(runner, site, "--send", monkeypatch=monkeypatch).output
+    )
+
+
 def test_a_failing_recipient_is_reported_and_the_rest_go_out(
     runner, site, smtp, app_factory, monkeypatch
 ):

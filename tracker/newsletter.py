@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -22,11 +23,12 @@ from typing import Any
 from flask import current_app
 from journey import digest as content
 
-from . import mail, sitemeta, tokens
+from . import lease, mail, sitemeta, tokens
 from .forms import link
 from .storage import Storage
 
 STATE_KEY = "digest"
+LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
 RETRIES = 3
 
 
@@ -199,56 +201,61 @@ def send_digest(
 ) -> Outcome:
     """Build and hand each recipient's digest to deliver().
 
-    mode "send" records every send and moves the cut-off when all are done;
+    mode "send" records every send and moves the cut-off when all are done,
+    holding the sender's lease throughout (lease.Busy if another send runs);
     "preview" (dry run, test copy) changes no state.
     """
-    now = datetime.now(UTC)
-    planned = plan(storage, settings, now, resume=(mode == "send"))
-    outcome = Outcome()
-    if planned is None:
-        return outcome
-    run, picked = planned
-    outcome.digest_id, outcome.posts = run["id"], len(picked.posts) + picked.more
-    people = list(only) if only is not None else recipients(storage)
-    outcome.recipients = len(people)
-    if mode == "send":
-        storage.update_meta(STATE_KEY, lambda old: {**(old or {}), "current": run})
-        done = storage.ledger_keys(run["id"])
-    else:
-        done = set()
-    pause = 1.0 / rate if rate > 0 else 0.0
-    asked = last_asked(storage)
-    days = int(current_app.config["FEEDBACK_DAYS"])
-    for contact in people:
-        if contact["id"] in done:
-            outcome.skipped += 1
+    sending = lease.held(storage, LEASE_KEY) if mode == "send" else nullcontext()
+    with sending as holding:
+        now = datetime.now(UTC)
+        planned = plan(storage, settings, now, resume=(mode == "send"))
+        outcome = Outcome()
+        if planned is None:
+            return outcome
+        run, picked = planned
+        outcome.digest_id, outcome.posts = run["id"], len(picked.posts) + picked.more
+        people = list(only) if only is not None else recipients(storage)
+        outcome.recipients = len(people)
+        if mode == "send":
+            storage.update_meta(STATE_KEY, lambda old: {**(old or {}), "current": run})
+            done = storage.ledger_keys(run["id"])
+        else:
+            done = set()
+        pause = 1.0 / rate if rate > 0 else 0.0
+        asked = last_asked(storage)
+        days = int(current_app.config["FEEDBACK_DAYS"])
+        for contact in people:
+            if holding:
+                holding.keep()
+            if contact["id"] in done:
+                outcome.skipped += 1
+                progress(1)
+                continue
+            ask = due_for_feedback(contact, asked, run["date"], days)
+            msg = message_for(
+                contact,
+                picked.posts,
+                picked.more,
+                run,
+                env,
+                settings,
+                interests(contact),
+                ask,
+            )
+            if deliver_with_retries(deliver, msg, outcome, contact) and mode == "send":
+                if ask:
+                    storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
+                storage.ledger_add(run["id"], contact["id"])
             progress(1)
-            continue
-        ask = due_for_feedback(contact, asked, run["date"], days)
-        msg = message_for(
-            contact,
-            picked.posts,
-            picked.more,
-            run,
-            env,
-            settings,
-            interests(contact),
-            ask,
-        )
-        if deliver_with_retries(deliver, msg, outcome, contact) and mode == "send":
-            if ask:
-                storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
-            storage.ledger_add(run["id"], contact["id"])
-        progress(1)
-        if pause:
-            time.sleep(pause)
-    if mode == "send" and not outcome.failed:
-        storage.update_meta(
-            STATE_KEY,
-            lambda old: {**(old or {}), "current": None, "cutoff": run["until"]},
-        )
-        outcome.finished = True
-    return outcome
+            if pause:
+                time.sleep(pause)
+        if mode == "send" and not outcome.failed:
+            storage.update_meta(
+                STATE_KEY,
+                lambda old: {**(old or {}), "current": None, "cutoff": run["until"]},
+            )
+            outcome.finished = True
+        return outcome
 
 
 def deliver_with_retries(deliver, msg, outcome: Outcome, contact: dict) -> bool:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import click
 from journey import digest as content
 
-from . import mail, newsletter, sitemeta
+from . import lease, mail, newsletter, sitemeta
 from .lists import interests_by_contact
 from .storage import get_storage
 
@@ -70,6 +70,8 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
                     progress=bar.update,
                     only=only,
                 )
+        except lease.Busy as e:
+            raise click.ClickException(f"Not sending: {e}.") from e
         finally:
             mailer.close()
     report(outcome, dry_run=dry_run, send=send)
