@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .i18n import Catalog
+
 EN: dict[str, Any] = {
     # layout
     "dashboard": "Dashboard",
@@ -529,22 +531,6 @@ FI: dict[str, Any] = {
 }
 
 LANGUAGES = {"en": EN, "fi": FI}
-
-
-def language(lang: str | None) -> str:
-    """Return the supported language for a site language such as "fi-FI"."""
-    code = (lang or "en").split("-")[0].split("_")[0].lower()
-    return code if code in LANGUAGES else "en"
-
-
-def strings(lang: str | None) -> dict[str, Any]:
-    """Return every UI string in the language, English where a translation lacks one."""
-    chosen = LANGUAGES[language(lang)]
-    merged: dict[str, Any] = {}
-    for key, value in EN.items():
-        other = chosen.get(key)
-        if isinstance(value, dict):
-            merged[key] = {**value, **(other if isinstance(other, dict) else {})}
-        else:
-            merged[key] = other if other is not None else value
-    return merged
+CATALOG = Catalog(LANGUAGES)
+language = CATALOG.language
+strings = CATALOG.strings

@@ -459,22 +459,15 @@ def init_templates(app) -> None:
     from flask import request, url_for
     from jinja2 import pass_context
 
-    from . import admin_i18n, sitemeta
+    from . import admin_i18n, i18n
 
     if app.extensions.get("polku_admin_templates"):
         return
     app.extensions["polku_admin_templates"] = True
 
-    def site_lang() -> str:
-        try:
-            site = sitemeta.manifest().get("site") or {}
-        except (OSError, ValueError, RuntimeError):
-            site = {}
-        return admin_i18n.language(site.get("lang") if isinstance(site, dict) else None)
-
     @app.context_processor
     def admin_strings() -> dict[str, Any]:
-        lang = site_lang()
+        lang = admin_i18n.language(i18n.site_lang())
         return {"t": admin_i18n.strings(lang), "lang": lang}
 
     def lang_of(ctx) -> str:
