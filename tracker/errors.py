@@ -5,6 +5,9 @@
 - A plain HTML form post gets a 303 to the site's readable error page.
 - Anything else, links from emails included, gets a readable page with the
   status, never a redirect.
+
+Messages are raised in English; readers get them in the site's language
+(reader_i18n), the API's callers (`/api/*`) as raised.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import reader_i18n
 from .storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,11 +41,13 @@ class BadToken(TrackerError):
     status = 400
 
 
+def is_api() -> bool:
+    """True on the developers' API (`/api/*`, under any prefix)."""
+    return "/api/" in request.path
+
+
 def wants_json() -> bool:
-    if (
-        request.path.startswith(request.script_root + "/api/")
-        or "/api/" in request.path
-    ):
+    if is_api():
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return (
@@ -55,10 +61,14 @@ FORM_ENDPOINTS = {"forms.subscribe", "forms.download"}
 
 
 def respond(message: str, status: int):
+    """Answer a refusal; readers get it in the site's language, the API in English."""
+    if not is_api():
+        message = reader_i18n.translate(message, status)
     if wants_json():
         return jsonify(ok=False, error=message, status=status), status
     if request.endpoint not in FORM_ENDPOINTS:
-        return render_template("message.html", title="Sorry", message=message), status
+        title = reader_i18n.strings()["error_title"]
+        return render_template("message.html", title=title, message=message), status
     from .sitemeta import status_page
 
     return redirect(status_page("error"), 303)

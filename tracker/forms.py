@@ -29,6 +29,7 @@ from . import (
     mail,
     people,
     privacy,
+    reader_i18n,
     sitemeta,
     tokens,
 )
@@ -48,6 +49,7 @@ from .storage import get_storage
 
 bp = Blueprint("forms", __name__)
 bp.after_request(allow_site_origin)
+bp.app_context_processor(reader_i18n.template_context)  # emails and pages alike
 
 TRUE = {"yes", "on", "true", "1"}
 FIELD_MAX = 2048
@@ -69,11 +71,24 @@ def ticked(data: dict, name: str) -> bool:
     return value is True or str(value).lower() in TRUE
 
 
-def done(page: str, message: str):
+def done(page: str):
     """Answer a successful form: JSON for scripts, else a 303 to the thank-you page."""
     if wants_json():
-        return {"ok": True, "message": message}
+        return {"ok": True, "message": reader_i18n.strings()["done"][page]}
     return redirect(sitemeta.status_page(page), 303)
+
+
+def action_page(kind: str, value: Any, **context: Any) -> str:
+    """Render the page of an emailed link: its button POSTs what the link asks."""
+    t = reader_i18n.strings()
+    return render_template(
+        "action.html",
+        title=t[f"{kind}_title"],
+        message=t[f"{kind}_message"] % value,
+        action=request.path,
+        button=t[f"{kind}_button"],
+        **context,
+    )
 
 
 def site_origin() -> str:
@@ -133,8 +148,10 @@ def email_context(contact: dict) -> dict[str, Any]:
     }
 
 
-def send(contact: dict, subject: str, template: str, **context: Any) -> None:
+def send(contact: dict, template: str, **context: Any) -> None:
+    """Email the reader, in the site's language; the subject is `<template>_subject`."""
     context = {**email_context(contact), **context}
+    subject = reader_i18n.strings()[f"{template}_subject"] % context
     msg = mail.build(
         current_app.config,
         contact["email"],
@@ -196,9 +213,8 @@ def subscribe():
         return "", 204
     check_origin()
     data = form_data()
-    message = "Thanks! Please check your inbox and confirm your subscription."
     if data.get("website"):
-        return done("signup", message)  # a bot filled the honeypot
+        return done("signup")  # a bot filled the honeypot
     try:
         email = people.normalise_email(data.get("email"))
         if not ticked(data, "consent_newsletter"):
@@ -223,15 +239,10 @@ def subscribe():
             contact["signup_utm"] = attribution_fields(data)["utm"]
         tx.save(contact, timeline_event("signup", contact, **attribution_fields(data)))
     if send_confirmation:
-        send(
-            contact,
-            "Please confirm your subscription",
-            "confirm",
-            confirm_url=confirm_link(contact),
-        )
+        send(contact, "confirm", confirm_url=confirm_link(contact))
     config = current_app.config
     privacy.prune_daily(get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"]))
-    return done("signup", message)
+    return done("signup")
 
 
 def contact_for(purpose: str, token: str, nonce: bool = False) -> tuple[dict, dict]:
@@ -247,14 +258,7 @@ def contact_for(purpose: str, token: str, nonce: bool = False) -> tuple[dict, di
 def confirm(token: str):
     payload, contact = contact_for("confirm", token, nonce=True)
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
-        return render_template(
-            "action.html",
-            title="Confirm your subscription",
-            message="Press the button to confirm the newsletter for "
-            f"{contact['email']}.",
-            action=request.path,
-            button="Confirm my subscription",
-        )
+        return action_page("confirm", contact["email"])
     check_origin()
     with get_storage().transaction() as tx:
         contact = tx.get(contact["id"])
@@ -278,7 +282,7 @@ def confirm(token: str):
         contact.setdefault("lead_page", contact["consent"]["newsletter"].get("page"))
         reward_referrer(tx, contact, "signup")
         tx.save(contact, timeline_event("confirm", contact, attribution=touch))
-    return done("confirmed", "Your subscription is confirmed. Welcome!")
+    return done("confirmed")
 
 
 @bp.route("/download", methods=["POST", "OPTIONS"])
@@ -288,9 +292,8 @@ def download():
         return "", 204
     check_origin()
     data = form_data()
-    message = "Thanks! The link to the guide is on its way to your inbox."
     if data.get("website"):
-        return done("download", message)
+        return done("download")
     try:
         email = people.normalise_email(data.get("email"))
     except people.Refused as e:
@@ -326,13 +329,12 @@ def download():
     token = tokens.make("download", {"c": contact["id"], "g": guide["slug"]})
     send(
         contact,
-        f"Your guide: {guide['title']}",
         "download",
         guide_title=guide["title"],
         download_url=link("forms.guide_file", token=token),
         confirm_url=confirm_link(contact) if send_confirmation else None,
     )
-    return done("download", message)
+    return done("download")
 
 
 def guide_path(guide: dict) -> str | None:
@@ -366,13 +368,7 @@ def guide_file(token: str):
 def unsubscribe(token: str):
     _, contact = contact_for("unsubscribe", token)
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
-        return render_template(
-            "action.html",
-            title="Unsubscribe",
-            message=f"Press the button to stop all emails to {contact['email']}.",
-            action=request.path,
-            button="Unsubscribe",
-        )
+        return action_page("unsubscribe", contact["email"])
     check_origin()
     with get_storage().transaction() as tx:
         current = tx.get(contact["id"])
@@ -382,8 +378,8 @@ def unsubscribe(token: str):
                 timeline_event("unsubscribe", current),
             )
     if request.form.get("List-Unsubscribe") == "One-Click":
-        return {"ok": True, "message": "Unsubscribed."}
-    return done("unsubscribed", "You are unsubscribed.")
+        return {"ok": True, "message": reader_i18n.strings()["done"]["one_click"]}
+    return done("unsubscribed")
 
 
 @bp.get("/click/<token>")
@@ -437,14 +433,7 @@ def feedback(token: str):
         raise BadToken("Thank you: your answer is already recorded.", 410)
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         score = feedback_score(request.args.get("score"))
-        return render_template(
-            "action.html",
-            title="How likely are you to recommend us?",
-            message=f"Your score: {score} out of 10.",
-            action=request.path,
-            button="Send my answer",
-            score=score,
-        )
+        return action_page("feedback", score, score=score)
     check_origin()
     score = feedback_score(request.form.get("score"))
     comment = " ".join(str(request.form.get("comment") or "").split())[:2000] or None
@@ -457,4 +446,4 @@ def feedback(token: str):
         )
         event = timeline_event("feedback", updated, score=score, comment=comment)
         tx.save(updated, event)
-    return done("feedback", "Thank you for your answer!")
+    return done("feedback")

@@ -1,0 +1,289 @@
+"""The reader's emails and pages speak the site's language (`site.lang`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tracker import i18n, reader_i18n, tokens
+from tracker.storage import get_storage
+
+from .conftest import SITE, TEST_MANIFEST, Reader, write_manifest
+
+
+def set_lang(app, lang: str) -> None:
+    """Rewrite the test manifest with another site language."""
+    data_dir = Path(app.config["DATA_DIR"])
+    write_manifest(
+        data_dir, {**TEST_MANIFEST, "site": {**TEST_MANIFEST["site"], "lang": lang}}
+    )
+    path = data_dir / "manifest.json"
+    later = path.stat().st_mtime + 1
+    os.utime(path, (later, later))  # a new mtime: a cached manifest is read again
+
+
+@pytest.fixture
+def finnish(app_factory):
+    app = app_factory()
+    set_lang(app, "fi-FI")
+    return app
+
+
+@pytest.fixture
+def fi_reader(finnish):
+    return Reader(finnish.test_client(), finnish)
+
+
+def words(text: str) -> str:
+    """The text with its line breaks and runs of spaces folded, as a reader sees it."""
+    return " ".join(text.split())
+
+
+def parts(message) -> tuple[str, str]:
+    """The decoded plain-text and HTML parts of an email."""
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return plain, html
+
+
+def contact_id(app, email="reader@example.com") -> str:
+    with app.app_context():
+        return get_storage().find_contact(email)["id"]
+
+
+def token(app, purpose: str, payload: dict) -> str:
+    with app.test_request_context():
+        return tokens.make(purpose, payload)
+
+
+def page_text(response) -> str:
+    return words(response.get_data(as_text=True))
+
+
+def subscribe_json(reader, email="reader@example.com", **headers):
+    """Sign up as the site's script does: the answer is JSON, shown on the page."""
+    data = {"email": email, "consent_newsletter": "yes"}
+    return reader.post("/subscribe", data=data, Accept="application/json", **headers)
+
+
+# -- Finnish -----------------------------------------------------------------------
+
+
+def test_confirmation_email_in_finnish(fi_reader):
+    answer = fi_reader.subscribe(first_name="Aino")  # named once confirmed
+    assert answer.status_code == 303
+    (message,) = fi_reader.outbox()
+    assert message["Subject"] == "Vahvista uutiskirjeen tilaus"
+    plain, html = parts(message)
+    text = words(plain)
+    assert text.startswith("Hei, Vahvista vielä,")
+    assert "haluat tilata uutiskirjeen sivustolta Kettu Studio:" in text
+    assert "Poistamme osoitteen 14 päivän kuluessa." in text
+    assert '<html lang="fi">' in html
+    assert "<title>Vahvista uutiskirjeen tilaus</title>" in html
+    assert ">Vahvista tilaus</a>" in words(html)
+    for english in ("Hello", "Please confirm", "newsletter", "days"):
+        assert english not in plain and english not in html, english
+
+
+def test_confirmation_email_in_finnish_over_smtp(app_factory, smtp):
+    """The same email through a real SMTP server, decoded from its MIME parts."""
+    inbox, port = smtp
+    app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    set_lang(app, "fi")
+    Reader(app.test_client(), app).subscribe("smtp@example.com")
+    (message,) = inbox.to("smtp@example.com")
+    assert message["Subject"] == "Vahvista uutiskirjeen tilaus"
+    plain, html = parts(message)
+    assert words(plain).startswith("Hei, Vahvista vielä, että haluat tilata")
+    assert '<html lang="fi">' in html and "Mitään ei tapahdu" in words(html)
+
+
+def test_confirm_page_in_finnish(fi_reader, finnish):
+    fi_reader.subscribe()
+    path = fi_reader.link("confirm")
+    page = fi_reader.client.get(path)
+    assert page.status_code == 200
+    text = page_text(page)
+    assert '<html lang="fi">' in text
+    assert "<h1>Vahvista uutiskirjeen tilaus</h1>" in text
+    assert "Vahvista uutiskirjeen tilaus osoitteelle reader@example.com" in text
+    assert '<button type="submit">Vahvista tilaus</button>' in text
+    assert "Confirm" not in text and "Sorry" not in text
+    done = fi_reader.post(path)
+    assert done.status_code == 303
+    assert done.headers["Location"] == SITE + "/thanks-confirmed/"
+    replay = fi_reader.post(path)
+    assert replay.status_code == 410
+    assert '<html lang="fi">' in page_text(replay)
+    assert "Tätä linkkiä on jo käytetty" in page_text(replay)
+
+
+def test_unsubscribe_page_in_finnish(fi_reader, finnish):
+    fi_reader.confirm()
+    path = f"/unsubscribe/{token(finnish, 'unsubscribe', {'c': contact_id(finnish)})}"
+    page = fi_reader.client.get(path)
+    assert page.status_code == 200
+    text = page_text(page)
+    assert '<html lang="fi">' in text and "<title>Peru tilaus</title>" in text
+    assert "emme lähetä enää viestejä osoitteeseen reader@example.com" in text
+    assert '<button type="submit">Peru tilaus</button>' in text
+    assert "Unsubscribe" not in text
+    one_click = fi_reader.client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.json == {"ok": True, "message": "Tilaus peruttu."}
+
+
+def test_feedback_page_in_finnish(fi_reader, finnish):
+    fi_reader.confirm()
+    ask = token(finnish, "feedback", {"c": contact_id(finnish), "k": "2026-11"})
+    text = page_text(fi_reader.client.get(f"/feedback/{ask}?score=9"))
+    assert '<html lang="fi">' in text and "Arviosi: 9 / 10." in text
+    assert "Haluatko kertoa meille vielä jotain? (vapaaehtoinen)" in text
+    assert '<button type="submit">Lähetä vastaus</button>' in text
+    answer = fi_reader.post(
+        f"/feedback/{ask}", data={"score": "9"}, Accept="application/json"
+    )
+    assert answer.json["message"] == "Kiitos vastauksestasi!"
+
+
+def test_download_email_in_finnish(fi_reader):
+    fi_reader.download(first_name="Aino", consent_newsletter="yes")
+    (message,) = fi_reader.outbox()
+    assert message["Subject"] == "Oppaasi: The checklist"
+    plain, html = parts(message)
+    text = words(plain)
+    assert "Tässä pyytämäsi opas ”The checklist”:" in text
+    assert "Linkki toimii 7 päivää." in text
+    assert "Pyysit myös uutiskirjettämme. Vahvista tilaus tästä:" in text
+    assert '<html lang="fi">' in html
+    assert "Tässä pyytämäsi opas <strong>The checklist</strong>." in html
+    assert "guide" not in text.lower() and "Download" not in html
+
+
+def test_form_answers_and_errors_in_finnish(fi_reader):
+    signed_up = subscribe_json(fi_reader)
+    assert signed_up.json["message"] == "Kiitos! Katso sähköpostisi ja vahvista tilaus."
+    bad = subscribe_json(fi_reader, "not-an-address")
+    assert bad.status_code == 400
+    assert bad.json["error"] == "Sähköpostiosoite ei näytä oikealta."
+    for route in ("confirm", "unsubscribe", "download"):
+        forged = fi_reader.client.get(f"/{route}/forged.token.value")
+        text = page_text(forged)
+        assert 400 <= forged.status_code < 500 and '<html lang="fi">' in text
+        assert "<h1>Pahoittelut</h1>" in text and "Linkki ei kelpaa." in text
+    missing = page_text(fi_reader.client.get("/no-such-page"))
+    assert "Sivua ei löytynyt." in missing
+
+
+def test_the_api_answers_in_english_on_a_finnish_site(fi_reader):
+    """Developers call /api/*: their errors stay as raised."""
+    beacon = {"type": "pageview", "url": SITE + "/posts/one/"}
+    response = fi_reader.post(
+        "/api/event", json_body=beacon, Origin="https://x.example"
+    )
+    assert response.status_code == 403
+    assert response.json["error"] == reader_i18n.EN["foreign_origin"]
+    signup = subscribe_json(fi_reader, Origin="https://x.example")
+    assert signup.status_code == 403
+    assert signup.json["error"] == reader_i18n.FI["foreign_origin"]
+
+
+def test_untranslated_messages_take_the_generic_sentence(finnish):
+    disk_full = "Cannot store data now: the disk is full. Try again shortly."
+    with finnish.test_request_context("/subscribe"):
+        assert reader_i18n.translate(disk_full, 503) == reader_i18n.FI["unavailable"]
+        assert reader_i18n.translate("10 per 1 minute", 429).startswith("Liian monta")
+        assert reader_i18n.translate("Something else.", 400) == "Something else."
+
+
+# -- English, the default ----------------------------------------------------------
+
+
+def test_default_site_stays_english(reader, app):
+    reader.subscribe(first_name="Aino")
+    (message,) = reader.outbox()
+    assert message["Subject"] == "Please confirm your subscription"
+    plain, html = parts(message)
+    assert words(plain).startswith(
+        "Hello, Please confirm that you want the Kettu Studio newsletter:"
+    )
+    assert "forget the address within 14 days." in words(plain)
+    assert '<html lang="en">' in html and ">Confirm my subscription</a>" in html
+    confirm = page_text(reader.client.get(reader.link("confirm")))
+    assert '<html lang="en">' in confirm
+    assert "Press the button to confirm the newsletter for reader@example.com." in (
+        confirm
+    )
+    reader.post(reader.link("confirm"))
+    path = f"/unsubscribe/{token(app, 'unsubscribe', {'c': contact_id(app)})}"
+    unsubscribe = page_text(reader.client.get(path))
+    assert '<html lang="en">' in unsubscribe and "<title>Unsubscribe</title>" in (
+        unsubscribe
+    )
+    expired = page_text(reader.client.get("/confirm/forged.token.value"))
+    assert "<h1>Sorry</h1>" in expired and "This link is not valid." in expired
+
+
+def test_the_guide_email_stays_english(reader):
+    reader.download(first_name="Aino")
+    (message,) = reader.outbox()
+    assert message["Subject"] == "Your guide: The checklist"
+    plain, html = parts(message)
+    assert plain.startswith('Hello Aino,\n\nHere is your copy of "The checklist":')
+    assert "Here is your copy of <strong>The checklist</strong>." in html
+
+
+def test_a_language_the_tracker_does_not_speak_is_english(app_factory):
+    app = app_factory()
+    set_lang(app, "sv-SE")
+    reader = Reader(app.test_client(), app)
+    reader.subscribe()
+    assert reader.outbox()[0]["Subject"] == "Please confirm your subscription"
+
+
+# -- fallback and the catalogue ----------------------------------------------------
+
+
+def test_a_string_missing_in_finnish_falls_back_to_english(fi_reader, monkeypatch):
+    monkeypatch.delitem(reader_i18n.FI, "confirm_button")
+    monkeypatch.delitem(reader_i18n.FI["done"], "signup")
+    answer = subscribe_json(fi_reader)
+    assert answer.json["message"] == reader_i18n.EN["done"]["signup"]
+    text = page_text(fi_reader.client.get(fi_reader.link("confirm")))
+    assert '<button type="submit">Confirm my subscription</button>' in text
+    assert "<h1>Vahvista uutiskirjeen tilaus</h1>" in text
+
+
+def placeholders(text: str) -> list[str]:
+    return sorted(re.findall(r"%(?:\(\w+\))?s", text))
+
+
+def test_finnish_has_every_string_with_the_same_placeholders():
+    def flat(table):
+        for key, value in table.items():
+            if isinstance(value, dict):
+                yield from ((f"{key}.{k}", v) for k, v in value.items())
+            else:
+                yield key, value
+
+    english, finnish = dict(flat(reader_i18n.EN)), dict(flat(reader_i18n.FI))
+    assert finnish.keys() == english.keys()
+    for key, text in english.items():
+        assert placeholders(finnish[key]) == placeholders(text), key
+
+
+def test_catalog_picks_the_language_and_fills_in_english():
+    catalog = i18n.Catalog(
+        {
+            "en": {"a": "A", "b": "B", "g": {"x": "X", "y": "Y"}},
+            "fi": {"a": "Ä", "g": {"x": "Ö"}},
+        }
+    )
+    for lang in ("fi", "fi-FI", "fi_FI", "FI"):
+        assert catalog.language(lang) == "fi"
+    assert catalog.language("sv") == catalog.language(None) == "en"
+    assert catalog.strings("fi") == {"a": "Ä", "b": "B", "g": {"x": "Ö", "y": "Y"}}
+    assert catalog.strings("de") == catalog.strings(None) == catalog.languages["en"]
