@@ -318,6 +318,18 @@ def test_email_click_lands_on_the_journey(reader, app):
     assert ("click", "/posts/one/") in kinds and ("pageview", "/posts/two/") in kinds
 
 
+def test_a_click_after_erasure_stays_anonymous(reader, app):
+    reader.confirm()
+    c = contact(app)
+    token = _click_token(app, c["id"], SITE + "/posts/one/")
+    with app.app_context():
+        assert get_storage().erase_contact(c["id"])
+    assert reader.client.get(f"/click/{token}").status_code == 302
+    with app.app_context():
+        clicks = [e for e in get_storage().iter_events() if e["type"] == "click"]
+    assert len(clicks) == 1 and "contact" not in clicks[0]
+
+
 @pytest.mark.parametrize("target", ["https://evil.example/", "javascript:alert(1)"])
 def test_click_never_redirects_off_site(reader, app, target):
     response = reader.client.get(f"/click/{_click_token(app, 'x', target)}")

@@ -221,6 +221,34 @@ def test_a_second_send_waits_for_the_first(
     )
 
 
+def test_someone_who_leaves_during_a_send_is_not_mailed(site, smtp, app_factory):
+    from journey import digest as content
+
+    from tracker import newsletter
+    from tracker.newsletter_cli import digest_settings
+
+    inbox, _ = smtp
+    app, _ = people(app_factory, site)
+    with app.test_request_context():
+        storage = get_storage()
+        everyone = newsletter.recipients(storage)
+        leaving = everyone[0]
+        storage.erase_contact(leaving["id"])  # after the list was read
+        outcome = newsletter.send_digest(
+            storage,
+            settings=digest_settings({}),
+            env=content.make_env(str(Path(site[0]) / "theme")),
+            interests=lambda c: {},
+            deliver=lambda msg: inbox.messages.append(msg),
+            mode="send",
+            rate=0,
+            only=everyone,
+        )
+        assert storage.ledger_keys(outcome.digest_id) == {everyone[1]["id"]}
+    assert [m["To"] for m in inbox.messages] == [everyone[1]["email"]]
+    assert outcome.skipped == 1
+
+
 def test_a_failing_recipient_is_reported_and_the_rest_go_out(
     runner, site, smtp, app_factory, monkeypatch
 ):

@@ -397,11 +397,14 @@ def click(token: str):
         raise BadToken("This link is not valid.") from None
     if not sitemeta.origin_allowed(origin):
         raise BadToken("This link is not valid.")
+    contact = str(payload.get("c") or "")
+    if contact and get_storage().get_contact(contact) is None:
+        contact = ""  # erased since the email went out: the click stays anonymous
     event = {
         "id": new_id(),
         "ts": now_iso(),
         "type": "click",
-        "contact": str(payload.get("c") or "") or None,
+        "contact": contact or None,
         "visitor": visitor_for(origin),
         "host": host,
         "path": path,

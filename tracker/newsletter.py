@@ -43,18 +43,27 @@ class Outcome:
     finished: bool = False
 
 
+def subscribed(contact: dict) -> bool:
+    """A confirmed subscriber whose newsletter consent stands."""
+    consent = (contact.get("consent") or {}).get("newsletter") or {}
+    return (
+        contact.get("status") == "confirmed"
+        and bool(consent)
+        and not consent.get("withdrawn_at")
+    )
+
+
 def recipients(storage: Storage) -> list[dict]:
     """Confirmed subscribers whose newsletter consent stands; never anyone else."""
-    chosen = []
-    for contact in storage.iter_contacts():
-        consent = (contact.get("consent") or {}).get("newsletter") or {}
-        if (
-            contact.get("status") == "confirmed"
-            and consent
-            and not consent.get("withdrawn_at")
-        ):
-            chosen.append(contact)
+    chosen = [c for c in storage.iter_contacts() if subscribed(c)]
     return sorted(chosen, key=lambda c: c["created"])
+
+
+def still_subscribed(storage: Storage, contact: dict) -> bool:
+    """Look again just before sending: a long send must not mail (or write the id
+    of) someone who unsubscribed or was erased since it began."""
+    current = storage.get_contact(contact["id"])
+    return current is not None and subscribed(current)
 
 
 def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
@@ -227,7 +236,9 @@ def send_digest(
         for contact in people:
             if holding:
                 holding.keep()
-            if contact["id"] in done:
+            if contact["id"] in done or (
+                mode == "send" and not still_subscribed(storage, contact)
+            ):
                 outcome.skipped += 1
                 progress(1)
                 continue

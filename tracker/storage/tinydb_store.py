@@ -353,6 +353,10 @@ class TinyDBStorage(Storage):
             if contact_id not in self._refresh().contacts:
                 return False
             with writable():
+                # The blanking first: should it fail half way, the person is
+                # still there to erase again (it can be repeated at no cost).
+                self.events.blank(needle)
+                self.ledgers.blank(needle)
                 self._people_snapshot.delete()
                 for name in self.people_journal.files():
                     self._rewrite_without(
@@ -361,8 +365,6 @@ class TinyDBStorage(Storage):
                 atomic_write(
                     self._generation_path, str(self._read_generation() + 1).encode()
                 )
-                self.events.blank(needle)
-                self.ledgers.blank(needle)
             self._refresh()
             return True
 
