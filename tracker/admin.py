@@ -13,7 +13,6 @@ import hmac
 import io
 import json
 import secrets
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -68,7 +67,7 @@ def require_login():
         return render_template("admin/off.html"), 503
     if request.endpoint in ("admin.login", "admin.static"):
         return None
-    if not session.get("admin") or logged_out_since(session.get("since", 0)):
+    if not session.get("admin") or session.get("epoch") != current_epoch():
         session.clear()
         return redirect(url_for("admin.login", next=request.full_path), 303)
     if request.method == "POST":
@@ -76,16 +75,17 @@ def require_login():
     return None
 
 
-LOGGED_OUT = "admin_logged_out_at"
+EPOCH = "admin_session_epoch"
 
 
-def logged_out_since(started: float) -> bool:
-    """True if the owner logged out after this session began.
+def current_epoch() -> str | None:
+    """The sessions' epoch: a logout starts a new one, ending every session before.
 
-    The session lives in a signed cookie; a copy taken before the logout
-    would otherwise stay valid for its 12 hours.
+    The session lives in a signed cookie; a copy taken before the logout would
+    otherwise stay valid for its 12 hours. A random value, not a time: servers
+    whose clocks differ still agree on it.
     """
-    return started < float(get_storage().get_meta(LOGGED_OUT) or 0)
+    return get_storage().get_meta(EPOCH)
 
 
 def check_csrf() -> None:
@@ -120,7 +120,9 @@ def login():
         if hmac.compare_digest(given, wanted):
             session.clear()
             session["admin"] = True
-            session["since"] = time.time()
+            session["epoch"] = get_storage().update_meta(
+                EPOCH, lambda old: old or secrets.token_hex(16)
+            )
             session.permanent = True
             csrf_token()
             return redirect(safe_next(request.args.get("next")), 303)
@@ -130,7 +132,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    get_storage().update_meta(LOGGED_OUT, lambda _: time.time())
+    get_storage().update_meta(EPOCH, lambda _: secrets.token_hex(16))
     session.clear()
     return redirect(url_for("admin.login"), 303)
 
