@@ -297,31 +297,29 @@ def describe(contact: dict, decisions: list[dict], now: datetime) -> dict:
     }
 
 
-_rows: dict[str, tuple[tuple, dict]] = {}
-
-
-def described(people, now: datetime) -> list[tuple[str, dict]]:
-    """(last seen, row) for every contact, each worked out again only on change.
+def described(people, now: datetime) -> list[dict]:
+    """A row (stage, score, segment, last seen) for every contact, each worked
+    out again only when its contact changed.
 
     A row is kept under its contact's last update, number of decisions and
     the day (the score decays by day; every change of a contact updates it or
     adds a decision), so after one signup only that person is worked out
-    again. The memo holds the contacts of the last pass alone, so an erased
+    again; the row always shows the contact as stored now. The memo belongs
+    to the app and holds the contacts of the last pass alone, so an erased
     person leaves it at the next look.
     """
-    global _rows
+    memo = current_app.extensions.get("polku.contact_rows", {})
     fresh: dict[str, tuple[tuple, dict]] = {}
-    found = []
     today = now.date()
     for contact, decisions in people:
         key = (contact.get("updated"), len(decisions), today)
-        hit = _rows.get(contact["id"])
+        hit = memo.get(contact["id"])
         if hit is None or hit[0] != key:
             hit = (key, describe(contact, decisions, now))
+        hit[1]["contact"] = contact
         fresh[contact["id"]] = hit
-        found.append(hit[1])
-    _rows = fresh
-    return found
+    current_app.extensions["polku.contact_rows"] = fresh
+    return [row for _, row in fresh.values()]
 
 
 def contact_rows(args, page: int | None = None) -> tuple[list[dict], int]:
