@@ -17,6 +17,7 @@ def holder(pid: int, host: str = socket.gethostname(), **fields) -> dict:
     return {
         "owner": "someone-else",
         "host": host,
+        "machine": lease.machine() if host == socket.gethostname() else host,
         "pid": pid,
         "since": "2026-11-23T10:00:00+00:00",
         "until": time.time() + 600,
@@ -54,6 +55,15 @@ def test_a_dead_process_on_this_machine_frees_it_at_once(storage, dead_pid):
     storage.update_meta("job", lambda _: holder(dead_pid))
     with lease.held(storage, "job") as mine:
         assert storage.get_meta("job")["owner"] == mine.me["owner"]
+
+
+def test_a_container_with_the_same_host_name_is_another_machine(storage, dead_pid):
+    """Its pids are not ours to judge: it keeps the lease until the term ends."""
+    other = holder(dead_pid, machine=socket.gethostname() + "/another-boot/1")
+    storage.update_meta("job", lambda _: other)
+    with pytest.raises(lease.Busy):
+        with lease.held(storage, "job"):
+            pass
 
 
 def test_another_machines_lease_lapses_after_its_term(storage, dead_pid):

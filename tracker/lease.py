@@ -39,9 +39,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def machine() -> str:
+    """Where a pid means something: host name, boot and PID namespace.
+
+    Containers may share a host name, never a boot and PID namespace both;
+    without /proc (not Linux) the host name alone has to do.
+    """
+    parts = [socket.gethostname()]
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            parts.append(f.read().strip())
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    except OSError:
+        pass
+    return "/".join(parts)
+
+
 def _gone(holder: dict[str, Any]) -> bool:
-    """True when the holder was a process on this machine that no longer runs."""
-    return holder.get("host") == socket.gethostname() and not _alive(holder["pid"])
+    """True when the holder was a process of this machine that no longer runs."""
+    return holder.get("machine") == machine() and not _alive(holder["pid"])
 
 
 class Lease:
@@ -50,6 +66,7 @@ class Lease:
         self.me = {
             "owner": secrets.token_hex(8),
             "host": socket.gethostname(),
+            "machine": machine(),
             "pid": os.getpid(),
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }

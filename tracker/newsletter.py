@@ -233,9 +233,9 @@ def send_digest(
         pause = 1.0 / rate if rate > 0 else 0.0
         asked = last_asked(storage)
         days = int(current_app.config["FEEDBACK_DAYS"])
+        keep = holding.keep if holding else lambda: None
         for contact in people:
-            if holding:
-                holding.keep()
+            keep()
             if contact["id"] in done or (
                 mode == "send" and not still_subscribed(storage, contact)
             ):
@@ -253,7 +253,9 @@ def send_digest(
                 interests(contact),
                 ask,
             )
-            if deliver_with_retries(deliver, msg, outcome, contact) and mode == "send":
+            if deliver_with_retries(deliver, msg, outcome, contact, keep) and (
+                mode == "send"
+            ):
                 if ask:
                     storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
                 storage.ledger_add(run["id"], contact["id"])
@@ -269,9 +271,16 @@ def send_digest(
         return outcome
 
 
-def deliver_with_retries(deliver, msg, outcome: Outcome, contact: dict) -> bool:
-    """Try a temporary failure again; report, and go on with the others."""
+def deliver_with_retries(
+    deliver, msg, outcome: Outcome, contact: dict, keep: Callable[[], None]
+) -> bool:
+    """Try a temporary failure again; report, and go on with the others.
+
+    keep() renews the sender's lease before each try: slow retries must not
+    outlast it.
+    """
     for attempt in range(RETRIES):
+        keep()
         try:
             deliver(msg)
         except mail.MailError as e:
