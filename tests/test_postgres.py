@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 
 import psycopg
@@ -60,6 +61,29 @@ def test_events_go_to_their_month_partition(pg_url, storage_pg):
         "SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1",
     )
     assert counts == [("events_2026_11", 1), ("events_2026_12", 1)]
+
+
+def test_next_months_partition_is_made_ahead_without_waiting_on_readers(
+    pg_url, storage_pg
+):
+    storage_pg.append_event(event("2026-11-20T10:00:00+00:00"))
+    assert sql(pg_url, "SELECT to_regclass('events_2026_12')::text") == [
+        ("events_2026_12",)
+    ]
+    with psycopg.connect(pg_url) as reader:  # a long read: a backup, a cold fold
+        reader.execute("SELECT count(*) FROM events").fetchone()
+        other = PostgresStorage(pg_url)  # another server, new to these months
+        started = time.monotonic()
+        other.append_event(event("2026-12-01T00:00:01+00:00"))  # the turn
+        assert time.monotonic() - started < 10  # not queued behind the reader
+        other.close()
+    assert sql(pg_url, "SELECT to_regclass('events_2027_01')::text") == [(None,)]
+    storage_pg.append_event(event("2026-12-02T10:00:00+00:00"))  # reader gone
+    stored = sql(pg_url, "SELECT tableoid::regclass::text FROM events ORDER BY ts")
+    assert stored == [("events_2026_11",), ("events_2026_12",), ("events_2026_12",)]
+    assert sql(pg_url, "SELECT to_regclass('events_2027_01')::text") == [
+        ("events_2027_01",)
+    ]
 
 
 def test_dropping_a_month_keeps_its_aggregates(pg_url, storage_pg):

@@ -77,27 +77,55 @@ def month_of(at: datetime) -> tuple[int, int]:
     return at.year, at.month
 
 
+def next_month(month: tuple[int, int]) -> tuple[int, int]:
+    year, number = month
+    return (year + number // 12, number % 12 + 1)
+
+
 class Partitions:
-    """The months this process knows to have a partition."""
+    """The months this process knows to have a partition.
+
+    Next month's is made ahead, without waiting long for its lock: creating a
+    partition locks the whole events table, so made at the turn of the month
+    it would queue every server's inserts behind any long reader (a cold
+    fold, a backup). Made ahead, the turn of the month needs no DDL at all.
+    """
 
     def __init__(self) -> None:
         self.known: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
 
     def ensure(self, conn: psycopg.Connection, month: tuple[int, int]) -> None:
-        if month in self.known:
+        if month in self.known and next_month(month) in self.known:
             return
         with self._lock:
-            create_partition(conn, *month)
-            self.known.add(month)
+            if month not in self.known:
+                create_partition(conn, *month)
+                self.known.add(month)
+            ahead = next_month(month)
+            if ahead not in self.known:
+                try:
+                    create_partition(conn, *ahead, wait="500ms")
+                except psycopg.errors.LockNotAvailable:
+                    return  # busy now: the next event tries again
+                self.known.add(ahead)
 
 
-def create_partition(conn: psycopg.Connection, year: int, month: int) -> None:
-    """Create events_YYYY_MM for a month (UTC) unless it exists."""
-    start = datetime(year, month, 1, tzinfo=UTC)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+def create_partition(
+    conn: psycopg.Connection, year: int, month: int, wait: str | None = None
+) -> None:
+    """Create events_YYYY_MM for a month (UTC) unless it exists.
+
+    With wait, give up (LockNotAvailable) rather than queue longer for locks.
+    """
     name = f"events_{year:04d}_{month:02d}"
+    if conn.execute("SELECT to_regclass(%s)", [name]).fetchone()[0]:
+        return  # no DDL, no lock on the events table
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(*next_month((year, month)), 1, tzinfo=UTC)
     with conn.transaction():
+        if wait:
+            conn.execute(f"SET LOCAL lock_timeout = '{wait}'")
         lock(conn, "partitions")
         conn.execute(
             f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF events "
