@@ -163,3 +163,28 @@ def test_a_rerun_after_an_erasure_is_refused(runner, pg_url, tinydb_dir):
     assert "1 people were erased in this database since the last copy" in result.output
     assert target.find_contact("p2@example.com") is None
     target.close()
+
+
+def test_a_rerun_after_an_erasure_in_the_directory_is_refused(
+    runner, pg_url, tinydb_dir
+):
+    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+    old = TinyDBStorage(str(tinydb_dir))  # the old tracker, still running
+    assert old.erase_contact("c-2")
+    old.close()
+    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    assert result.exit_code == 1
+    assert "People were erased in" in result.output
+
+
+def test_a_rerun_keeps_a_document_changed_in_postgresql(runner, pg_url, tinydb_dir):
+    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+    target = PostgresStorage(pg_url)
+    target.update_meta("digest", lambda old: {"last": "2026-11-20"})  # sent here
+    old = TinyDBStorage(str(tinydb_dir))
+    old.update_meta("salts", lambda old: {"2026-11-24": "s2"})  # rotated there
+    old.close()
+    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+    assert target.get_meta("digest") == {"last": "2026-11-20"}
+    assert target.get_meta("salts") == {"2026-11-24": "s2"}
+    target.close()

@@ -240,6 +240,10 @@ class TinyDBStorage(Storage):
 
     # -- people --------------------------------------------------------------
 
+    def erasures(self) -> int:
+        """How many erasures this directory has seen (its people generation)."""
+        return self._read_generation()
+
     def _read_generation(self) -> int:
         try:
             with open(self._generation_path) as f:

@@ -173,11 +173,16 @@ def copy_people(source: TinyDBStorage, target: PostgresStorage) -> tuple[int, in
             for i, e in enumerate(timeline)
         ]
     with target.db.transaction("people") as conn:
+        refuse_undoing_erasures(conn, source)  # again, now that erasures wait
         conn.execute(STAGE)
         copy_rows(conn, "stage_contacts", contacts)
         copy_rows(conn, "stage_keys", keys)
         copy_rows(conn, "stage_decisions", decisions)
         conn.execute(MERGE)
+        conn.execute(
+            "UPDATE people_state SET erased_at_copy = erased, copied_generation = %s",
+            [source.erasures()],
+        )
     return len(contacts), len(decisions)
 
 
@@ -194,17 +199,30 @@ def source_meta(data_dir: str) -> dict[str, object]:
         return {doc["key"]: doc["value"] for doc in db.all()}
 
 
+# A document is written unless it changed here since the copy last wrote it.
+META_MERGE = """
+INSERT INTO meta AS m (key, value) VALUES (%(key)s, %(value)s::json)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value
+    WHERE NOT EXISTS (SELECT 1 FROM transfer_meta t WHERE t.key = m.key)
+       OR m.value::text
+          = (SELECT t.value::text FROM transfer_meta t WHERE t.key = m.key)
+RETURNING key
+"""
+META_COPIED = """
+INSERT INTO transfer_meta (key, value) VALUES (%(key)s, %(value)s::json)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value
+"""
+
+
 def copy_small(target: PostgresStorage, ledgers: set, meta: dict) -> None:
     with target.db.transaction() as conn, conn.cursor() as cur:
         cur.executemany(
             "INSERT INTO ledgers (ledger, key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             sorted(ledgers),
         )
-        cur.executemany(
-            "INSERT INTO meta (key, value) VALUES (%s, %s::json) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [(k, dumps(v)) for k, v in sorted(meta.items())],
-        )
+        for key, value in sorted(meta.items()):
+            if cur.execute(META_MERGE, {"key": key, "value": dumps(value)}).fetchone():
+                cur.execute(META_COPIED, {"key": key, "value": dumps(value)})
 
 
 # -- the whole copy -------------------------------------------------------------
@@ -222,18 +240,22 @@ class TransferRefused(StorageError):
     """Copying now would undo what was done in the database since."""
 
 
-def refuse_after_erasures(target: PostgresStorage, data_dir: str) -> None:
-    """Refuse to copy again once someone was erased in the database: the old
-    directory still holds them, and the copy would bring them back."""
-    with target.db.connect() as conn:
-        erased, seen = conn.execute(
-            "SELECT erased, erased_at_copy FROM people_state"
-        ).fetchone()
+def refuse_undoing_erasures(conn: psycopg.Connection, source: TinyDBStorage) -> None:
+    """Refuse to copy again once someone was erased since the last copy, here or
+    in the directory: the copy would bring them back, or keep them."""
+    erased, seen, generation = conn.execute(
+        "SELECT erased, erased_at_copy, copied_generation FROM people_state"
+    ).fetchone()
     if erased > (seen or 0):
         raise TransferRefused(
             f"{erased - (seen or 0)} people were erased in this database since "
-            f"the last copy; copying {data_dir} again would bring them back. "
+            f"the last copy; copying {source.dir} again would bring them back. "
             "Copy into a fresh database instead."
+        )
+    if generation is not None and source.erasures() != generation:
+        raise TransferRefused(
+            f"People were erased in {source.dir} since the last copy; this "
+            "database still holds them. Copy into a fresh database instead."
         )
 
 
@@ -246,9 +268,10 @@ def copy_tinydb(
     """
     if not any(os.path.exists(os.path.join(data_dir, n)) for n in SOURCE_FILES):
         raise FileNotFoundError(f"{data_dir} holds no TinyDB data (no journal/).")
-    refuse_after_erasures(target, data_dir)
     source = TinyDBStorage(data_dir)
     try:
+        with target.db.connect() as conn:
+            refuse_undoing_erasures(conn, source)  # before the long part
         copy_events(source, target, step)
         contacts, decisions = copy_people(source, target)
         ledgers, meta = source_ledgers(source), source_meta(data_dir)
@@ -257,8 +280,6 @@ def copy_tinydb(
     finally:
         source.close()
     found = destination_counts(target)
-    with target.db.connect() as conn:
-        conn.execute("UPDATE people_state SET erased_at_copy = erased")
     sources = {
         "events": events,
         "contacts": contacts,
