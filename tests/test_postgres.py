@@ -282,10 +282,11 @@ def test_schema_fixture_is_empty(storage_pg):
     assert storage_pg.get_meta(uuid.uuid4().hex) is None
 
 
-def test_only_observations_skip_the_wal_flush(storage_pg):
-    """An event's commit may return before the flush; a decision's never does."""
+def test_an_events_lazy_commit_does_not_leak_to_the_next_statement(storage_pg):
+    """The setting lasts for the event's own transaction; a decision made next
+    on a pooled connection still waits for the flush."""
     storage_pg.append_event(event())
-    with storage_pg.db.connect() as conn:  # the same pooled connection
+    with storage_pg.db.connect() as conn:  # the pool's connection (it has one)
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
 
 
