@@ -69,7 +69,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -78,6 +77,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tracker import stages
+from tracker.storage.files import atomic_write
 
 from .settings import JourneySettingsError
 
@@ -1171,21 +1171,6 @@ def render(
     return out.getvalue().encode("utf-8"), counts
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    """Replace path with data (private: mode 0600) so no reader sees half a file."""
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _previous_files(out_dir: str) -> list[str]:
     try:
         with open(os.path.join(out_dir, MANIFEST_NAME), encoding="utf-8") as f:
@@ -1246,7 +1231,7 @@ def write_audiences(
             platform = PLATFORMS[fmt]
             data, counts = render(fmt, people, caches[fmt])
             filename = f"{name}.{fmt}.csv"
-            _atomic_write(os.path.join(out_dir, filename), data)
+            atomic_write(os.path.join(out_dir, filename), data)
             entry: dict[str, Any] = {
                 "file": filename,
                 "audience": name,
@@ -1275,7 +1260,7 @@ def write_audiences(
         "formats": formats,
         "files": entries,
     }
-    _atomic_write(
+    atomic_write(
         os.path.join(out_dir, MANIFEST_NAME),
         json.dumps(manifest, indent=1, ensure_ascii=False, default=str).encode(),
     )

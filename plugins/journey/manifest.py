@@ -10,9 +10,10 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from datetime import UTC, datetime
 from typing import Any
+
+from tracker.storage.files import atomic_write
 
 from . import settings as journey_settings
 from .context import plain_summary, plain_text
@@ -21,22 +22,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-
-
-def atomic_write(path: str, data: bytes) -> None:
-    """Replace path with data so that a reader never sees half a file."""
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _iso(value) -> str | None:
