@@ -290,15 +290,6 @@ def test_an_events_lazy_commit_does_not_leak_to_the_next_statement(storage_pg):
         assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "on"
 
 
-def test_a_clock_past_midnight_runs_into_the_next_day(pg_url, storage_pg):
-    storage_pg.append_event(event("2026-11-30T24:00:05.000001+00:00"))
-    (stored,) = storage_pg.iter_events()
-    assert stored["ts"] == "2026-11-30T24:00:05.000001+00:00"  # kept as written
-    assert sql(pg_url, "SELECT tableoid::regclass::text FROM events") == [
-        ("events_2026_12",)
-    ]
-
-
 def test_everyone_is_read_again_when_another_server_changes_people(two):
     one, other = two
     first = contact("first@example.com")

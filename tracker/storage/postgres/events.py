@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 import psycopg
@@ -38,19 +38,8 @@ INSERT = (
 
 
 def moment(ts: str) -> datetime:
-    """Parse an ISO timestamp or date; one without a zone is UTC.
-
-    A clock past 24:00 ("T24:00:05", which string-keyed stores accept) runs
-    on into the next day.
-    """
-    try:
-        parsed = datetime.fromisoformat(ts)
-    except ValueError:
-        day, clock = ts[:10], ts[11:19].split(":")
-        if ts[10:11] != "T" or len(clock) != 3:
-            raise
-        later = timedelta(hours=int(clock[0]), minutes=int(clock[1]))
-        parsed = datetime.fromisoformat(f"{day}T00:00:{clock[2]}{ts[19:]}") + later
+    """Parse an ISO timestamp or date; one without a zone is UTC."""
+    parsed = datetime.fromisoformat(ts)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
