@@ -26,12 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,13 +38,16 @@ for path in (REPO, REPO / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.seed import read_info, seed  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_data_options,
+    argument_parser,
+    maxrss_mb,
+    print_header,
+    seeded,
+    work_dir,
+)
 
 GOAL = 10.0
-
-
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _open(data_dir: str):
@@ -175,16 +174,10 @@ def run_child(args: list[str]) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.split("\n")[2:]),
-    )
-    parser.add_argument("--data", help="a data dir bench/seed.py wrote (reused)")
+    parser = argument_parser(__doc__)
+    add_data_options(parser)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=100_000)
-    parser.add_argument("--tmp", default=None, help="where to seed (a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded dir")
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-parts", action="store_true")
@@ -198,19 +191,9 @@ def main() -> int:
         child_parts(*args.child_parts)
         return 0
 
-    print(
-        f"audiences benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        "shared, noisy machine: figures from one run"
-    )
-    work = tempfile.mkdtemp(prefix="polku-aud-", dir=args.tmp)
-    try:
-        if args.data:
-            data_dir = os.path.abspath(args.data)
-            info = read_info(data_dir)
-        else:
-            data_dir = os.path.join(work, "var")
-            info = seed(data_dir, args.events, args.contacts)
+    print_header("audiences")
+    with work_dir("polku-aud-", args.tmp, args.keep) as work:
+        data_dir, info = seeded(args.data, work, args.events, args.contacts)
         print(
             f"data: {info['events']:,} events ({info['bytes_events'] / 1e6:.0f} MB), "
             f"{info['contacts']:,} contacts in {info['people_lines']:,} lines "
@@ -249,11 +232,6 @@ def main() -> int:
         if args.profile:
             run_child(["--child", data_dir, out + "-prof", "profile"])
         return 0
-    finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -24,23 +24,25 @@ time too) and the plugin's overhead in percent of the "none" median. Goal:
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import random
 import runpy
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench.common import argument_parser, print_header, work_dir  # noqa: E402
+
 GOAL = 10.0
 
 CATEGORIES = [
@@ -246,11 +248,7 @@ def build(settings: dict, cwd: Path) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.split("\n")[2:]),
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-warmup", action="store_true")
@@ -258,13 +256,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the site")
     args = parser.parse_args()
 
-    print(
-        f"build benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        "shared, noisy machine: figures from one run"
-    )
-    root = Path(tempfile.mkdtemp(prefix="polku-build-", dir=args.tmp))
-    try:
+    print_header("build")
+    with work_dir("polku-build-", args.tmp, args.keep) as work:
+        root = Path(work)
         started = time.perf_counter()
         content = make_site(root, args.posts)
         print(
@@ -333,11 +327,6 @@ def main() -> int:
             f"{cpu['journey']:.2f} s vs {cpu['none']:.2f} s ({cpu_overhead:+.1f} %)"
         )
         return 0
-    finally:
-        if args.keep:
-            print(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -42,9 +42,7 @@ import argparse
 import cProfile
 import json
 import os
-import platform
 import pstats
-import resource
 import shutil
 import statistics
 import subprocess
@@ -56,12 +54,17 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-if str(REPO / "plugins") not in sys.path:
-    sys.path.insert(0, str(REPO / "plugins"))
+for path in (REPO, REPO / "plugins"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
-from bench.seed import read_info, seed  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_data_options,
+    argument_parser,
+    maxrss_mb,
+    print_header,
+    seeded,
+)
 
 GOAL = 0.5
 PASSWORD = "pw"
@@ -123,10 +126,6 @@ def timed_get(client, url: str) -> tuple[float, int, int]:
     if answer.status_code != 200:
         print(f"  !! {url}: HTTP {answer.status_code}: {body[:300]!r}", flush=True)
     return seconds, answer.status_code, len(body)
-
-
-def maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # -- the fresh processes ---------------------------------------------------------
@@ -288,17 +287,11 @@ def _short(filename: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.split("\n")[2:]),
-    )
-    parser.add_argument("--data", help="a data dir bench/seed.py wrote (reused)")
+    parser = argument_parser(__doc__)
+    add_data_options(parser)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5, help="warm runs per page")
-    parser.add_argument("--tmp", default=None, help="where to seed (a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded dir")
     parser.add_argument(
         "--keep-snapshot",
         action="store_true",
@@ -334,15 +327,10 @@ def main() -> int:
         child_parts(args.child_parts)
         return 0
 
-    print(
-        f"dashboard benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        "shared, noisy machine: figures from one run"
-    )
-    made = None
+    print_header("dashboard")
+    made = None if args.data else tempfile.mkdtemp(prefix="polku-dash-", dir=args.tmp)
+    data_dir, info = seeded(args.data, made, args.events, args.contacts)
     if args.data:
-        data_dir = os.path.abspath(args.data)
-        info = read_info(data_dir)
         print(
             f"reusing {data_dir}: {info['events']:,} events, "
             f"{info['contacts']:,} contacts"
@@ -352,10 +340,6 @@ def main() -> int:
             if os.path.exists(snapshot) and not args.keep_snapshot:
                 os.remove(snapshot)  # a cache: the journals hold everything
                 print(f"removed its {name}: the first request folds the journal")
-    else:
-        made = tempfile.mkdtemp(prefix="polku-dash-", dir=args.tmp)
-        data_dir = os.path.join(made, "var")
-        info = seed(data_dir, args.events, args.contacts)
     print(
         f"data: {info['events']:,} events ({info['bytes_events'] / 1e6:.0f} MB), "
         f"{info['contacts']:,} contacts in {info['people_lines']:,} people-journal "

@@ -24,14 +24,8 @@ message into bytes (what the SMTP client and --dry-run's .eml files cost).
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import shutil
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -40,22 +34,22 @@ for path in (REPO, REPO / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.seed import read_info, seed  # noqa: E402
+from bench.common import (  # noqa: E402
+    add_data_options,
+    argument_parser,
+    print_header,
+    seeded,
+    work_dir,
+)
 
 GOAL = 20.0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.split("\n")[2:]),
-    )
-    parser.add_argument("--data", help="a data dir bench/seed.py wrote (reused)")
+    parser = argument_parser(__doc__)
+    add_data_options(parser)
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--tmp", default=None, help="where to seed (a temp dir)")
-    parser.add_argument("--keep", action="store_true", help="keep the seeded dir")
     parser.add_argument("--serialize", action="store_true")
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
@@ -66,19 +60,11 @@ def main() -> int:
     from tracker.lists import interests_by_contact
     from tracker.storage import get_storage
 
-    print(
-        f"digest benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        "shared, noisy machine: figures from one run"
-    )
-    work = tempfile.mkdtemp(prefix="polku-digest-", dir=args.tmp)
-    try:
-        if args.data:
-            data_dir = os.path.abspath(args.data)
-            info = read_info(data_dir)
-        else:
-            data_dir = os.path.join(work, "var")
-            info = seed(data_dir, args.events, args.recipients, confirmed_only=True)
+    print_header("digest")
+    with work_dir("polku-digest-", args.tmp, args.keep) as work:
+        data_dir, info = seeded(
+            args.data, work, args.events, args.recipients, confirmed_only=True
+        )
         print(
             f"data: {info['events']:,} events, {info['contacts']:,} contacts "
             f"({info['statuses']}), {info['customers']:,} customers"
@@ -162,11 +148,6 @@ def main() -> int:
                 stats.sort_stats("tottime").print_stats(12)
             storage.close()
         return 0
-    finally:
-        if args.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

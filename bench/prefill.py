@@ -22,6 +22,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from bench.seed import STATUS_PAGES
+
 MONTHS = 12
 BATCH = 20_000
 POSTS = [
@@ -220,14 +222,7 @@ def manifest(site_url: str) -> dict:
                 "file": "website-checklist.pdf",
             },
         },
-        "status_pages": {
-            "signup": "thanks-signup/",
-            "confirmed": "thanks-confirmed/",
-            "download": "thanks-download/",
-            "unsubscribed": "thanks-unsubscribed/",
-            "feedback": "thanks-feedback/",
-            "error": "oops/",
-        },
+        "status_pages": STATUS_PAGES,
         "consent": {
             "newsletter": "Send me the letter.",
             "ads": "Ads are fine.",

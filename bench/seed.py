@@ -123,6 +123,14 @@ WORDING = {  # plugins/journey/settings.py CONSENT_WORDING["en"]
     "our ads on Meta, Google and LinkedIn. Optional; withdraw any time.",
 }
 CONSENT_VERSION = "2026-11-01"
+STATUS_PAGES = {  # the page each form outcome leads to (prefill.py shares it)
+    "signup": "thanks-signup/",
+    "confirmed": "thanks-confirmed/",
+    "download": "thanks-download/",
+    "unsubscribed": "thanks-unsubscribed/",
+    "feedback": "thanks-feedback/",
+    "error": "oops/",
+}
 
 FIRST = (
     "Aino Eino Helmi Juhani Kaisa Lauri Maija Niko Olivia Pekka Riikka Sami "
@@ -303,14 +311,7 @@ def make_manifest(posts: list[dict], site: str = SITE) -> dict:
                 "file": f"{GUIDE}.pdf",
             }
         },
-        "status_pages": {
-            "signup": "thanks-signup/",
-            "confirmed": "thanks-confirmed/",
-            "download": "thanks-download/",
-            "unsubscribed": "thanks-unsubscribed/",
-            "feedback": "thanks-feedback/",
-            "error": "oops/",
-        },
+        "status_pages": STATUS_PAGES,
         "consent": {**WORDING, "version": CONSENT_VERSION},
         "consent_mode": "cookieless",
     }
