@@ -252,10 +252,17 @@ def copy_site(target: Path) -> Path:
     return target
 
 
+def bare_environ(**settings: str) -> dict[str, str]:
+    """The environment without the developer's POLKU_* settings, plus these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    env.update(settings)
+    return env
+
+
 def child_environ() -> dict[str, str]:
     """The environment for a `polku` child process: no POLKU_* of the developer's,
     but the test's database when it runs on PostgreSQL (see app_factory)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    env = bare_environ()
     if os.environ.get("POLKU_DATABASE_URL"):
         env["POLKU_DATABASE_URL"] = os.environ["POLKU_DATABASE_URL"]
     return env
@@ -313,27 +320,32 @@ def wait_for(url: str, timeout: float = 20.0) -> None:
             time.sleep(0.1)
 
 
+@contextlib.contextmanager
+def polku_serve(site: Path, log: Path, env: dict[str, str], port: int | None = None):
+    """Run `polku serve` in site on port (a free one by default); yield its base URL."""
+    port = port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
+            cwd=site,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(base + "/healthz")
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def served(demo):
     """`polku serve` on a free port over the built demo; yields its base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
-    log = open(demo / "serve.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
-        cwd=demo,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz")
+    with polku_serve(demo, demo / "serve.log", bare_environ()) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="session")

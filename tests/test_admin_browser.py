@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import urllib.request
 
 import pytest
 
-from .conftest import free_port, wait_for
+from .conftest import bare_environ, polku_serve
 
 pytestmark = pytest.mark.browser
 
@@ -28,29 +25,13 @@ def dashboard(demo, tmp_path_factory):
     """`polku serve` over the demo with its own data dir and the dashboard on."""
     data = tmp_path_factory.mktemp("admin-data")
     shutil.copy(demo / "var" / "manifest.json", data / "manifest.json")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
-    env.update(
+    env = bare_environ(
         POLKU_DATA_DIR=str(data),
         POLKU_ADMIN_PASSWORD=PASSWORD,
         POLKU_RATELIMIT_ENABLED="false",
     )
-    log = open(data / "serve.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
-        cwd=demo,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz")
+    with polku_serve(demo, data / "serve.log", env) as base:
         yield base, data
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def post(url, data: bytes, content_type: str, origin: str, accept="application/json"):

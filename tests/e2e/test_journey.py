@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from ..conftest import Inbox, free_port, wait_for
+from ..conftest import Inbox, bare_environ, free_port, polku_serve
 
 pytestmark = pytest.mark.browser
 
@@ -46,8 +45,7 @@ def world(demo, tmp_path_factory):
     smtp.start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
-    env.update(
+    env = bare_environ(
         POLKU_DATA_DIR=str(data),
         POLKU_SITE_URL=base,
         POLKU_SMTP_HOST="127.0.0.1",
@@ -57,21 +55,10 @@ def world(demo, tmp_path_factory):
         POLKU_RATELIMIT_ENABLED="false",
         POLKU_SECRET_KEY="end-to-end secret key of enough length",
     )
-    log = open(data / "serve.log", "ab")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
-        cwd=demo,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        wait_for(base + "/healthz")
-        yield {"base": base, "data": data, "inbox": inbox, "env": env, "site": demo}
+        with polku_serve(demo, data / "serve.log", env, port):
+            yield {"base": base, "data": data, "inbox": inbox, "env": env, "site": demo}
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
         smtp.stop()
 
 
