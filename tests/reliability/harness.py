@@ -3,6 +3,7 @@
 - `Server`: one gunicorn instance in its own process group (start, kill -9, stop).
 - `Load`: threads posting beacons, each with a unique marker in its `title`,
   recording what the server answered for every marker.
+- `running(load, *servers)`: start the servers, then the load; stop them after.
 - `read_journal`: every complete line of the events journal, parsed;
   `read_database`: the same from a PostgreSQL database.
 
@@ -12,6 +13,7 @@ stored twice is a duplicate made by the server.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -21,6 +23,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -307,6 +310,26 @@ class Load:
         finally:
             if conn is not None:
                 conn.close()
+
+
+@contextlib.contextmanager
+def running(load: Load, *servers: Server) -> Iterator[None]:
+    """Start the servers, then the load; the block stops the load.
+
+    Afterwards the servers stop gracefully, or on an error the load stops and
+    the servers are killed.
+    """
+    try:
+        for server in servers:
+            server.start()
+        load.start()
+        yield
+        for server in servers:
+            server.stop()
+    finally:
+        load.__exit__()
+        for server in servers:
+            server.kill()
 
 
 @dataclass

@@ -27,6 +27,7 @@ from .harness import (
     get,
     healthy,
     read_journal,
+    running,
 )
 
 
@@ -53,10 +54,8 @@ def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, caps
     data_dir = data_dir_for(tmp_path)
     server = Server(data_dir, tmp_path / "gunicorn.log", workers=4)
     load = Load([server.port], threads=threads, max_seconds=duration + 120)
-    try:
-        server.start()
-        load.phase = "life-0"
-        load.start()
+    load.phase = "life-0"
+    with running(load, server):
         began = time.monotonic()
         slot = duration / (kills + 1)
         for i in range(kills):
@@ -69,10 +68,6 @@ def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, caps
             load.phase = f"life-{i + 1}"
         sleep_until(max(began + duration, time.monotonic() + 1.0))
         stats = load.stop()
-        server.stop()
-    finally:
-        load.__exit__()
-        server.kill()
 
     assert not stats.crashes, stats.crashes
     statuses = stats.statuses()
@@ -112,18 +107,9 @@ def test_two_servers_on_one_data_dir(tmp_path, request, capsys):
     one = Server(data_dir, tmp_path / "one.log", workers=2)
     two = Server(data_dir, tmp_path / "two.log", workers=2)
     load = Load([one.port, two.port], threads=8, max_seconds=seconds + 60)
-    try:
-        one.start()
-        two.start()
-        load.start()
+    with running(load, one, two):
         time.sleep(seconds)
         stats = load.stop()
-        one.stop()
-        two.stop()
-    finally:
-        load.__exit__()
-        one.kill()
-        two.kill()
 
     assert not stats.crashes, stats.crashes
     assert stats.statuses() == {202: len(stats.outcomes)}, stats.statuses()
@@ -171,10 +157,8 @@ def test_read_only_data_dir_mid_load_gives_503_then_recovers(tmp_path, capsys):
     server = Server(data_dir, tmp_path / "gunicorn.log", workers=2)
     load = Load([server.port], threads=6, max_seconds=60)
     health_while_read_only = []
-    try:
-        server.start()
-        load.phase = "before"
-        load.start()
+    load.phase = "before"
+    with running(load, server):
         time.sleep(1.5)
         load.phase = "switching"
         with read_only(data_dir):
@@ -188,10 +172,6 @@ def test_read_only_data_dir_mid_load_gives_503_then_recovers(tmp_path, capsys):
         stats = load.stop()
         assert server.alive(), "gunicorn died"
         health_after = get(server.port, "/healthz")[0]
-        server.stop()
-    finally:
-        load.__exit__()
-        server.kill()
 
     assert not stats.crashes, stats.crashes
     statuses = stats.statuses()

@@ -22,6 +22,7 @@ from .harness import (
     check_data_opens,
     check_stored_once,
     read_database,
+    running,
 )
 from .test_crash import report
 
@@ -114,21 +115,12 @@ def test_two_servers_on_one_database(tmp_path, request, capsys, pg_url):
     seconds = 30.0 if request.config.getoption("--slow") else 6.0
     one, two = servers(tmp_path, pg_url)
     load = Load([one.port, two.port], threads=8, max_seconds=seconds + 60)
-    try:
-        one.start()
-        two.start()
-        load.start()
+    with running(load, one, two):
         time.sleep(seconds / 2)
         orders = same_order_everywhere([one.port, two.port], "A-1001")
         time.sleep(seconds / 2)
         stats = load.stop()
         totals = [dashboard_totals(one.port), dashboard_totals(two.port)]
-        one.stop()
-        two.stop()
-    finally:
-        load.__exit__()
-        one.kill()
-        two.kill()
 
     assert not stats.crashes, stats.crashes
     assert stats.statuses() == {202: len(stats.outcomes)}, stats.statuses()
