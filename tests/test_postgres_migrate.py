@@ -64,6 +64,12 @@ def tinydb_dir(tmp_path):
     return data
 
 
+@pytest.fixture
+def copy_tinydb(runner, pg_url, tinydb_dir):
+    """Run `polku db migrate --from-tinydb` from tinydb_dir into pg_url."""
+    return lambda: polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+
+
 def comparable(storage) -> dict:
     """Everything a storage answers, in a comparable form."""
     people = list(storage.iter_people())
@@ -94,8 +100,10 @@ def test_needs_a_postgresql_url(runner):
     assert result.exit_code == 1 and "POLKU_DATABASE_URL" in result.output
 
 
-def test_copy_from_tinydb_loses_nothing_and_reruns_safely(runner, pg_url, tinydb_dir):
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+def test_copy_from_tinydb_loses_nothing_and_reruns_safely(
+    pg_url, tinydb_dir, copy_tinydb
+):
+    result = copy_tinydb()
     assert result.exit_code == 0, result.output
     lines = {
         line.split()[0]: line.split()[1:]
@@ -110,7 +118,7 @@ def test_copy_from_tinydb_loses_nothing_and_reruns_safely(runner, pg_url, tinydb
         "ledgers": ["3", "3"],
         "meta": ["2", "2"],
     }
-    again = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    again = copy_tinydb()
     assert again.exit_code == 0, again.output
     assert "events             31         31" in again.output
 
@@ -121,70 +129,70 @@ def test_copy_from_tinydb_loses_nothing_and_reruns_safely(runner, pg_url, tinydb
         source.close(), target.close()
 
 
-def test_a_rerun_copies_what_the_old_servers_wrote_since(runner, pg_url, tinydb_dir):
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+def test_a_rerun_copies_what_the_old_servers_wrote_since(tinydb_dir, copy_tinydb):
+    assert copy_tinydb().exit_code == 0
     old = TinyDBStorage(str(tinydb_dir))
     old.append_event(event(visitor="late"))
     old.close()
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    result = copy_tinydb()
     assert result.exit_code == 0, result.output
     assert "events             32         32" in result.output
 
 
-def test_counts_that_differ_fail(runner, pg_url, tinydb_dir):
+def test_counts_that_differ_fail(pg_url, copy_tinydb):
     target = PostgresStorage(pg_url)
     target.append_event(event(visitor="already-there"))
     target.close()
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    result = copy_tinydb()
     assert result.exit_code == 1
     assert "counts differ for events" in result.output
 
 
-def test_a_rerun_keeps_what_was_decided_in_postgresql(runner, pg_url, tinydb_dir):
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+def test_a_rerun_keeps_what_was_decided_in_postgresql(pg_url, copy_tinydb):
+    assert copy_tinydb().exit_code == 0
     target = PostgresStorage(pg_url)
     with target.transaction() as people:
         current = people.get("c-1")
         gone = {"id": "u1", "ts": current["created"], "type": "unsubscribe"}
         people.save({**current, "status": "unsubscribed"}, {**gone, "contact": "c-1"})
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    result = copy_tinydb()
     assert result.exit_code == 1 and "decisions" in result.output  # 6 vs 7
     assert target.get_contact("c-1")["status"] == "unsubscribed"
     assert target.get_contact("c-2")["status"] == "confirmed"
     target.close()
 
 
-def test_a_rerun_after_an_erasure_is_refused(runner, pg_url, tinydb_dir):
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+def test_a_rerun_after_an_erasure_is_refused(pg_url, copy_tinydb):
+    assert copy_tinydb().exit_code == 0
     target = PostgresStorage(pg_url)
     assert target.erase_contact("c-2")
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    result = copy_tinydb()
     assert result.exit_code == 1
     assert "1 people were erased in this database since the last copy" in result.output
     assert target.find_contact("p2@example.com") is None
     target.close()
 
 
-def test_a_rerun_after_an_erasure_in_the_directory_is_refused(
-    runner, pg_url, tinydb_dir
-):
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+def test_a_rerun_after_an_erasure_in_the_directory_is_refused(tinydb_dir, copy_tinydb):
+    assert copy_tinydb().exit_code == 0
     old = TinyDBStorage(str(tinydb_dir))  # the old tracker, still running
     assert old.erase_contact("c-2")
     old.close()
-    result = polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir))
+    result = copy_tinydb()
     assert result.exit_code == 1
     assert "People were erased in" in result.output
 
 
-def test_a_rerun_keeps_a_document_changed_in_postgresql(runner, pg_url, tinydb_dir):
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+def test_a_rerun_keeps_a_document_changed_in_postgresql(
+    pg_url, tinydb_dir, copy_tinydb
+):
+    assert copy_tinydb().exit_code == 0
     target = PostgresStorage(pg_url)
     target.update_meta("digest", lambda old: {"last": "2026-11-20"})  # sent here
     old = TinyDBStorage(str(tinydb_dir))
     old.update_meta("salts", lambda old: {"2026-11-24": "s2"})  # rotated there
     old.close()
-    assert polku_db(runner, pg_url, "--from-tinydb", str(tinydb_dir)).exit_code == 0
+    assert copy_tinydb().exit_code == 0
     assert target.get_meta("digest") == {"last": "2026-11-20"}
     assert target.get_meta("salts") == {"2026-11-24": "s2"}
     target.close()
