@@ -38,14 +38,7 @@ for path in (REPO, REPO / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.common import (  # noqa: E402
-    add_data_options,
-    argument_parser,
-    maxrss_mb,
-    print_header,
-    seeded,
-    work_dir,
-)
+from bench import common  # noqa: E402
 
 GOAL = 10.0
 
@@ -63,7 +56,7 @@ def child_run(data_dir: str, out: str, mode: str) -> None:
     from tracker.lists import write_lists
 
     storage, manifest = _open(data_dir)
-    before = maxrss_mb()
+    before = common.maxrss_mb()
     result: dict = {"maxrss_before_mb": before}
     if mode == "tracemalloc":
         import tracemalloc
@@ -86,7 +79,7 @@ def child_run(data_dir: str, out: str, mode: str) -> None:
 
         result["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    result["maxrss_after_mb"] = maxrss_mb()
+    result["maxrss_after_mb"] = common.maxrss_mb()
     result["audiences"] = count
     result["warnings"] = len(warnings)
     with open(os.path.join(out, "manifest.json"), encoding="utf-8") as f:
@@ -174,8 +167,8 @@ def run_child(args: list[str]) -> dict:
 
 
 def main() -> int:
-    parser = argument_parser(__doc__)
-    add_data_options(parser)
+    parser = common.argument_parser(__doc__)
+    common.add_data_options(parser)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--tracemalloc", action="store_true")
@@ -191,9 +184,9 @@ def main() -> int:
         child_parts(*args.child_parts)
         return 0
 
-    print_header("audiences")
-    with work_dir("polku-aud-", args.tmp, args.keep) as work:
-        data_dir, info = seeded(args.data, work, args.events, args.contacts)
+    common.print_header("audiences")
+    with common.work_dir("polku-aud-", args.tmp, args.keep) as work:
+        data_dir, info = common.seeded(args.data, work, args.events, args.contacts)
         print(
             f"data: {info['events']:,} events ({info['bytes_events'] / 1e6:.0f} MB), "
             f"{info['contacts']:,} contacts in {info['people_lines']:,} lines "

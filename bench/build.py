@@ -41,7 +41,7 @@ REPO = BENCH.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.common import argument_parser, print_header, work_dir  # noqa: E402
+from bench import common  # noqa: E402
 
 GOAL = 10.0
 
@@ -248,7 +248,7 @@ def build(settings: dict, cwd: Path) -> dict:
 
 
 def main() -> int:
-    parser = argument_parser(__doc__)
+    parser = common.argument_parser(__doc__)
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-warmup", action="store_true")
@@ -256,8 +256,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the site")
     args = parser.parse_args()
 
-    print_header("build")
-    with work_dir("polku-build-", args.tmp, args.keep) as work:
+    common.print_header("build")
+    with common.work_dir("polku-build-", args.tmp, args.keep) as work:
         root = Path(work)
         started = time.perf_counter()
         content = make_site(root, args.posts)

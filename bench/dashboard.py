@@ -58,13 +58,7 @@ for path in (REPO, REPO / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.common import (  # noqa: E402
-    add_data_options,
-    argument_parser,
-    maxrss_mb,
-    print_header,
-    seeded,
-)
+from bench import common  # noqa: E402
 
 GOAL = 0.5
 PASSWORD = "pw"
@@ -148,7 +142,7 @@ def child_cold(data_dir: str) -> None:
                 "then_contacts_s": contacts,
                 "contacts_status": status2,
                 "overview_again_s": again,
-                "maxrss_mb": maxrss_mb(),
+                "maxrss_mb": common.maxrss_mb(),
             }
         )
     )
@@ -186,7 +180,7 @@ def child_parts(data_dir: str) -> None:
                 "people_fold_s": people,
                 "contacts": contacts,
                 "iter_people_s": iter_people,
-                "maxrss_mb": maxrss_mb(),
+                "maxrss_mb": common.maxrss_mb(),
             }
         )
     )
@@ -287,8 +281,8 @@ def _short(filename: str) -> str:
 
 
 def main() -> int:
-    parser = argument_parser(__doc__)
-    add_data_options(parser)
+    parser = common.argument_parser(__doc__)
+    common.add_data_options(parser)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5, help="warm runs per page")
@@ -327,9 +321,9 @@ def main() -> int:
         child_parts(args.child_parts)
         return 0
 
-    print_header("dashboard")
+    common.print_header("dashboard")
     made = None if args.data else tempfile.mkdtemp(prefix="polku-dash-", dir=args.tmp)
-    data_dir, info = seeded(args.data, made, args.events, args.contacts)
+    data_dir, info = common.seeded(args.data, made, args.events, args.contacts)
     if args.data:
         print(
             f"reusing {data_dir}: {info['events']:,} events, "
@@ -373,7 +367,7 @@ def main() -> int:
                 f"{median:>8.3f}  {ok}",
                 flush=True,
             )
-        print(f"process max RSS after the pages: {maxrss_mb():.0f} MB")
+        print(f"process max RSS after the pages: {common.maxrss_mb():.0f} MB")
 
         if not args.no_profile:
             for slow in sorted(results, key=lambda r: -r[5])[: args.profile_top]:

@@ -34,20 +34,14 @@ for path in (REPO, REPO / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench.common import (  # noqa: E402
-    add_data_options,
-    argument_parser,
-    print_header,
-    seeded,
-    work_dir,
-)
+from bench import common  # noqa: E402
 
 GOAL = 20.0
 
 
 def main() -> int:
-    parser = argument_parser(__doc__)
-    add_data_options(parser)
+    parser = common.argument_parser(__doc__)
+    common.add_data_options(parser)
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--serialize", action="store_true")
@@ -60,9 +54,9 @@ def main() -> int:
     from tracker.lists import interests_by_contact
     from tracker.storage import get_storage
 
-    print_header("digest")
-    with work_dir("polku-digest-", args.tmp, args.keep) as work:
-        data_dir, info = seeded(
+    common.print_header("digest")
+    with common.work_dir("polku-digest-", args.tmp, args.keep) as work:
+        data_dir, info = common.seeded(
             args.data, work, args.events, args.recipients, confirmed_only=True
         )
         print(

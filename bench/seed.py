@@ -916,6 +916,16 @@ def replay(
             "ip_hash": _hex(rng, 64),
         }
 
+    def unconfirmed(c: dict, ts: str, data: dict) -> dict:
+        """A subscription waiting for its confirmation."""
+        return {
+            "ts": ts,
+            "ads": data["ads"],
+            "first_name": data["first_name"],
+            "proof": proof(ts, data),
+            "visitor": c["visitors"][0],
+        }
+
     def event(kind: str, c: dict, ts: str, **fields) -> dict:
         e = {"id": _hex(rng, 24), "ts": ts, "type": kind, "contact": c["id"]}
         return {**e, **{k: v for k, v in fields.items() if v is not None}}
@@ -963,26 +973,14 @@ def replay(
         }
         if action == "signup":
             c["status"] = "pending"
-            c["pending"] = {
-                "ts": ts,
-                "ads": data["ads"],
-                "first_name": data["first_name"],
-                "proof": proof(ts, data),
-                "visitor": c["visitors"][0],
-            }
+            c["pending"] = unconfirmed(c, ts, data)
             c["signup_utm"] = data["utm"]
             write(ts, c, event("signup", c, ts, **fields))
         elif action == "download":
             c["lead_at"] = c["lead_at"] or ts
             c["first_name"] = c["first_name"] or data["first_name"]
             if data.get("news"):
-                c["pending"] = {
-                    "ts": ts,
-                    "ads": data["ads"],
-                    "first_name": data["first_name"],
-                    "proof": proof(ts, data),
-                    "visitor": c["visitors"][0],
-                }
+                c["pending"] = unconfirmed(c, ts, data)
             if data.get("visit") and data["visit"].visitor not in c["visitors"]:
                 c["visitors"].append(data["visit"].visitor)
                 visits_of[cid].append(data["visit"])
