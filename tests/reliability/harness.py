@@ -4,6 +4,7 @@
 - `Load`: threads posting beacons, each with a unique marker in its `title`,
   recording what the server answered for every marker.
 - `running(load, *servers)`: start the servers, then the load; stop them after.
+- `report`: the figures of a run, printed past pytest's capture.
 - `read_journal`: every complete line of the events journal, parsed;
   `read_database`: the same from a PostgreSQL database.
 
@@ -330,6 +331,18 @@ def running(load: Load, *servers: Server) -> Iterator[None]:
         load.__exit__()
         for server in servers:
             server.kill()
+
+
+def report(capsys, title: str, stats: Stats, stored: Counter, **more) -> None:
+    """Print what was sent, acknowledged and stored, then more, past the capture."""
+    counts = {
+        "sent": len(stats.sent),
+        "acknowledged": len(stats.acknowledged),
+        "stored": len(stored),
+        **more,
+    }
+    with capsys.disabled():
+        print(f"\n[{title}] " + " ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 @dataclass

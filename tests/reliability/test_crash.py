@@ -27,6 +27,7 @@ from .harness import (
     get,
     healthy,
     read_journal,
+    report,
     running,
 )
 
@@ -39,11 +40,6 @@ def data_dir_for(tmp_path):
 
 def sleep_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.monotonic()))
-
-
-def report(capsys, title: str, **counts) -> None:
-    with capsys.disabled():
-        print(f"\n[{title}] " + " ".join(f"{k}={v}" for k, v in counts.items()))
 
 
 def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, capsys):
@@ -84,9 +80,8 @@ def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, caps
     report(
         capsys,
         "kill -9 under load",
-        sent=len(stats.sent),
-        acknowledged=len(stats.acknowledged),
-        stored=len(stored),
+        stats,
+        stored,
         stored_unacknowledged=len(set(stored) - stats.acknowledged),
         kills=kills,
         restarts=server.starts - 1,
@@ -129,9 +124,8 @@ def test_two_servers_on_one_data_dir(tmp_path, request, capsys):
     report(
         capsys,
         "two servers, one data dir",
-        sent=len(stats.sent),
-        acknowledged=len(stats.acknowledged),
-        stored=len(stored),
+        stats,
+        stored,
         events_per_s=f"{stats.rate():.0f}",
         journal_files=len(writers),
     )
@@ -209,9 +203,8 @@ def test_read_only_data_dir_mid_load_gives_503_then_recovers(tmp_path, capsys):
     report(
         capsys,
         "read-only data dir",
-        sent=len(stats.sent),
-        acknowledged=len(stats.acknowledged),
-        stored=len(stored),
+        stats,
+        stored,
         answered_503=len(refused),
         answered_503_while_read_only=len(during),
         acknowledged_after_restore=len(after),

@@ -22,9 +22,9 @@ from .harness import (
     check_data_opens,
     check_stored_once,
     read_database,
+    report,
     running,
 )
-from .test_crash import report
 
 API_KEY = "reliability-api-key"
 PASSWORD = "reliability-password"
@@ -134,9 +134,8 @@ def test_two_servers_on_one_database(tmp_path, request, capsys, pg_url):
     report(
         capsys,
         "two servers, one PostgreSQL database",
-        sent=len(stats.sent),
-        acknowledged=len(stats.acknowledged),
-        stored=len(stored),
+        stats,
+        stored,
         events_per_s=f"{stats.rate():.0f}",
         dashboards=totals,
         order_answers=sorted(orders),
