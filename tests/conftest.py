@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
-from tracker import create_app
+from tracker import clock, create_app
 
 from . import pg
 
@@ -69,6 +69,20 @@ def read_only(path: Path):
         else:
             for p in [path, *path.rglob("*")]:
                 p.chmod(p.stat().st_mode | 0o200)
+
+
+@pytest.fixture(autouse=True)
+def _real_clock():
+    """Every test starts on the real clock; one that sets it gets it put back."""
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
+
+
+@pytest.fixture
+def set_clock():
+    """Set the one clock the code reads (ISO 8601 or datetime; it ticks on)."""
+    return clock.set_now
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import json
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -33,8 +33,8 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
+from . import clock, stages
 from . import report as journey_report
-from . import stages
 from .aggregates import DIMENSIONS
 from .limits import limiter
 from .privacy import erase_everywhere
@@ -142,7 +142,7 @@ def logout():
 
 def period_range(args) -> tuple[str, date, date]:
     """Return (period name, first day, last day) from the query string."""
-    today = datetime.now(UTC).date()
+    today = clock.now().date()
     period = args.get("period", "30d")
     if period == "custom":
         try:
@@ -221,7 +221,7 @@ def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -
         end,
         tuple(sorted(filters.items())),
         touch,
-        datetime.now(UTC).date(),
+        clock.now().date(),
     )
     if version is not None and key in _people_cache:
         return _people_cache[key]
@@ -269,7 +269,7 @@ def guide_downloads(
 
 
 def todays_people(contacts: list[dict]) -> dict[str, list[dict]]:
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.now().date().isoformat()
     leads = [c for c in contacts if (c.get("lead_at") or "")[:10] == today]
     customers = [c for c in contacts if (c.get("customer_at") or "")[:10] == today]
     return {"leads": leads[:10], "customers": customers[:10]}
@@ -329,7 +329,7 @@ def contact_rows(args, page: int | None = None) -> tuple[list[dict], int]:
     segment = args.get("segment") or ""
     rows = [
         row
-        for row in described(get_storage().iter_people(), datetime.now(UTC))
+        for row in described(get_storage().iter_people(), clock.now())
         if (
             not query
             or query in row["contact"]["email"]
@@ -385,7 +385,7 @@ def load_contact(contact_id: str) -> dict:
 def contact(contact_id: str):
     contact = load_contact(contact_id)
     events = get_storage().timeline(contact_id)
-    now = datetime.now(UTC)
+    now = clock.now()
     purchases = [e for e in events if e["type"] in ("purchase", "booking")]
     return render_template(
         "admin/contact.html",

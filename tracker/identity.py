@@ -12,16 +12,13 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from .clock import today
 from .storage import Storage
 
 SALTS_KEY = "salts"
 VISITOR_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
-
-
-def today() -> str:
-    return datetime.now(UTC).date().isoformat()
 
 
 _salt_cache: dict[tuple[int, str], str] = {}

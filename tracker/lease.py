@@ -17,9 +17,9 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
+from . import clock
 from .storage import Storage
 
 TERM = 120.0
@@ -68,7 +68,7 @@ class Lease:
             "host": socket.gethostname(),
             "machine": machine(),
             "pid": os.getpid(),
-            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "since": clock.now().isoformat(timespec="seconds"),
         }
         self.renewed = 0.0
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from journey import audiences
 
+from . import clock
 from .storage import Storage
 
 
@@ -23,7 +23,7 @@ def write_lists(
     formats: Iterable[str] = audiences.FORMATS,
 ) -> tuple[int, list[str]]:
     """Write every configured audience in the formats; return (audiences, warnings)."""
-    now = datetime.now(UTC)
+    now = clock.now()
     chosen = audiences.parse_audiences(definitions, manifest)
     people = list(storage.iter_people())
     contacts = [contact for contact, _ in people]

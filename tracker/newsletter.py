@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app
 from journey import digest as content
 
-from . import lease, mail, sitemeta, tokens
+from . import clock, lease, mail, sitemeta, tokens
 from .forms import link
 from .storage import Storage
 
@@ -216,7 +216,7 @@ def send_digest(
     """
     sending = lease.held(storage, LEASE_KEY) if mode == "send" else nullcontext()
     with sending as holding:
-        now = datetime.now(UTC)
+        now = clock.now()
         planned = plan(storage, settings, now, resume=(mode == "send"))
         outcome = Outcome()
         if planned is None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
 
 import click
 from journey import digest as content
 
-from . import lease, mail, newsletter, sitemeta
+from . import clock, lease, mail, newsletter, sitemeta
 from .lists import interests_by_contact
 from .storage import get_storage
 
@@ -49,7 +48,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
         only = None
         if to:
             known = storage.find_contact(to.strip().lower())
-            now = datetime.now(UTC).isoformat()
+            now = clock.now().isoformat()
             only = [known or {"id": "test-copy", "email": to, "created": now}]
         people = only if only is not None else newsletter.recipients(storage)
         interests = interests_by_contact(storage, sitemeta.manifest(), people)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from . import people
+from . import clock, people
 from .storage import Storage
 from .storage.files import atomic_write
 
@@ -56,7 +56,7 @@ def erase_everywhere(storage: Storage, data_dir: str, contact: dict) -> int:
 
 def prune_pending(storage: Storage, data_dir: str, days: int) -> int:
     """Erase signups that were never confirmed within `days`."""
-    cutoff = (datetime.now(UTC) - timedelta(days=days)).isoformat()
+    cutoff = (clock.now() - timedelta(days=days)).isoformat()
     stale = [c for c in storage.iter_contacts() if people.is_stale_pending(c, cutoff)]
     for contact in stale:
         erase_everywhere(storage, data_dir, contact)
@@ -65,7 +65,7 @@ def prune_pending(storage: Storage, data_dir: str, days: int) -> int:
 
 def prune_daily(storage: Storage, data_dir: str, days: int) -> None:
     """Prune once a day, from whichever process gets there first."""
-    today = datetime.now(UTC).date().isoformat()
+    today = clock.now().date().isoformat()
     if storage.get_meta("pruned_on") == today:
         return
     if storage.update_meta("pruned_on", lambda _: today) == today:

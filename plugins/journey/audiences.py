@@ -76,7 +76,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker import stages
+from tracker import clock, stages
 from tracker.storage.files import atomic_write
 
 from .settings import JourneySettingsError
@@ -1218,7 +1218,7 @@ def write_audiences(
     for name in audiences_members:
         if not isinstance(name, str) or not _NAME.match(name):
             raise AudienceError(f"audience name {name!r} cannot name a file")
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     os.makedirs(out_dir, exist_ok=True)
     previous = _previous_files(out_dir)
     warnings: list[str] = []

@@ -18,6 +18,8 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 import css_inline
 import jinja2
 
+from tracker import clock
+
 LANGS = ("en", "fi")
 DEFAULT_SUBJECT = "New from {site_name}"
 SUBJECT_FIELDS = ("site_name", "date", "count")
@@ -273,7 +275,7 @@ def build_digest(
 
 def _day(value: str | date | datetime | None) -> str:
     if value is None:
-        return datetime.now(UTC).date().isoformat()
+        return clock.now().date().isoformat()
     if isinstance(value, datetime):
         return _aware(value).date().isoformat()
     if isinstance(value, date):

@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import shutil
-from datetime import UTC, datetime
 from typing import Any
 
+from tracker import clock
 from tracker.storage.files import atomic_write
 
 from . import settings as journey_settings
@@ -54,7 +54,7 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
     guides = context.get("journey_guides", {})
     return {
         "version": MANIFEST_VERSION,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "generated_at": clock.now().isoformat(timespec="seconds"),
         "site": {
             "name": context.get("SITENAME", ""),
             "url": context.get("SITEURL", ""),

@@ -25,11 +25,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from tinydb import Query, TinyDB
 
+from .. import clock
 from ..aggregates import OPEN_DAYS, Stats
 from .base import People, Record, Storage, StorageUnavailable
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
@@ -225,7 +226,7 @@ class TinyDBStorage(Storage):
                 self._stats_offsets[name] = offset
                 folded += 1
         settle(loaded or folded >= FREEZE_AFTER)
-        yesterday = (datetime.now(UTC) - timedelta(days=OPEN_DAYS - 1)).date()
+        yesterday = (clock.now() - timedelta(days=OPEN_DAYS - 1)).date()
         self._stats.close_before(yesterday.isoformat())
         self._unsaved += folded
         if self._unsaved and self._snapshot.due(self._unsaved):

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import orjson
 
+from ..clock import now_iso
 from .base import People, Record
 
 INDEXED = ("ref_code",)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def linked_events(

@@ -24,11 +24,12 @@ cluster — a backup, a big import — holds the dashboard at its start).
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import psycopg
 from psycopg.types.json import Json
 
+from ... import clock
 from ...aggregates import OPEN_DAYS, Day, Stats
 from .db import Database
 
@@ -72,7 +73,7 @@ class SharedStats:
                 self._load_days(conn)
                 self.rev = rev
             touched = self._fold(conn, folded, xmin)
-            yesterday = datetime.now(UTC).date() - timedelta(days=OPEN_DAYS - 1)
+            yesterday = clock.now().date() - timedelta(days=OPEN_DAYS - 1)
             touched |= self._close_before(yesterday.isoformat())
             if touched or folded != xmin:
                 self._save(conn, touched, xmin, rev + 1)
