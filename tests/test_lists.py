@@ -6,7 +6,9 @@ import csv
 import hashlib
 import json
 import re
+from datetime import timedelta
 
+from tracker import clock
 from tracker.cli import cli
 from tracker.storage import get_storage
 
@@ -20,8 +22,10 @@ def stored_people(app):
     reader.confirm("ads.fan@gmail.com")
     with app.app_context():  # this one agreed to ads too
         contact = get_storage().find_contact("ads.fan@gmail.com")
+    clock.set_now(clock.now() + timedelta(minutes=11))  # the next confirmation
     reader.subscribe("ads.fan@gmail.com", consent_ads="yes", first_name="Ada")
-    reader.post(reader.link("confirm", to="ads.fan@gmail.com"))
+    confirm = reader.link("confirm", to="ads.fan@gmail.com")
+    reader.post(confirm, data={"consent_ads": "yes"})  # ticked on the page
     reader.confirm("plain@example.com")
     reader.confirm("gone@example.com")
 

@@ -73,13 +73,14 @@ def subscribe_json(reader, email="reader@example.com", **headers):
 
 
 def test_confirmation_email_in_finnish(fi_reader):
-    answer = fi_reader.subscribe(first_name="Aino")  # named once confirmed
+    answer = fi_reader.subscribe(first_name="Aino")  # a name that passes the filter
     assert answer.status_code == 303
     (message,) = fi_reader.outbox()
     assert message["Subject"] == "Vahvista uutiskirjeen tilaus"
     plain, html = parts(message)
     text = words(plain)
-    assert text.startswith("Hei, Vahvista vielä,")
+    assert text.startswith("Hei Aino, Vahvista vielä,")
+    assert "Vahvistamalla hyväksyt tämän:" in text
     assert "haluat tilata uutiskirjeen sivustolta Kettu Studio:" in text
     assert "Poistamme osoitteen 14 päivän kuluessa." in text
     assert '<html lang="fi">' in html
@@ -208,8 +209,9 @@ def test_default_site_stays_english(reader, app):
     assert message["Subject"] == "Please confirm your subscription"
     plain, html = parts(message)
     assert words(plain).startswith(
-        "Hello, Please confirm that you want the Kettu Studio newsletter:"
+        "Hello Aino, Please confirm that you want the Kettu Studio newsletter:"
     )
+    assert 'Confirming means you agree to this: "Send me the letter."' in words(plain)
     assert "forget the address within 14 days." in words(plain)
     assert '<html lang="en">' in html and ">Confirm my subscription</a>" in html
     confirm = page_text(reader.client.get(reader.link("confirm")))

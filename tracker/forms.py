@@ -35,6 +35,7 @@ from . import (
 )
 from .errors import BadToken, TrackerError, wants_json
 from .limits import forms as form_limit
+from .limits import take_mail_quota
 from .requests import (
     allow_site_origin,
     check_origin,
@@ -140,7 +141,7 @@ def link(endpoint: str, **values: Any) -> str:
 def email_context(contact: dict) -> dict[str, Any]:
     site = sitemeta.manifest().get("site") or {}
     return {
-        "name": contact.get("first_name"),
+        "name": people.clean_name(contact.get("first_name")),
         "site_name": site.get("name") or "Polku",
         "site_url": sitemeta.public_base() + "/",
         "pending_days": current_app.config["PENDING_DAYS"],
@@ -174,13 +175,29 @@ def confirm_link(contact: dict) -> str:
     return link("forms.confirm", token=token)
 
 
-def find_or_create(tx, email: str, visitor: str | None) -> dict:
-    """Return the contact for email; a new one gets this visitor's visits."""
-    contact = tx.find(email)
-    if contact is None:
-        contact = people.new_contact(email, now_iso(), new_id())
-        contact["device"] = agents.device_class(user_agent())
-        people.stitch(contact, visitor)
+def find_or_create(tx, email: str) -> dict:
+    """Return the contact for email, or a new one that knows nothing but it."""
+    return tx.find(email) or people.new_contact(email, now_iso(), new_id())
+
+
+def this_browser() -> str | None:
+    """The visitor id of the browser using an emailed link, to join its visits.
+
+    Only the browser that proves the address is joined to the person, never
+    the one that posted a form; and never one that asks not to be tracked.
+    """
+    if identity.no_tracking(request.headers):
+        return None
+    return visitor_for(sitemeta.public_base())
+
+
+def believe(tx, contact: dict, request_: dict, kind: str) -> dict:
+    """Apply what a proven request said: lead, name, referral, this browser."""
+    contact = people.prove(contact, request_, now=now_iso())
+    people.stitch(contact, this_browser())
+    contact.setdefault("device", agents.device_class(user_agent()))
+    note_referrer(tx, contact, request_.get("ref"))
+    reward_referrer(tx, contact, kind)
     return contact
 
 
@@ -206,6 +223,36 @@ def reward_referrer(tx, contact: dict, kind: str) -> None:
     tx.save(referrer, event)
 
 
+def signup_request(data: dict, *, newsletter: bool, guide: str | None = None):
+    """The request one form post makes, to be kept until its link is used."""
+    fields = attribution_fields(data)
+    return people.new_request(
+        newsletter=newsletter,
+        ads=ticked(data, "consent_ads"),
+        first_name=people.clean_name(data.get("first_name")),
+        proof=consent_proof(data),
+        now=now_iso(),
+        guide=guide,
+        ref=str(data.get("ref") or "")[:64] or None,
+        utm=fields["utm"],
+    )
+
+
+def keep_request(email: str, ask: dict, event: dict[str, Any] | None) -> dict:
+    """Store a request on the address's contact (new if unknown); return it.
+
+    `event` (the kind and its fields) goes on the timeline as asked, not done.
+    """
+    with get_storage().transaction() as tx:
+        contact = people.add_request(find_or_create(tx, email), ask, now=now_iso())
+        tx.save(contact, event and timeline_event(event.pop("type"), contact, **event))
+    return contact
+
+
+def refused(e: people.Refused) -> TrackerError:
+    return TrackerError(str(e))
+
+
 @bp.route("/subscribe", methods=["POST", "OPTIONS"])
 @form_limit
 def subscribe():
@@ -222,65 +269,85 @@ def subscribe():
                 "Please tick the box to agree to receive the newsletter."
             )
     except people.Refused as e:
-        raise TrackerError(str(e)) from None
-    visitor = visitor_for(site_origin(), data.get("visitor"))
-    with get_storage().transaction() as tx:
-        contact = find_or_create(tx, email, visitor)
-        note_referrer(tx, contact, data.get("ref"))
-        contact, send_confirmation = people.request_subscription(
-            contact,
-            first_name=people.clean_name(data.get("first_name")),
-            ads=ticked(data, "consent_ads"),
-            proof=consent_proof(data),
-            now=now_iso(),
-        )
-        if contact.get("pending"):
-            contact["pending"]["visitor"] = visitor
-            contact["signup_utm"] = attribution_fields(data)["utm"]
-        tx.save(contact, timeline_event("signup", contact, **attribution_fields(data)))
-    if send_confirmation:
-        send(contact, "confirm", confirm_url=confirm_link(contact))
+        raise refused(e) from None
+    ask = signup_request(data, newsletter=True)
+    known = get_storage().find_contact(email)
+    if known and not people.asks_for_news(known, ads=ask["ads"]):
+        return done("signup")  # nothing new to confirm: nothing sent, nothing kept
+    if not take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email):
+        return done("signup")  # the same answer: the inbox is not flooded
+    contact = keep_request(email, ask, {"type": "signup", **attribution_fields(data)})
+    send(contact, "confirm", name=ask["first_name"], **confirm_context(contact, ask))
     config = current_app.config
     privacy.prune_daily(get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"]))
     return done("signup")
 
 
-def contact_for(purpose: str, token: str, nonce: bool = False) -> tuple[dict, dict]:
+def confirm_context(contact: dict, ask: dict) -> dict[str, Any]:
+    """What a confirmation email says will be agreed to, and its link."""
+    token = tokens.make("confirm", {"c": contact["id"], "r": ask["id"]})
+    return {
+        "confirm_url": link("forms.confirm", token=token),
+        "wording": ask["proof"]["wording"].get("newsletter"),
+        "asked_ads": ask["ads"],
+    }
+
+
+def contact_for(purpose: str, token: str) -> tuple[dict, dict]:
     payload = tokens.read(purpose, token)
     contact = get_storage().get_contact(str(payload.get("c")))
-    if contact is None or (nonce and contact.get("nonce") != payload.get("n")):
+    if contact is None:
         raise BadToken("This link has already been used or is no longer valid.", 410)
     return payload, contact
 
 
+def waiting_request(contact: dict, payload: dict) -> dict:
+    """The signup request a confirm link names, if it still waits."""
+    ask = people.request_of(contact, payload.get("r"))
+    if ask is None or not ask["newsletter"]:
+        raise BadToken("This link has already been used or is no longer valid.", 410)
+    return ask
+
+
+def ads_proof() -> dict[str, Any] | None:
+    """The ad-audience consent given by ticking its box on the confirm page."""
+    if not ticked(request.form, "consent_ads"):
+        return None
+    proof = consent_proof({"form": "confirm-page", "source": request.path})
+    return {**proof, "wording": proof["wording"]["ads"]}
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
-@form_limit
 def confirm(token: str):
-    payload, contact = contact_for("confirm", token, nonce=True)
+    payload, contact = contact_for("confirm", token)
+    ask = waiting_request(contact, payload)
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
-        return action_page("confirm", contact["email"])
-    check_origin()
+        consent = sitemeta.manifest().get("consent") or {}
+        return action_page(
+            "confirm",
+            contact["email"],
+            name=ask["first_name"],
+            wording=ask["proof"]["wording"].get("newsletter"),
+            ads_wording=consent.get("ads"),
+            asked_ads=ask["ads"],
+        )
+    check_origin(signed=True)
     with get_storage().transaction() as tx:
         contact = tx.get(contact["id"])
-        if (
-            contact is None
-            or contact["nonce"] != payload.get("n")
-            or not contact["pending"]
-        ):
+        if contact is None:
             raise BadToken(
                 "This link has already been used or is no longer valid.", 410
             )
-        visitor = contact["pending"].get("visitor")
-        ip_hash = identity.ip_hash(current_app.config["SECRET_KEY"], client_ip())
+        ask = waiting_request(contact, payload)
         now = now_iso()
-        contact = people.confirm(contact, now=now, ip_hash=ip_hash)
-        people.stitch(contact, visitor)
-        touch = attribution.credit(
-            get_storage(), contact, now, contact.get("signup_utm")
+        ip_hash = identity.ip_hash(current_app.config["SECRET_KEY"], client_ip())
+        contact = believe(tx, contact, ask, "signup")
+        contact = people.confirm(
+            contact, ask["id"], now=now, ip_hash=ip_hash, ads=ads_proof()
         )
+        touch = attribution.credit(get_storage(), contact, now, ask.get("utm"))
         attribution.apply(contact, touch)
         contact.setdefault("lead_page", contact["consent"]["newsletter"].get("page"))
-        reward_referrer(tx, contact, "signup")
         tx.save(contact, timeline_event("confirm", contact, attribution=touch))
     return done("confirmed")
 
@@ -297,42 +364,28 @@ def download():
     try:
         email = people.normalise_email(data.get("email"))
     except people.Refused as e:
-        raise TrackerError(str(e)) from None
+        raise refused(e) from None
     guide = sitemeta.guide(str(data.get("guide") or ""))
     if guide is None or not guide_path(guide):
         raise TrackerError("We do not have that guide.", 404)
-    visitor = visitor_for(site_origin(), data.get("visitor"))
-    name = people.clean_name(data.get("first_name"))
-    fields = attribution_fields(data)
-    with get_storage().transaction() as tx:
-        contact = find_or_create(tx, email, visitor)
-        note_referrer(tx, contact, data.get("ref"))
-        contact = people.make_lead(contact, now=now_iso(), first_name=name)
-        wants_news = ticked(data, "consent_newsletter")
-        send_confirmation = False
-        if wants_news:
-            contact, send_confirmation = people.request_subscription(
-                contact,
-                first_name=name,
-                ads=ticked(data, "consent_ads"),
-                proof=consent_proof(data),
-                now=now_iso(),
-            )
-        touch = attribution.credit(get_storage(), contact, now_iso(), fields["utm"])
-        attribution.apply(contact, touch)
-        contact["lead_page"] = contact.get("lead_page") or fields["source"]
-        reward_referrer(tx, contact, "download")
-        event = timeline_event(
-            "download", contact, guide=guide["slug"], attribution=touch, **fields
-        )
-        tx.save(contact, event)
-    token = tokens.make("download", {"c": contact["id"], "g": guide["slug"]})
+    if not take_mail_quota("MAIL_LIMIT_GUIDE", "guide", guide["slug"], email):
+        return done("download")  # the same answer: the inbox is not flooded
+    known = get_storage().find_contact(email)
+    news = ticked(data, "consent_newsletter")
+    news = news and (known is None or people.asks_for_news(known, ads=False))
+    news = news and take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email)
+    ask = signup_request(data, newsletter=news, guide=guide["slug"])
+    contact = keep_request(email, ask, None)
+    token = tokens.make(
+        "download", {"c": contact["id"], "g": guide["slug"], "r": ask["id"]}
+    )
     send(
         contact,
         "download",
+        name=ask["first_name"],
         guide_title=guide["title"],
         download_url=link("forms.guide_file", token=token),
-        confirm_url=confirm_link(contact) if send_confirmation else None,
+        **(confirm_context(contact, ask) if news else {"confirm_url": None}),
     )
     return done("download")
 
@@ -343,6 +396,38 @@ def guide_path(guide: dict) -> str | None:
     return path if path and os.path.isfile(path) else None
 
 
+def first_fetch(contact_id: str, request_id: str, guide: str) -> None:
+    """The guide's link is used: the address is proven, the download recorded."""
+    with get_storage().transaction() as tx:
+        contact = tx.get(contact_id)
+        ask = people.request_of(contact or {}, request_id)
+        if contact is None or ask is None or ask.get("fetched"):
+            return
+        contact = believe(tx, contact, ask, "download")
+        ask = {**ask, "fetched": now_iso()}
+        if ask["newsletter"]:  # its confirmation link still waits
+            contact["requests"] = {**contact["requests"], ask["id"]: ask}
+        else:
+            contact["requests"] = {
+                k: v for k, v in contact["requests"].items() if k != ask["id"]
+            }
+        now = now_iso()
+        touch = attribution.credit(get_storage(), contact, now, ask.get("utm"))
+        attribution.apply(contact, touch)
+        proof = ask["proof"]
+        contact["lead_page"] = contact.get("lead_page") or proof.get("page")
+        fields = {"form": proof.get("form"), "source": proof.get("page")}
+        event = timeline_event(
+            "download",
+            contact,
+            guide=guide,
+            attribution=touch,
+            utm=ask.get("utm"),
+            **fields,
+        )
+        tx.save(contact, event)
+
+
 @bp.get("/download/<token>")
 def guide_file(token: str):
     payload, contact = contact_for("download", token)
@@ -350,6 +435,8 @@ def guide_file(token: str):
     path = guide_path(guide) if guide else None
     if path is None:
         raise TrackerError("This guide is no longer available.", 404)
+    if request.method == "GET":  # not HEAD: a scanner's peek fetches nothing
+        first_fetch(contact["id"], str(payload.get("r")), guide["slug"])
     get_storage().append_event(
         {
             "id": new_id(),
@@ -364,12 +451,11 @@ def guide_file(token: str):
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@form_limit
 def unsubscribe(token: str):
     _, contact = contact_for("unsubscribe", token)
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         return action_page("unsubscribe", contact["email"])
-    check_origin()
+    check_origin(signed=True)
     with get_storage().transaction() as tx:
         current = tx.get(contact["id"])
         if current and current["status"] != "unsubscribed":
@@ -398,6 +484,8 @@ def click(token: str):
     if not sitemeta.origin_allowed(origin):
         raise BadToken("This link is not valid.")
     contact = str(payload.get("c") or "")
+    # A click links this browser's visit that day, unless it asks not to be.
+    visitor = None if identity.no_tracking(request.headers) else visitor_for(origin)
     if contact and get_storage().get_contact(contact) is None:
         contact = ""  # erased since the email went out: the click stays anonymous
     event = {
@@ -405,7 +493,7 @@ def click(token: str):
         "ts": now_iso(),
         "type": "click",
         "contact": contact or None,
-        "visitor": visitor_for(origin),
+        "visitor": visitor,
         "host": host,
         "path": path,
         "props": {"email": str(payload.get("e") or "")[:64]}
@@ -427,7 +515,6 @@ def feedback_score(raw: Any) -> int:
 
 
 @bp.route("/feedback/<token>", methods=["GET", "POST"])
-@form_limit
 def feedback(token: str):
     """The digest's recommend-us question: GET shows the score, POST records it once."""
     payload, contact = contact_for("feedback", token)
@@ -437,7 +524,7 @@ def feedback(token: str):
     if request.method in ("GET", "HEAD"):  # HEAD too: link scanners send it
         score = feedback_score(request.args.get("score"))
         return action_page("feedback", score, score=score)
-    check_origin()
+    check_origin(signed=True)
     score = feedback_score(request.form.get("score"))
     comment = " ".join(str(request.form.get("comment") or "").split())[:2000] or None
     with get_storage().transaction() as tx:

@@ -80,6 +80,9 @@ def visitor_id(
 
     In consent mode a browser that has consented sends its first-party id; it
     is used unless the browser also says DNT / GPC. Otherwise the daily hash.
+    A browser that asks not to be tracked is counted under a hash of its own
+    kind, which no other request's id can equal: its visits are never joined
+    to a person, whatever is stitched later.
     """
     if (
         mode == "consent"
@@ -88,4 +91,6 @@ def visitor_id(
         and not no_tracking(headers)
     ):
         return claimed
+    if no_tracking(headers):
+        site = "dnt\x1f" + site
     return visitor_hash(daily_salt(storage, today()), site, ip, user_agent)

@@ -7,12 +7,14 @@ in the views makes each decision durable before it is acknowledged.
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
 MAX_VISITORS = 50
+MAX_REQUESTS = 5
 
 
 class Refused(ValueError):
@@ -23,6 +25,8 @@ def normalise_email(raw: Any) -> str:
     """Return the address in the form we store and look up, or raise Refused."""
     if not isinstance(raw, str) or not raw.strip():
         raise Refused("Email address is required.")
+    if "=?" in raw:  # an RFC 2047 encoded-word: a header trick, not an address
+        raise Refused("That email address does not look right.")
     try:
         checked = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
@@ -30,11 +34,26 @@ def normalise_email(raw: Any) -> str:
     return checked.normalized.lower()
 
 
+NAME_MAX = 40
+NAME_WORDS = 4
+# Letters of any script, joined by spaces, hyphens, apostrophes or an initial's
+# period: "Aino", "Anne-Marie O'Neil", "J. Virtanen". Nothing else is a name.
+NAME = re.compile(r"^[^\W\d_]+(?:(?:[ '’-]|\. )[^\W\d_]+)*\.?$")
+
+
 def clean_name(raw: Any) -> str | None:
+    """Return a first name fit to greet someone with in an email, or None.
+
+    The one filter every name passes before it is stored or shown in an email:
+    a form is not a way to put text of a stranger's choosing (a link, an
+    address, a sentence) into mail sent from the site's own address.
+    """
     if not isinstance(raw, str):
         return None
     name = " ".join("".join(ch for ch in raw if ch.isprintable()).split())
-    return name[:100] or None
+    if not name or len(name) > NAME_MAX or len(name.split()) > NAME_WORDS:
+        return None
+    return name if NAME.match(name) else None
 
 
 def new_contact(email: str, now: str, contact_id: str) -> dict[str, Any]:
@@ -54,6 +73,7 @@ def new_contact(email: str, now: str, contact_id: str) -> dict[str, Any]:
         "advocate_at": None,
         "orders": [],
         "pending": None,
+        "requests": {},
         "nonce": secrets.token_hex(8),
     }
 
@@ -64,42 +84,103 @@ def stitch(contact: dict, visitor: str | None) -> None:
         contact["visitors"] = (contact["visitors"] + [visitor])[-MAX_VISITORS:]
 
 
-def request_subscription(
-    contact: dict, *, first_name: str | None, ads: bool, proof: dict, now: str
-) -> tuple[dict, bool]:
-    """Record a signup request; return (contact, whether to send a confirmation).
+def new_request(
+    *,
+    newsletter: bool,
+    ads: bool,
+    first_name: str | None,
+    proof: dict,
+    now: str,
+    guide: str | None = None,
+    ref: str | None = None,
+    utm: dict | None = None,
+) -> dict[str, Any]:
+    """What one form post asked for, kept apart until its own link is used.
 
-    A request never changes a confirmed subscriber's state: it only waits for
-    the owner of the address to confirm. A confirmed subscriber who asks for
-    nothing new gets no email, and the answer is the same either way.
+    Nothing in it is believed before then: the address may not be the
+    poster's. The link names this request alone, so a later post (anyone's)
+    never changes what an earlier link confirms.
+    """
+    return {
+        "id": secrets.token_hex(8),
+        "ts": now,
+        "newsletter": newsletter,
+        "ads": ads,
+        "first_name": first_name,
+        "guide": guide,
+        "ref": ref if isinstance(ref, str) and ref else None,
+        "utm": utm,
+        "proof": proof,
+    }
+
+
+def asks_for_news(contact: dict, *, ads: bool) -> bool:
+    """True when a signup asks for something this person has not confirmed.
+
+    A confirmed subscriber who asks for nothing new gets no email, and the
+    answer is the same either way: a form never tells who is subscribed.
+    """
+    if contact["status"] != "confirmed":
+        return True
+    current = contact["consent"].get("ads") or {}
+    return ads and (not current or current.get("withdrawn_at") is not None)
+
+
+def add_request(contact: dict, request: dict, *, now: str) -> dict:
+    """Keep a request on the contact (the newest MAX_REQUESTS) until it is used."""
+    c = copy.deepcopy(contact)
+    kept = sorted((c.get("requests") or {}).values(), key=lambda r: r["ts"])
+    kept = [*kept, request][-MAX_REQUESTS:]
+    c["requests"] = {r["id"]: r for r in kept}
+    if c["status"] == "none" and request["newsletter"] and not c["lead_at"]:
+        c["status"] = "pending"
+    c["updated"] = now
+    return c
+
+
+def request_of(contact: dict, request_id: Any) -> dict | None:
+    return (contact.get("requests") or {}).get(str(request_id))
+
+
+def prove(contact: dict, request: dict, *, now: str) -> dict:
+    """The owner of the address used a link: believe what their request said.
+
+    The person becomes a lead and keeps the name they gave; who referred them
+    is credited by the caller. The request's newsletter part waits for its
+    own confirmation.
     """
     c = copy.deepcopy(contact)
-    if c["status"] == "confirmed" and (not ads or c["consent"].get("ads")):
-        return c, False
-    if c["status"] == "none" and not c["lead_at"]:
-        c["status"] = "pending"
-    c["pending"] = {"ts": now, "ads": ads, "first_name": first_name, "proof": proof}
-    c["updated"] = now
-    return c, True
-
-
-def confirm(contact: dict, *, now: str, ip_hash: str) -> dict:
-    """Apply the waiting signup: the person proved they own the address."""
-    pending = contact.get("pending")
-    if not pending:
-        raise Refused("This subscription is already confirmed.")
-    c = copy.deepcopy(contact)
-    proof = {**pending["proof"], "confirmed_at": now, "confirm_ip_hash": ip_hash}
-    c["consent"]["newsletter"] = {**proof, "wording": proof["wording"]["newsletter"]}
-    if pending["ads"]:
-        c["consent"]["ads"] = {**proof, "wording": proof["wording"]["ads"]}
-    c["status"] = "confirmed"
-    c["first_name"] = c["first_name"] or pending["first_name"]
     c["lead_at"] = c["lead_at"] or now
-    c["ref_code"] = c["ref_code"] or secrets.token_urlsafe(9)
-    c["pending"] = None
-    c["nonce"] = secrets.token_hex(8)  # the link is used up
+    c["first_name"] = request.get("first_name") or c["first_name"]
     c["updated"] = now
+    return c
+
+
+def confirm(
+    contact: dict, request_id: str, *, now: str, ip_hash: str, ads: dict | None
+) -> dict:
+    """Apply one signup request: the person proved they own the address.
+
+    `ads` is the separate ad-audience consent given on the confirm page itself
+    (its proof), or None: a form post never gives it on anyone's behalf.
+    """
+    request = request_of(contact, request_id)
+    if not request or not request["newsletter"]:
+        raise Refused("This link has already been used or is no longer valid.")
+    c = prove(contact, request, now=now)
+    proof = {**request["proof"], "confirmed_at": now, "confirm_ip_hash": ip_hash}
+    if c["status"] != "confirmed" or not c["consent"].get("newsletter"):
+        c["consent"]["newsletter"] = {
+            **proof,
+            "wording": proof["wording"]["newsletter"],
+        }
+    if ads:
+        c["consent"]["ads"] = {**ads, "confirmed_at": now, "confirm_ip_hash": ip_hash}
+    c["status"] = "confirmed"
+    c["ref_code"] = c["ref_code"] or secrets.token_urlsafe(9)
+    c["requests"] = {k: v for k, v in c["requests"].items() if k != request_id}
+    c["pending"] = None
+    c["nonce"] = secrets.token_hex(8)
     return c
 
 
@@ -112,15 +193,7 @@ def unsubscribe(contact: dict, *, now: str) -> dict:
                 c["consent"][kind] = {**c["consent"][kind], "withdrawn_at": now}
     c["status"] = "unsubscribed"
     c["pending"] = None
-    c["updated"] = now
-    return c
-
-
-def make_lead(contact: dict, *, now: str, first_name: str | None) -> dict:
-    """A person who left their address for a guide or a quote is a lead."""
-    c = copy.deepcopy(contact)
-    c["lead_at"] = c["lead_at"] or now
-    c["first_name"] = c["first_name"] or first_name
+    c["requests"] = {}
     c["updated"] = now
     return c
 
@@ -153,10 +226,16 @@ def record_feedback(
 
 
 def is_stale_pending(contact: dict, cutoff: str) -> bool:
-    """True for a signup never confirmed, older than cutoff, with nothing else."""
+    """True for an address never proven, older than cutoff, with nothing else.
+
+    A signup never confirmed, a guide asked for and never fetched: the
+    address may be a stranger's, so it is forgotten.
+    """
+    requests = (contact.get("requests") or {}).values()
     return (
-        contact["status"] == "pending"
+        contact["status"] in ("pending", "none")
         and not contact["lead_at"]
         and not contact["orders"]
         and contact["created"] < cutoff
+        and all(r["ts"] < cutoff for r in requests)
     )

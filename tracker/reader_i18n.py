@@ -29,6 +29,11 @@ EN: dict[str, Any] = {
     "confirm_title": "Confirm your subscription",
     "confirm_message": "Press the button to confirm the newsletter for %s.",
     "confirm_button": "Confirm my subscription",
+    "confirm_name": "We will greet you as %s.",
+    "confirm_agree": "By confirming you agree to this:",
+    "ads_separate": "Including your address in our ad audiences is a separate "
+    "choice: it happens only if you tick the box above yourself.",
+    "ads_asked": "The signup form asked for it too.",
     "unsubscribe_title": "Unsubscribe",
     "unsubscribe_message": "Press the button to stop all emails to %s.",
     "unsubscribe_button": "Unsubscribe",
@@ -56,6 +61,9 @@ EN: dict[str, Any] = {
     "you press it.",
     "confirm_ignore": "If you did not ask for this, ignore this email and we will "
     "forget the address within %s days.",
+    "confirm_what": "Confirming means you agree to this:",
+    "confirm_ads_later": "You also asked to be in our ad audiences: the page "
+    "the link opens asks you about that separately.",
     "download_subject": "Your guide: %(guide_title)s",
     "download_title": "Your guide",
     "download_intro": "Here is your copy of %s",
@@ -97,6 +105,11 @@ FI: dict[str, Any] = {
     "confirm_message": "Vahvista uutiskirjeen tilaus osoitteelle %s painamalla "
     "painiketta.",
     "confirm_button": "Vahvista tilaus",
+    "confirm_name": "Tervehdimme sinua nimellä %s.",
+    "confirm_agree": "Vahvistamalla hyväksyt tämän:",
+    "ads_separate": "Osoitteesi liittäminen mainosyleisöihimme on erillinen "
+    "valinta: se tehdään vain, jos rastitat yllä olevan ruudun itse.",
+    "ads_asked": "Tilauslomakkeella pyydettiin myös sitä.",
     "unsubscribe_title": "Peru tilaus",
     "unsubscribe_message": "Paina painiketta, niin emme lähetä enää viestejä "
     "osoitteeseen %s.",
@@ -123,6 +136,9 @@ FI: dict[str, Any] = {
     "kuin painat sitä.",
     "confirm_ignore": "Jos et pyytänyt tätä, voit jättää viestin huomiotta. "
     "Poistamme osoitteen %s päivän kuluessa.",
+    "confirm_what": "Vahvistamalla hyväksyt tämän:",
+    "confirm_ads_later": "Pyysit myös osoitteesi liittämistä mainosyleisöihimme: "
+    "linkin avaama sivu kysyy sitä erikseen.",
     "download_subject": "Oppaasi: %(guide_title)s",
     "download_title": "Oppaasi",
     "download_intro": "Tässä pyytämäsi opas %s",

@@ -38,20 +38,18 @@ def user_agent() -> str:
     return request.headers.get("User-Agent", "")[:512]
 
 
-def check_origin(required: bool = False) -> None:
+def check_origin(signed: bool = False) -> None:
     """Refuse a request whose Origin names another site.
 
-    Routes authenticated by a token or an API key also take requests without
-    an Origin (mail providers send one-click unsubscribes without one).
+    `Origin: null` (a sandboxed frame, a data: page: anyone's) is refused on
+    the forms and the beacon. Routes authenticated by a signed token or an API
+    key (`signed`) also take it, and requests without an Origin, as mail
+    providers send one-click unsubscribes.
     """
     origin = request.headers.get("Origin")
-    if origin is None or origin == "null":
-        if required and origin == "null":
-            raise TrackerError(
-                "Requests are accepted only from the site's own pages.", 403
-            )
+    if origin is None or (origin == "null" and signed):
         return
-    if not origin_allowed(origin):
+    if origin == "null" or not origin_allowed(origin):
         raise TrackerError("Requests are accepted only from the site's own pages.", 403)
 
 

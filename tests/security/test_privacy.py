@@ -60,7 +60,8 @@ def whole_journey(reader: Visitor, email: str, first_name: str) -> dict:
     assert pixel.status_code == 200
     signup = reader.subscribe(email, first_name=first_name, consent_ads="yes")
     assert signup.status_code == 303
-    assert reader.post(reader.link("confirm", to=email)).status_code == 303
+    confirm = reader.link("confirm", to=email)
+    assert reader.post(confirm, data={"consent_ads": "yes"}).status_code == 303
     assert reader.download(email, first_name=first_name).status_code == 303
     guide = reader.client.get(reader.link("download", to=email), headers=reader.headers)
     guide.close()
