@@ -42,6 +42,25 @@ def pytest_addoption(parser):
     parser.addoption(
         "--slow", action="store_true", help="run long load, crash and fuzz variants"
     )
+    parser.addoption(
+        "--clock",
+        metavar="WHEN",
+        help="run every test and every process it starts with the clock at WHEN: "
+        "an ISO 8601 moment or a shift in days such as +365d (POLKU_CLOCK)",
+    )
+
+
+def pytest_configure(config):
+    if config.getoption("--clock"):
+        os.environ[clock.ENV] = config.getoption("--clock")
+        clock.reset()
+
+
+def without_developer_settings(environ) -> dict[str, str]:
+    """The environment without POLKU_* settings, but for the session's clock."""
+    return {
+        k: v for k, v in environ.items() if not k.startswith("POLKU_") or k == clock.ENV
+    }
 
 
 def pytest_collection_modifyitems(config, items):
@@ -72,11 +91,12 @@ def read_only(path: Path):
 
 
 @pytest.fixture(autouse=True)
-def _real_clock():
-    """Every test starts on the real clock; one that sets it gets it put back."""
-    clock.set_now(None)
+def _session_clock():
+    """Every test starts on the session's clock (the real one, or --clock's);
+    a test that sets it gets it put back."""
+    clock.reset()
     yield
-    clock.set_now(None)
+    clock.reset()
 
 
 @pytest.fixture
@@ -89,7 +109,7 @@ def set_clock():
 def _clean_environ(monkeypatch):
     """Keep a developer's POLKU_* settings out of every test."""
     for name in list(os.environ):
-        if name.startswith("POLKU_"):
+        if name.startswith("POLKU_") and name != clock.ENV:
             monkeypatch.delenv(name)
 
 
@@ -268,7 +288,7 @@ def copy_site(target: Path) -> Path:
 
 def bare_environ(**settings: str) -> dict[str, str]:
     """The environment without the developer's POLKU_* settings, plus these."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    env = without_developer_settings(os.environ)
     env.update(settings)
     return env
 

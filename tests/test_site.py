@@ -9,7 +9,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from journey.script import minify
 
-from .conftest import ROOT
+from .conftest import ROOT, without_developer_settings
 
 
 def soup(path: Path) -> BeautifulSoup:
@@ -192,7 +192,7 @@ def test_pelican_command_builds_the_same_site(demo, tmp_path):
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+    env = without_developer_settings(os.environ)
     env["POLKU_DATA_DIR"] = str(tmp_path / "var")
     subprocess.run(
         [

@@ -6,9 +6,10 @@ tests can set the time and a suite run a year from now passes. The clock
 ticks from the moment it is set: code that measures an interval still sees
 time pass.
 
-`POLKU_CLOCK` (an ISO 8601 moment) sets it for a whole process: how tests set
-it for the servers and commands they start. It is for tests and for replaying
-a past moment; production leaves it unset.
+`POLKU_CLOCK` sets it for a whole process: an ISO 8601 moment, or a shift of
+the real clock in days (`+365d`), which every process applies alike. It is
+how tests set the clock for the servers and commands they start, and how the
+suite runs a year ahead (`pytest --clock=+365d`); production leaves it unset.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ def parse(moment: str | datetime) -> datetime:
 def set_now(moment: str | datetime | None) -> None:
     """Make the clock read moment from now on, ticking; None: the real clock."""
     global _set
+    if isinstance(moment, str) and moment[:1] in "+-" and moment.endswith("d"):
+        moment = datetime.now(UTC) + timedelta(days=float(moment[:-1]))
     _set = None if moment is None else (parse(moment), time.monotonic())
+
+
+def reset() -> None:
+    """Back to the process's own clock: the real one, or POLKU_CLOCK's."""
+    set_now(os.environ.get(ENV) or None)
 
 
 @contextmanager
@@ -70,5 +78,4 @@ def today() -> str:
     return now().date().isoformat()
 
 
-if os.environ.get(ENV):
-    set_now(os.environ[ENV])
+reset()

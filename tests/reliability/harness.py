@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..conftest import BROWSER_UA, ROOT, SITE, free_port
+from ..conftest import BROWSER_UA, ROOT, SITE, free_port, without_developer_settings
 
 HOST = "127.0.0.1"
 
@@ -65,7 +65,7 @@ class Server:
     ) -> None:
         self.data_dir, self.log_path, self.workers = data_dir, log_path, workers
         self.port = port or free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("POLKU_")}
+        self.env = without_developer_settings(os.environ)
         self.env.update(
             POLKU_DATA_DIR=str(data_dir),
             POLKU_SITE_URL=site,
