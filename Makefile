@@ -23,13 +23,16 @@ browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-POLKU_ADMIN_PASSWORD ?= polku-demo
-export POLKU_ADMIN_PASSWORD
+# The dashboard's password: POLKU_ADMIN_PASSWORD when you set it, otherwise a new
+# random one on every run (a documented password would let any web page that
+# reaches the demo log in).
+PASSWORD_SH := "$${POLKU_ADMIN_PASSWORD:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(18))')}"
 
 run: install
 	$(BIN)/polku build
-	@echo "Dashboard: http://127.0.0.1:8000/admin/ (password: $(POLKU_ADMIN_PASSWORD))"
-	$(BIN)/polku serve --host 127.0.0.1 --port 8000
+	@POLKU_ADMIN_PASSWORD=$(PASSWORD_SH) && export POLKU_ADMIN_PASSWORD && \
+	echo "Dashboard: http://127.0.0.1:8000/admin/ (password: $$POLKU_ADMIN_PASSWORD)" && \
+	exec $(BIN)/polku serve --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .

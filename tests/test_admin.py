@@ -287,3 +287,147 @@ def test_a_session_copied_before_logout_is_refused_after(admin, admin_app):
     again = admin_app.test_client()
     assert again.post("/admin/login", data={"password": PASSWORD}).status_code == 303
     assert again.get("/admin/contacts").status_code == 200
+
+
+# -- the dashboard's own origin ------------------------------------------------------
+#
+# A page elsewhere can make the owner's browser post to the dashboard; the
+# browser says where the form came from (Origin, or Referer). The test client's
+# dashboard lives at http://localhost.
+
+OWN = "http://localhost"
+FOREIGN_ORIGINS = [
+    "http://evil.example",
+    "http://localhost.evil.example",
+    "http://localhost:5000",
+    "https://localhost",
+    "null",
+    "http://[::1",
+    "",
+]
+
+
+def logged_out(client) -> bool:
+    response = client.get("/admin/")
+    return response.status_code == 303 and "/admin/login" in response.location
+
+
+@pytest.mark.parametrize("origin", FOREIGN_ORIGINS)
+def test_login_from_another_origin_is_refused(admin_app, origin):
+    client = admin_app.test_client()
+    response = client.post(
+        "/admin/login", data={"password": PASSWORD}, headers={"Origin": origin}
+    )
+    assert response.status_code == 403
+    assert "Set-Cookie" not in response.headers
+    assert logged_out(client)
+
+
+def test_login_named_elsewhere_by_its_referer_is_refused(admin_app):
+    client = admin_app.test_client()
+    for referer in ("http://evil.example/page", "http://localhost:5000/admin/login"):
+        response = client.post(
+            "/admin/login", data={"password": PASSWORD}, headers={"Referer": referer}
+        )
+        assert response.status_code == 403, referer
+        assert logged_out(client)
+
+
+def test_a_browser_saying_cross_site_is_refused(admin_app):
+    """Sec-Fetch-Site, which no page can forge, decides when Origin is hidden."""
+    client = admin_app.test_client()
+    for site in ("cross-site", "same-site"):
+        for origin in ({}, {"Origin": "null"}):
+            response = client.post(
+                "/admin/login",
+                data={"password": PASSWORD},
+                headers={"Sec-Fetch-Site": site, **origin},
+            )
+            assert response.status_code == 403, (site, origin)
+    assert logged_out(client)
+
+
+def test_the_refusal_says_why(admin_app):
+    response = admin_app.test_client().post(
+        "/admin/login",
+        data={"password": PASSWORD},
+        headers={"Origin": "http://evil.example", "Accept": "text/html"},
+    )
+    text = response.get_data(as_text=True)
+    assert "http://evil.example" in text and "nothing was changed" in text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": OWN},
+        {"Origin": "HTTP://LOCALHOST:80"},
+        {"Referer": OWN + "/admin/login"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # a no-referrer page
+        {"Origin": OWN, "Sec-Fetch-Site": "same-origin"},
+        {},  # no browser said where from: as before (the login has no token)
+    ],
+)
+def test_login_from_the_dashboard_itself_works(admin_app, headers):
+    client = admin_app.test_client()
+    response = client.post("/admin/login", data={"password": PASSWORD}, headers=headers)
+    assert response.status_code == 303
+    assert client.get("/admin/").status_code == 200
+
+
+def test_erase_from_another_origin_changes_nothing(admin, admin_app):
+    contact = seed(admin_app)
+    url = f"/admin/contacts/{contact['id']}/erase"
+    fields = {"csrf": csrf(admin), "confirm": "yes"}
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Referer": "http://evil.example/x"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
+        assert admin.post(url, data=fields, headers=headers).status_code == 403
+        with admin_app.app_context():
+            assert get_storage().get_contact(contact["id"]), headers
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}):
+        refused = admin.post("/admin/logout", data=fields, headers=headers)
+        assert refused.status_code == 403
+    assert admin.get("/admin/contacts").status_code == 200  # still logged in
+    erased = admin.post(url, data=fields, headers={"Origin": OWN})
+    assert erased.status_code == 303
+    with admin_app.app_context():
+        assert get_storage().get_contact(contact["id"]) is None
+
+
+def test_the_own_origin_still_needs_the_csrf_token(admin, admin_app):
+    contact = seed(admin_app)
+    url = f"/admin/contacts/{contact['id']}/erase"
+    headers = {"Origin": OWN}
+    assert admin.post(url, data={"confirm": "yes"}, headers=headers).status_code == 400
+    with admin_app.app_context():
+        assert get_storage().get_contact(contact["id"])
+
+
+def test_behind_a_declared_proxy_the_public_origin_is_the_dashboards(app_factory):
+    app = app_factory(ADMIN_PASSWORD=PASSWORD, PROXY_HOPS=1)
+    proxied = {
+        "X-Forwarded-For": "203.0.113.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "track.kettu.example",
+    }
+    client = app.test_client()
+    response = client.post(
+        "/admin/login",
+        data={"password": PASSWORD},
+        headers={**proxied, "Origin": "https://track.kettu.example"},
+    )
+    assert response.status_code == 303
+
+
+def test_behind_an_undeclared_proxy_the_refusal_names_the_setting(admin_app):
+    response = admin_app.test_client().post(
+        "/admin/login",
+        data={"password": PASSWORD},
+        headers={"Origin": "https://track.kettu.example", "X-Forwarded-For": "1.2.3.4"},
+    )
+    assert response.status_code == 403
+    assert "POLKU_PROXY_HOPS" in response.get_data(as_text=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from flask import Flask
@@ -24,6 +25,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    else:
+        app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
 
     from . import admin, api, charts, collect, errors, forms, health, storage
     from .limits import limiter
@@ -39,3 +42,36 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     charts.init_templates(app)
     return app
+
+
+class UndeclaredProxyWarning:
+    """Log once when X-Forwarded-For arrives while POLKU_PROXY_HOPS is 0.
+
+    The tracker then reads every reader's address as the proxy's: one visitor
+    hash per user agent, one rate limit for everyone. The cost per request is
+    one look-up in the environ until the warning is given, then none beyond
+    an attribute read.
+    """
+
+    def __init__(self, app, logger) -> None:
+        self.app, self.logger = app, logger
+        self.warned = False
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        if not self.warned and "HTTP_X_FORWARDED_FOR" in environ:
+            self.warn()
+        return self.app(environ, start_response)
+
+    def warn(self) -> None:
+        with self.lock:
+            if self.warned:
+                return
+            self.warned = True
+        self.logger.warning(
+            "A request came with X-Forwarded-For but POLKU_PROXY_HOPS is 0, so "
+            "every reader behind the proxy shares its address and one rate limit. "
+            "Behind a reverse proxy, set POLKU_PROXY_HOPS to the number of proxies "
+            "(1 for one nginx or Caddy); without one, a client sent the header "
+            "itself and it is ignored. (Said once per process.)"
+        )

@@ -1,9 +1,11 @@
 """The owner's dashboard: the journey at a glance, contacts, and one person's timeline.
 
 Behind a password (POLKU_ADMIN_PASSWORD), a session cookie that never leaves
-/admin, a CSRF token on every POST, and headers that forbid inline scripts,
-framing and caching. Every page reads the aggregates and indexes the storage
-keeps; none scans the events, except one contact's own timeline.
+/admin, a check that every POST (the login's too) comes from the dashboard's
+own origin, a CSRF token on every POST after the login, and headers that
+forbid inline scripts, framing and caching. Every page reads the aggregates
+and indexes the storage keeps; none scans the events, except one contact's
+own timeline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -56,7 +59,9 @@ def security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # Same-origin posts keep their Origin (with `no-referrer` a browser sends
+    # `Origin: null`); no other site ever learns a dashboard address.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -65,6 +70,8 @@ def security_headers(response: Response) -> Response:
 def require_login():
     if not current_app.config.get("ADMIN_PASSWORD"):
         return render_template("admin/off.html"), 503
+    if request.method == "POST":
+        check_origin()
     if request.endpoint in ("admin.login", "admin.static"):
         return None
     if not session.get("admin") or session.get("epoch") != current_epoch():
@@ -86,6 +93,69 @@ def current_epoch() -> str | None:
     whose clocks differ still agree on it.
     """
     return get_storage().get_meta(EPOCH)
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SAME_ORIGIN_FETCHES = ("same-origin", "none")  # `none`: the owner's own action
+
+
+def origin_of(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL or origin; None if it has none."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host = parts.scheme.lower(), parts.hostname
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        return None
+    if scheme not in DEFAULT_PORTS or not host or parts.username is not None:
+        return None
+    return scheme, host, port
+
+
+def check_origin() -> None:
+    """Refuse a POST that a browser says comes from another origin.
+
+    A page elsewhere can make the owner's browser post to the dashboard, with
+    its cookie; the browser names the page's origin in `Origin` (or, failing
+    that, `Referer`) and says `Sec-Fetch-Site`, which no page can forge. The
+    dashboard's own origin is this request's scheme and host, as the browser
+    sent them (or the proxy, with POLKU_PROXY_HOPS). `Origin: null` (an opaque
+    origin, or a page whose referrer policy is `no-referrer`) passes only when
+    the browser says the fetch is same-origin. A POST that names no origin at
+    all keeps to the CSRF token (every browser sends Origin on a cross-site POST).
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    sent = request.headers.get("Origin")
+    if sent is None:
+        referer = request.headers.get("Referer")
+        sent = None if referer is None else (referer or "null")
+    own = origin_of(request.host_url)
+    if fetch_site is not None and fetch_site.lower() not in SAME_ORIGIN_FETCHES:
+        refuse_origin(sent or f"another site (Sec-Fetch-Site: {fetch_site})")
+    if sent is None:
+        return
+    if sent.strip() == "null":
+        if (fetch_site or "").lower() != "same-origin":
+            refuse_origin("a page that hides its origin")
+        return
+    if own is None or origin_of(sent) != own:
+        refuse_origin(sent)
+
+
+def refuse_origin(sent: str) -> None:
+    own = request.host_url.rstrip("/")
+    hint = ""
+    if "X-Forwarded-For" in request.headers and not current_app.config["PROXY_HOPS"]:
+        hint = (
+            " Behind a reverse proxy, set POLKU_PROXY_HOPS so that the tracker"
+            " knows the address it is reached at."
+        )
+    abort(
+        403,
+        f"This form was sent from {sent[:200]}, not from the dashboard at {own}, "
+        f"so nothing was changed. Open the dashboard at its own address and try "
+        f"again.{hint}",
+    )
 
 
 def check_csrf() -> None:

@@ -63,7 +63,10 @@ def build(publish: bool) -> None:
 
 @cli.command()
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Interface to listen on."
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; its address is also answered as a Host name.",
 )
 @click.option(
     "--port", default=8000, show_default=True, type=int, help="Port to listen on."
@@ -75,12 +78,25 @@ def build(publish: bool) -> None:
     type=click.Path(file_okay=False),
     help="The built site to serve.",
 )
-def serve(host: str, port: int, output: str) -> None:
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name (repeatable).",
+)
+def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> None:
     """Serve the built site and the tracker on one origin, for local use.
+
+    Only requests for local names are answered (localhost, 127.0.0.0/8,
+    [::1], the --host address, and every --allow-host name; with --host
+    0.0.0.0 any IP address too): others get 421, so that no web page can
+    reach the demo by pointing its own name at this machine (DNS rebinding).
 
     \b
     Example:
         polku build && polku serve --port 8000
+        polku serve --host 0.0.0.0 --allow-host laptop.local
     """
     from werkzeug.serving import run_simple
 
@@ -91,8 +107,9 @@ def serve(host: str, port: int, output: str) -> None:
         raise click.ClickException(
             f"No built site in {output}/; run `polku build` first."
         )
-    app = SiteAndTracker(create_app(), output)
+    app = SiteAndTracker(create_app(), output, host=host, allow=allow_hosts)
     click.echo(f"Serving {output}/ and the tracker at http://{host}:{port}/", err=True)
+    click.echo(f"Answering only for {app.hosts.describe()}.", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 DEV_SECRET = "dev"
 MIN_SECRET_LENGTH = 32
+MIN_ADMIN_PASSWORD_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ SETTINGS = (
         "SECRET_KEY",
         DEV_SECRET,
         "Signs tokens and hashes; 32+ characters in production.",
+    ),
+    Setting(
+        "ADMIN_PASSWORD",
+        "",
+        "Password of the dashboard at /admin/; empty: the dashboard is off; "
+        f"{MIN_ADMIN_PASSWORD_LENGTH}+ characters in production.",
     ),
     Setting(
         "DATA_DIR", "var", "Private data: journals, contacts, manifest, guides, outbox."
@@ -114,4 +121,11 @@ def finalize(config: dict[str, Any]) -> None:
             raise ConfigError(
                 "Set POLKU_SECRET_KEY to a random string of at least "
                 f"{MIN_SECRET_LENGTH} characters before running in production."
+            )
+        password = config.get("ADMIN_PASSWORD")
+        if password and len(str(password)) < MIN_ADMIN_PASSWORD_LENGTH:
+            raise ConfigError(
+                "Set POLKU_ADMIN_PASSWORD to at least "
+                f"{MIN_ADMIN_PASSWORD_LENGTH} characters (or leave it empty to keep "
+                "the dashboard off) before running in production."
             )

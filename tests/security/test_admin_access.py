@@ -62,3 +62,38 @@ def test_every_dashboard_post_needs_the_sessions_csrf_token(world, csrf):
         assert admin.post(url, data=fields).status_code == 400, url
     assert changed_files(before, stored.now()) == []
     assert admin.get("/admin/contacts").status_code == 200  # still logged in
+
+
+CROSS_ORIGIN = [
+    {"Origin": "https://evil.example"},
+    {"Origin": SITE},  # the public site is not the dashboard
+    {"Origin": "null"},
+    {"Referer": "https://evil.example/page"},
+    {"Sec-Fetch-Site": "cross-site"},
+]
+
+
+@pytest.mark.parametrize("headers", CROSS_ORIGIN, ids=lambda h: str(h))
+def test_every_dashboard_post_from_another_origin_is_refused(world, headers):
+    """With the session and its valid CSRF token, as a page elsewhere would
+    make the owner's own browser send them: 403, nothing stored."""
+    admin, token = log_in(world.app, PASSWORD)
+    stored = Stored(world.data_dir)
+    before = stored.now()
+    posts = [url for method, url in admin_calls(world) if method == "POST"]
+    for url in posts:
+        response = admin.post(
+            url, data={"confirm": "yes", "csrf": token}, headers=headers
+        )
+        assert response.status_code == 403, url
+    assert changed_files(before, stored.now()) == []
+    assert admin.get("/admin/contacts").status_code == 200  # still logged in
+
+
+@pytest.mark.parametrize("headers", CROSS_ORIGIN, ids=lambda h: str(h))
+def test_login_from_another_origin_opens_no_session(world, headers):
+    client = world.app.test_client()
+    response = client.post("/admin/login", data={"password": PASSWORD}, headers=headers)
+    assert response.status_code == 403
+    assert client.get_cookie(world.session_name, path="/admin") is None
+    assert client.get("/admin/contacts").status_code == 303
