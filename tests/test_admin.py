@@ -214,7 +214,10 @@ def test_contacts_csv_lists_everyone_with_their_stage(admin, admin_app):
     import csv
     import io
 
-    seed(admin_app, name="=cmd")
+    contact = seed(admin_app)
+    with admin_app.app_context(), get_storage().transaction() as people:
+        # Forms refuse such a name (people.clean_name); older data may hold one.
+        people.save({**contact, "first_name": "=cmd"})
     rows = list(csv.DictReader(io.StringIO(admin.get("/admin/contacts.csv").text)))
     assert [(r["email"], r["first_name"], r["stage"]) for r in rows] == [
         ("reader@example.com", "'=cmd", "customer")

@@ -82,7 +82,21 @@ SETTINGS = (
     Setting(
         "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
     ),
-    Setting("RATELIMIT_FORMS", "10/minute;50/hour", "Form posts allowed per IP."),
+    Setting(
+        "RATELIMIT_FORMS",
+        "10/minute;50/hour",
+        "Form posts allowed per IP, counted across every worker and server.",
+    ),
+    Setting(
+        "MAIL_LIMIT_CONFIRM",
+        "1/10 minutes;3/day",
+        "Confirmation emails one address can be sent, however many ask.",
+    ),
+    Setting(
+        "MAIL_LIMIT_GUIDE",
+        "1/day",
+        "Emails with the same guide one address can be sent.",
+    ),
     Setting(
         "FEEDBACK_DAYS",
         90,
@@ -103,7 +117,7 @@ def defaults() -> dict[str, Any]:
     return {
         **{s.name: s.default for s in SETTINGS},
         "MAX_CONTENT_LENGTH": 64 * 1024,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "polku://",  # shared: see limits.py
         "RATELIMIT_HEADERS_ENABLED": True,
     }
 

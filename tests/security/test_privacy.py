@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from journey.audiences import identifier_hashes
 
+from tracker import clock
 from tracker.cli import cli
 
 from ..conftest import SITE, TEST_MANIFEST, build_site, copy_site
@@ -38,7 +39,7 @@ PROXY = "10.0.0.1"
 
 def recent_manifest() -> dict:
     """The test manifest with a post from two days ago (so the digest has news)."""
-    recent = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    recent = (clock.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
     return {**TEST_MANIFEST, "posts": [{**TEST_MANIFEST["posts"][0], "date": recent}]}
 
 
