@@ -392,9 +392,9 @@ def served(demo):
         yield base
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """A real headless Chromium from Debian's `chromium` package."""
+@contextlib.contextmanager
+def chromium(*args: str):
+    """A real headless Chromium from Debian's `chromium` package (more args: args)."""
     playwright = pytest.importorskip("playwright.sync_api")
     executable = shutil.which("chromium")
     if executable is None:
@@ -409,10 +409,17 @@ def browser():
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                *args,
             ],
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,12 @@
 from __future__ import annotations
 
 import http.server
-import shutil
 import threading
 import urllib.request
 
 import pytest
 
-from ..conftest import bare_environ, free_port, polku_serve, write_manifest
+from ..conftest import bare_environ, chromium, free_port, polku_serve, write_manifest
 from .conftest import dev_manifest
 
 pytestmark = pytest.mark.browser
@@ -58,25 +57,8 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def rebinding_browser():
     """Chromium resolving attacker.example to this machine, as after a rebind."""
-    playwright = pytest.importorskip("playwright.sync_api")
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1",
-            ],
-        )
+    with chromium(f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1") as browser:
         yield browser
-        browser.close()
 
 
 def admin_cookies(context) -> list[dict]:
