@@ -11,10 +11,10 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install browser lint
 
-$(BIN)/polku: pyproject.toml
+$(BIN)/polku: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test]' -c constraints.txt
 	touch $@
 
 install: $(BIN)/polku
