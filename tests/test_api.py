@@ -93,3 +93,27 @@ def test_json_with_half_a_surrogate_pair(client, app):
     response = client.post("/api/conversion", data=body, headers=headers)
     assert response.status_code == 400
     assert stored(app)[0] == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e400", "-1e400", "NaN", "Infinity", str(2**64), str(10**400), "1e13", "-0.5"],
+)
+def test_a_value_no_store_can_hold_is_refused(client, app, value):
+    """`"value": 1e400` reads as infinity; 2**64 made orjson raise and 10**400
+    made math.isfinite raise (both a 500)."""
+    headers = {**AUTH, "Content-Type": "application/json"}
+    body = '{"email": "b@example.com", "value": VALUE, "order_id": "A-9"}'
+    body = body.replace("VALUE", value)
+    response = client.post("/api/conversion", data=body, headers=headers)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.json["ok"] is False and "'value'" in response.json["error"]
+    assert stored(app)[0] == []
+
+
+def test_the_largest_value_is_kept(client, app):
+    assert post(client, {"email": "b@example.com", "value": 10**12}).status_code == 201
+    (contact,), _ = stored(app)
+    with app.app_context():
+        (event,) = get_storage().timeline(contact["id"])
+    assert event["value"] == 10**12

@@ -18,6 +18,10 @@ bp = Blueprint("api", __name__)
 
 KINDS = ("purchase", "booking", "quote")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+# A trillion: more than any real order, and far from what no store can hold
+# (JSON's 1e400 reads as infinity, 2**64 is past orjson's 64 bits, and 10**400
+# made math.isfinite raise).
+MAX_VALUE = 10**12
 
 
 def authenticate() -> None:
@@ -39,13 +43,13 @@ def parse_conversion(body) -> dict:
     if kind not in KINDS:
         raise TrackerError(f"Field 'kind' must be one of {', '.join(KINDS)}.")
     value = body.get("value")
-    if value is not None and (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value < 0
+    if value is not None and not (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+        and 0 <= value <= MAX_VALUE
     ):
-        raise TrackerError("Field 'value' must be a non-negative number.")
+        raise TrackerError(f"Field 'value' must be a number from 0 to {MAX_VALUE}.")
     currency = body.get("currency") or ("EUR" if value is not None else None)
     if currency is not None and not (
         isinstance(currency, str) and CURRENCY.match(currency)

@@ -6,6 +6,7 @@ Pure functions: no Flask, no storage.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
@@ -23,6 +24,7 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "props": dict,
 }
 LIMITS = {"url": 2048, "referrer": 2048, "title": 300, "visitor": 64}
+INT64 = (-(2**63), 2**63 - 1)  # what orjson and PostgreSQL's bigint hold
 
 
 class InvalidBeacon(ValueError):
@@ -89,6 +91,15 @@ def storable(value: Any) -> bool:
     return True
 
 
+def storable_number(value: int | float) -> bool:
+    """True for a number every store writes as given: an integer within 64
+    bits (orjson refuses larger ones: a 500), a finite float (infinity and NaN
+    would be written as null)."""
+    if isinstance(value, int):
+        return INT64[0] <= value <= INT64[1]
+    return math.isfinite(value)
+
+
 def clean_props(props: dict | None) -> dict[str, Any] | None:
     """Keep at most 20 short scalar properties of a named event."""
     if not props:
@@ -99,6 +110,10 @@ def clean_props(props: dict | None) -> dict[str, Any] | None:
     for key, value in props.items():
         if len(key) > 64 or not isinstance(value, str | int | float | bool):
             raise InvalidBeacon("Event properties must be short scalar values.")
+        if isinstance(value, int | float) and not storable_number(value):
+            raise InvalidBeacon(
+                "Event property numbers must be finite and fit in 64 bits."
+            )
         clean[key] = value[:200] if isinstance(value, str) else value
     return clean
 

@@ -15,10 +15,16 @@ import secrets
 from datetime import datetime, timedelta
 
 from .clock import today
+from .errors import TrackerError
 from .storage import Storage
 
 SALTS_KEY = "salts"
 VISITOR_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class InvalidVisitor(TrackerError):
+    """A claimed visitor id that is not even a string (a JSON number, list or
+    object): refused, in any mode, before anything is stored."""
 
 
 _salt_cache: dict[tuple[int, str], str] = {}
@@ -84,6 +90,8 @@ def visitor_id(
     kind, which no other request's id can equal: its visits are never joined
     to a person, whatever is stitched later.
     """
+    if claimed is not None and not isinstance(claimed, str):
+        raise InvalidVisitor("Field 'visitor' must be a string.")
     if (
         mode == "consent"
         and claimed

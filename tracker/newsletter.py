@@ -7,6 +7,12 @@ delivered at least once, and the only possible duplicate is the one message
 in flight at the instant of the kill (accepted by the server, not yet in the
 ledger). The run's identity and its cut-off are stored before the first send,
 so a rerun resumes the same digest with the same posts.
+
+A recipient the mail server refuses for good (a 5xx, an address it cannot
+take) is reported and recorded in the run's refusal ledger: the rest of the
+run goes on, reruns do not try them again, and the run can finish. A
+temporary failure (a 4xx, a lost connection) is tried again, now and on the
+next run, which does not finish until it has gone out.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 from journey import digest as content
@@ -39,8 +46,15 @@ class Outcome:
     recipients: int = 0
     sent: int = 0
     skipped: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # for now: tried again
+    refused: list[str] = field(default_factory=list)  # for good: not tried again
+    refused_before: list[str] = field(default_factory=list)  # by an earlier pass
     finished: bool = False
+
+
+def refusals(run_id: str) -> str:
+    """The ledger of who this run's mail server refused for good."""
+    return f"{run_id}:refused"
 
 
 def subscribed(contact: dict) -> bool:
@@ -119,14 +133,26 @@ def due_for_feedback(
 
 
 def list_headers(unsubscribe_url: str) -> dict[str, str]:
-    """RFC 2369 / 8058 list headers: one-click unsubscribe and the list's id."""
-    sender = parseaddr(current_app.config["MAIL_FROM"])[1]
-    domain = sender.rpartition("@")[2] or "localhost"
+    """RFC 2369 / 8058 list headers: one-click unsubscribe and the list's id.
+
+    All ASCII: the sender's domain in IDNA form, a non-ASCII site name as an
+    encoded word outside the `<list-id>`, a non-ASCII local part
+    percent-encoded in the mailto: URI (RFC 6068).
+    """
     site = sitemeta.manifest().get("site") or {}
-    mailto = f"mailto:{sender}?subject=unsubscribe"
+    unsubscribe = f"<{unsubscribe_url}>"
+    try:
+        sender, _ = mail.wire_address(parseaddr(current_app.config["MAIL_FROM"])[1])
+    except mail.MailError:
+        sender = ""  # the send itself reports the bad setting
+    domain = sender.rpartition("@")[2] or "localhost"
+    if sender:
+        local = quote(sender.rpartition("@")[0], safe="!$'*+-.^_`{|}~")
+        unsubscribe += f", <mailto:{local}@{domain}?subject=unsubscribe>"
+    name = mail.display_name(str(site.get("name") or "")) or "Newsletter"
     return {
-        "List-Id": f"{site.get('name') or 'Newsletter'} <newsletter.{domain}>",
-        "List-Unsubscribe": f"<{unsubscribe_url}>, <{mailto}>",
+        "List-Id": f"{name} <newsletter.{domain}>",
+        "List-Unsubscribe": unsubscribe,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",
     }
@@ -228,8 +254,9 @@ def send_digest(
         if mode == "send":
             storage.update_meta(STATE_KEY, lambda old: {**(old or {}), "current": run})
             done = storage.ledger_keys(run["id"])
+            refused = storage.ledger_keys(refusals(run["id"]))
         else:
-            done = set()
+            done, refused = set(), set()
         pause = 1.0 / rate if rate > 0 else 0.0
         asked = last_asked(storage)
         days = int(current_app.config["FEEDBACK_DAYS"])
@@ -240,6 +267,10 @@ def send_digest(
                 mode == "send" and not still_subscribed(storage, contact)
             ):
                 outcome.skipped += 1
+                progress(1)
+                continue
+            if contact["id"] in refused:
+                outcome.refused_before.append(contact["email"])
                 progress(1)
                 continue
             ask = due_for_feedback(contact, asked, run["date"], days)
@@ -253,12 +284,13 @@ def send_digest(
                 interests(contact),
                 ask,
             )
-            if deliver_with_retries(deliver, msg, outcome, contact, keep) and (
-                mode == "send"
-            ):
+            result = deliver_with_retries(deliver, msg, outcome, contact, keep)
+            if mode == "send" and result == SENT:
                 if ask:
                     storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
                 storage.ledger_add(run["id"], contact["id"])
+            elif mode == "send" and result == REFUSED:
+                storage.ledger_add(refusals(run["id"]), contact["id"])
             progress(1)
             if pause:
                 time.sleep(pause)
@@ -271,24 +303,32 @@ def send_digest(
         return outcome
 
 
+SENT, REFUSED, FAILED = "sent", "refused", "failed"
+
+
 def deliver_with_retries(
     deliver, msg, outcome: Outcome, contact: dict, keep: Callable[[], None]
-) -> bool:
+) -> str:
     """Try a temporary failure again; report, and go on with the others.
 
-    keep() renews the sender's lease before each try: slow retries must not
-    outlast it.
+    Return SENT, REFUSED (for good: a permanent refusal is not tried again)
+    or FAILED (for now). keep() renews the sender's lease before each try:
+    slow retries must not outlast it.
     """
     for attempt in range(RETRIES):
         keep()
         try:
             deliver(msg)
         except mail.MailError as e:
+            reason = f"{contact['email']}: {e.reason}"
+            if e.permanent:
+                outcome.refused.append(reason)
+                return REFUSED
             if attempt == RETRIES - 1:
-                outcome.failed.append(f"{contact['email']}: {e}")
-                return False
+                outcome.failed.append(reason)
+                return FAILED
             time.sleep(0.5 * 2**attempt)
         else:
             outcome.sent += 1
-            return True
-    return False
+            return SENT
+    return FAILED

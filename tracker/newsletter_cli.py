@@ -22,16 +22,22 @@ def digest_settings(site: dict) -> content.DigestSettings:
         raise click.ClickException(str(e)) from e
 
 
-def writer(folder: str):
-    """Deliver into files: one .eml per recipient, the first as index.html too."""
+def writer(folder: str, config: dict):
+    """Deliver into files: one .eml per recipient, the first as index.html too.
+
+    What no server would take (an encoded word for an address, a bad sender)
+    is refused here as a send would refuse it; a Unicode local part is
+    written (whether it can go out depends on the server).
+    """
     os.makedirs(folder, exist_ok=True)
     count = 0
 
     def deliver(msg) -> None:
         nonlocal count
+        mail.check(msg, config)
         count += 1
         with open(os.path.join(folder, f"{count:05d}.eml"), "wb") as f:
-            f.write(bytes(msg))
+            f.write(mail.as_bytes(msg))
         if count == 1:
             html = mail.html_part(msg)
             with open(os.path.join(folder, "index.html"), "w", encoding="utf-8") as f:
@@ -53,7 +59,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
         people = only if only is not None else newsletter.recipients(storage)
         interests = interests_by_contact(storage, sitemeta.manifest(), people)
         mailer = mail.Mailer(app.config)
-        deliver = writer(dry_run) if dry_run else mailer.send
+        deliver = writer(dry_run, app.config) if dry_run else mailer.send
         try:
             with click.progressbar(
                 length=len(people), label="Digest", file=sys.stderr
@@ -73,10 +79,13 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
             raise click.ClickException(f"Not sending: {e}.") from e
         finally:
             mailer.close()
-    report(outcome, dry_run=dry_run, send=send)
+    report(outcome, dry_run=dry_run, send=send, test_copy=bool(to))
 
 
-def report(outcome: newsletter.Outcome, *, dry_run, send: bool) -> None:
+def report(
+    outcome: newsletter.Outcome, *, dry_run, send: bool, test_copy: bool = False
+) -> None:
+    """Say what went out; exit 1 when a send or a test copy left someone out."""
     if outcome.digest_id is None:
         click.echo("Nothing new since the last digest: nothing sent.")
         return
@@ -89,10 +98,25 @@ def report(outcome: newsletter.Outcome, *, dry_run, send: bool) -> None:
     )
     for failure in outcome.failed:
         click.echo(f"Not sent: {failure}", err=True)
+    for refusal in outcome.refused:
+        click.echo(f"Refused: {refusal}", err=True)
+    for address in outcome.refused_before:
+        click.echo(f"Refused by an earlier pass, not tried again: {address}", err=True)
     if send and outcome.failed:
         raise click.ClickException(
             f"{len(outcome.failed)} messages failed; run `polku digest --send` again "
             "to retry them (nobody gets a second copy)."
         )
     if send and outcome.finished:
-        click.echo("Every subscriber has this digest; the next one starts from here.")
+        refused = outcome.refused or outcome.refused_before
+        everyone = "Everyone else" if refused else "Every subscriber"
+        click.echo(f"{everyone} has this digest; the next one starts from here.")
+    if (send or test_copy) and outcome.refused:
+        raise click.ClickException(
+            f"{len(outcome.refused)} addresses were refused for good (see above); "
+            "they do not get this digest, and no rerun tries them again."
+            if send
+            else "The test copy was refused (see above)."
+        )
+    if test_copy and outcome.failed:
+        raise click.ClickException("The test copy could not be sent (see above).")

@@ -24,7 +24,14 @@ def traces(contact: dict) -> list[bytes]:
 
 
 def scrub_files(data_dir: str, contact: dict) -> int:
-    """Remove the person from emails waiting in the outbox and from audience files."""
+    """Remove the person from emails waiting in the outbox and from audience files.
+
+    An email may hold the address in another form than the stored one (the
+    domain in IDNA form, an RFC 2047 encoded word, raw UTF-8, a base64 body):
+    mail.names() looks for every form.
+    """
+    from . import mail
+
     needles = traces(contact)
     changed = 0
     for folder in PERSONAL_FOLDERS:
@@ -33,10 +40,13 @@ def scrub_files(data_dir: str, contact: dict) -> int:
                 path = os.path.join(root, name)
                 with open(path, "rb") as f:
                     data = f.read()
-                if not any(n in data for n in needles):
+                email = name.endswith(".eml")
+                if not any(n in data for n in needles) and not (
+                    email and mail.names(data, contact["email"])
+                ):
                     continue
                 changed += 1
-                if name.endswith(".eml"):
+                if email:
                     os.unlink(path)
                 else:
                     kept = [

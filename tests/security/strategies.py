@@ -89,6 +89,23 @@ CONTENT_TYPES = (
 )
 RAW_QUERIES = ("%", "%zz", "a=%ff%fe", "&&&", "=x", "next=%0d%0aX:1", "u=%00")
 EXTRA_METHODS = ("PUT", "DELETE", "PATCH", "TRACE")
+# Integers past what orjson (the journal, PostgreSQL's events) writes: 64 bits.
+HUGE_INTS = (2**64, 2**64 + 1, -(2**63) - 1, 10**30, 10**400)
+# JSON number texts json.dumps cannot write: 1e400 reads as infinity.
+RAW_NUMBERS = ("1e400", "-1e400", "1E+999", "NaN", "Infinity", "-Infinity")
+# Addresses in Unicode (domain, local part or both), as the forms accept them,
+# and ones no mail server may be given.
+ADDRESSES = (
+    "jörg@exämple.fi",
+    "anna@exämple.fi",
+    "ÄNNÄ@EXÄMPLE.FI",
+    "a@xn--exmple-cua.fi",
+    "ß@straße.de",
+    "用户@例子.广告",
+    "θσερ@παράδειγμα.δοκιμή",
+    "=?utf-8?q?j=C3=B6rg?=@example.com",
+    "a@example.com\r\nBcc: evil@example.com",
+)
 
 
 def encode(text: str) -> str:
@@ -107,6 +124,46 @@ def hostile_text() -> st.SearchStrategy[str]:
     )
 
 
+def raw(token: str) -> str:
+    """A placeholder that dumps() writes as the bare JSON number text token."""
+    return f"\x00raw:{token}\x00"
+
+
+def dumps(value: Any) -> bytes:
+    """json.dumps, with raw() placeholders turned into bare number texts."""
+    text = json.dumps(value)
+    if "\\u0000raw:" in text:
+        for token in RAW_NUMBERS:
+            text = text.replace(json.dumps(raw(token)), token)
+    return text.encode()
+
+
+def numbers() -> st.SearchStrategy[Any]:
+    """Numbers no store holds as given: past 64 bits, infinite, not a number."""
+    huge = st.sampled_from(HUGE_INTS) | st.integers(2**64, 2**80)
+    return st.one_of(
+        huge,
+        huge,  # the 500 a store raises; the others were refused or stored as null
+        st.integers(-(2**80), -(2**63) - 1),
+        st.sampled_from(RAW_NUMBERS).map(raw),
+        st.sampled_from([float("inf"), float("-inf"), float("nan")]),
+    )
+
+
+def visitor_claims() -> st.SearchStrategy[Any]:
+    """What a script could send as `visitor`: anything but the id string."""
+    ids = st.sampled_from(["browser-id-1234", "", "x" * 65, "../../etc"])
+    return st.one_of(numbers(), st.booleans(), json_values(), ids.map(lambda i: [i]))
+
+
+def props() -> st.SearchStrategy[dict]:
+    """A named event's properties, with numbers no store can hold among them."""
+    keys = st.text(max_size=8)
+    return st.dictionaries(keys, numbers(), min_size=1, max_size=3) | st.dictionaries(
+        keys, json_values(), max_size=3
+    )
+
+
 def header_text() -> st.SearchStrategy[str]:
     """What can arrive in a header: Latin-1, no line breaks."""
     latin1 = st.characters(min_codepoint=0x20, max_codepoint=0xFF)
@@ -119,6 +176,8 @@ def json_values() -> st.SearchStrategy[Any]:
         st.booleans(),
         st.integers(),
         st.integers(min_value=10**30, max_value=10**400),
+        st.sampled_from(HUGE_INTS),
+        st.sampled_from(RAW_NUMBERS).map(raw),
         st.floats(),
         hostile_text(),
         hostile_text(),
@@ -137,6 +196,11 @@ def usually(good: Any, bad: st.SearchStrategy) -> st.SearchStrategy:
     """good four times in five, else bad: deep enough to pass the first checks.
     (Shrinks towards good, so a failure shows the one part that was wrong.)"""
     return st.integers(0, 4).flatmap(lambda n: bad if n == 4 else st.just(good))
+
+
+def often(good: Any, bad: st.SearchStrategy) -> st.SearchStrategy:
+    """good or bad, half and half: for a field deep inside a valid request."""
+    return st.booleans().flatmap(lambda b: bad if b else st.just(good))
 
 
 ANY_KEY = st.text(max_size=12)
@@ -175,7 +239,7 @@ def form_bodies(base: dict) -> st.SearchStrategy[Body]:
         lambda f: (form_encoded(f).encode(), "application/x-www-form-urlencoded")
     )
     as_json = mutated(base, hostile_text() | json_values()).map(
-        lambda f: (json.dumps(f).encode(), "application/json")
+        lambda f: (dumps(f), "application/json")
     )
     return st.one_of(form, form, as_json, raw_bodies())
 
@@ -183,7 +247,7 @@ def form_bodies(base: dict) -> st.SearchStrategy[Body]:
 def json_bodies(base: dict, types=("application/json",)) -> st.SearchStrategy[Body]:
     values = hostile_text() | json_values()
     good = st.tuples(
-        mutated(base, values).map(lambda b: json.dumps(b).encode()),
+        mutated(base, values).map(dumps),
         st.sampled_from(types),
     )
     return st.one_of(good, good, raw_bodies())
@@ -289,6 +353,10 @@ class Shape:
     args: dict[str, Callable[[World], st.SearchStrategy[str]]] = field(
         default_factory=dict
     )
+    # A valid body with one field deep inside it hostile, every time (a
+    # number past 64 bits, a visitor id that is no string, an address in
+    # Unicode): what calls_to(deep=True) sends, with valid credentials.
+    deep: Callable[[World], st.SearchStrategy[Body]] | None = None
 
 
 def beacon(world: World) -> dict:
@@ -325,6 +393,66 @@ def order(world: World) -> dict:
         "currency": "EUR",
         "order_id": "o-2",
     }
+
+
+def twisted(
+    base: dict, twists: dict[str, st.SearchStrategy]
+) -> st.SearchStrategy[dict]:
+    """base, each field in twists drawn from its strategy half the time (a
+    field deep in a valid request: mutated() alone rarely reaches it)."""
+    return st.fixed_dictionaries(
+        {key: often(base.get(key), bad) for key, bad in twists.items()}
+    ).map(lambda drawn: {**base, **{k: v for k, v in drawn.items() if v is not None}})
+
+
+def one_twisted(
+    base: dict, twists: dict[str, st.SearchStrategy]
+) -> st.SearchStrategy[dict]:
+    """base with exactly one field in twists drawn from its strategy."""
+    return st.sampled_from(sorted(twists)).flatmap(
+        lambda key: twists[key].map(lambda value: {**base, key: value})
+    )
+
+
+BEACON_TWISTS = {"visitor": visitor_claims(), "props": props()}
+SIGNUP_TWISTS = {"email": st.sampled_from(ADDRESSES), "visitor": visitor_claims()}
+ORDER_TWISTS = {"value": numbers(), "email": st.sampled_from(ADDRESSES)}
+TEXT_OR_JSON = ("text/plain", "application/json")
+
+
+def beacon_bodies(world: World) -> st.SearchStrategy[Body]:
+    bases = twisted(beacon(world), BEACON_TWISTS)
+    return bases.flatmap(lambda b: json_bodies(b, TEXT_OR_JSON))
+
+
+def signup_bodies(world: World) -> st.SearchStrategy[Body]:
+    return twisted(signup(world), SIGNUP_TWISTS).flatmap(form_bodies)
+
+
+def order_bodies(world: World) -> st.SearchStrategy[Body]:
+    return twisted(order(world), ORDER_TWISTS).flatmap(json_bodies)
+
+
+def as_json(types: tuple[str, ...] = ("application/json",)):
+    return lambda body: st.tuples(st.just(dumps(body)), st.sampled_from(types))
+
+
+def as_form_or_json(body: dict) -> st.SearchStrategy[Body]:
+    form = (form_encoded(body).encode(), "application/x-www-form-urlencoded")
+    return st.sampled_from([form, (dumps(body), "application/json")])
+
+
+def deep_beacon(world: World) -> st.SearchStrategy[Body]:
+    named = {**beacon(world), "name": "cta-click"}
+    return one_twisted(named, BEACON_TWISTS).flatmap(as_json(TEXT_OR_JSON))
+
+
+def deep_signup(world: World) -> st.SearchStrategy[Body]:
+    return one_twisted(signup(world), SIGNUP_TWISTS).flatmap(as_form_or_json)
+
+
+def deep_order(world: World) -> st.SearchStrategy[Body]:
+    return one_twisted(order(world), ORDER_TWISTS).flatmap(as_json())
 
 
 def token_arg(purpose: str) -> dict[str, Callable[[World], st.SearchStrategy[str]]]:
@@ -367,9 +495,7 @@ SHAPES: dict[str, Shape] = {
     "static": Shape(args={"filename": files}),
     "admin.static": Shape(args={"filename": files}),
     "health.healthz": Shape(),
-    "collect.event": Shape(
-        body=lambda w: json_bodies(beacon(w), ("text/plain", "application/json"))
-    ),
+    "collect.event": Shape(body=beacon_bodies, deep=deep_beacon),
     "collect.pixel": Shape(
         query_base={"u": "/posts/one/?utm_source=news", "r": "https://news.example/"},
         query={
@@ -377,8 +503,8 @@ SHAPES: dict[str, Shape] = {
             "r": [EVIL],
         },
     ),
-    "forms.subscribe": Shape(body=form_post(signup)),
-    "forms.download": Shape(body=form_post(signup)),
+    "forms.subscribe": Shape(body=signup_bodies, deep=deep_signup),
+    "forms.download": Shape(body=signup_bodies, deep=deep_signup),
     "forms.confirm": Shape(body=form_post(lambda w: {}), args=token_arg("confirm")),
     "forms.guide_file": Shape(args=token_arg("download")),
     "forms.unsubscribe": Shape(
@@ -392,7 +518,7 @@ SHAPES: dict[str, Shape] = {
         body=form_post(lambda w: {"score": "9", "comment": "Great"}),
         args=token_arg("feedback"),
     ),
-    "api.conversion": Shape(body=lambda w: json_bodies(order(w))),
+    "api.conversion": Shape(body=order_bodies, deep=deep_order),
     "admin.login": Shape(
         query_base={"next": "/admin/contacts"},
         query={"next": ["/admin/contacts", "//evil.example/", "/admin/%0d%0a"]},
@@ -451,7 +577,37 @@ def path_for(rule: str, values: dict[str, str], raw: bool) -> str:
     return ARGUMENT.sub(fill, rule)
 
 
-def calls_to(world: World, rule) -> st.SearchStrategy[Call]:
+def deep_calls_to(world: World, rule) -> st.SearchStrategy[Call]:
+    """The route's own method with valid credentials and a body with one
+    field deep inside it hostile (Shape.deep), every time."""
+    shape = SHAPES[rule.endpoint]
+    assert shape.deep is not None, f"{rule.endpoint} has no deep body"
+    method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+    sent = {
+        "Origin": world.origin,
+        "Authorization": f"Bearer {API_KEY}",
+        "User-Agent": BROWSER_UA,
+    }
+
+    def call(body: Body) -> Call:
+        data, content_type = body
+        path = path_for(rule.rule, {}, raw=False)
+        return Call(
+            rule.endpoint,
+            method,
+            path,
+            "",
+            {**sent, "Content-Type": content_type},
+            data,
+        )
+
+    return shape.deep(world).map(call)
+
+
+def calls_to(world: World, rule, deep: bool = False) -> st.SearchStrategy[Call]:
+    """Calls to the route; deep: deep_calls_to's instead."""
+    if deep:
+        return deep_calls_to(world, rule)
     shape = SHAPES[rule.endpoint]
 
     @st.composite
