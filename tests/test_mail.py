@@ -171,6 +171,18 @@ def test_a_signup_from_a_unicode_address_through_a_smtputf8_server(app_factory):
     assert sent.rcpt_tos == [f"jörg@{XN}"] and "SMTPUTF8" in sent.mail_options
 
 
+def test_a_signup_the_server_cannot_deliver_to_is_a_400_not_a_503(app_factory):
+    """Trying again will not help: the reader is told so, at once."""
+    with mail_server(smtputf8=False) as (server, port):
+        app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        reader = Reader(app.test_client(), app)
+        data = {"email": JORG, "consent_newsletter": "yes"}
+        response = reader.post("/subscribe", data=data, Accept="application/json")
+    assert response.status_code == 400
+    assert response.json["error"] == "We cannot send email to that address."
+    assert server.deliveries == []
+
+
 # ---- erasure finds the person's mail in the outbox, however it was encoded ----
 
 

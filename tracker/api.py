@@ -69,7 +69,7 @@ def parse_conversion(body) -> dict:
 
 @bp.post("/api/conversion")
 def conversion():
-    check_origin()
+    check_origin(signed=True)
     authenticate()
     body = json_body()
     fields = parse_conversion(body)

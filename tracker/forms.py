@@ -164,15 +164,12 @@ def send(contact: dict, template: str, **context: Any) -> None:
         mail.send_one(current_app.config, msg)
     except mail.MailError as e:
         current_app.logger.error("%s", e)
+        if e.permanent:  # the address itself: trying again will not help
+            raise TrackerError("We cannot send email to that address.") from None
         raise TrackerError(
             "We could not send the email just now. Please try again in a few minutes.",
             503,
         ) from None
-
-
-def confirm_link(contact: dict) -> str:
-    token = tokens.make("confirm", {"c": contact["id"], "n": contact["nonce"]})
-    return link("forms.confirm", token=token)
 
 
 def find_or_create(tx, email: str) -> dict:

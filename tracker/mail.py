@@ -26,7 +26,6 @@ import ssl
 import unicodedata
 from dataclasses import dataclass
 from email import message_from_bytes
-from email.charset import QP, Charset
 from email.generator import BytesGenerator
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -43,10 +42,6 @@ from . import clock
 from .storage.files import atomic_write
 
 log = logging.getLogger(__name__)
-
-# Quoted-printable keeps mostly-ASCII bodies readable, as mail clients send them.
-UTF8_QP = Charset("utf-8")
-UTF8_QP.body_encoding = QP
 
 # A dot-atom local part (RFC 5322), Unicode letters allowed (RFC 6531); no
 # quoted local parts, spaces, controls or specials: they are never needed.

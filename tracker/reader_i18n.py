@@ -81,6 +81,7 @@ EN: dict[str, Any] = {
     "already_confirmed": "This subscription is already confirmed.",
     "mail_failed": "We could not send the email just now. Please try again in a "
     "few minutes.",
+    "address_refused": "We cannot send email to that address.",
     "link_used": "This link has already been used or is no longer valid.",
     "link_expired": "This link has expired. Please ask for a new one.",
     "link_cut": "This link is not valid. Please check that it was copied whole.",
@@ -155,6 +156,7 @@ FI: dict[str, Any] = {
     "already_confirmed": "Tilaus on jo vahvistettu.",
     "mail_failed": "Viestin lähettäminen ei onnistunut juuri nyt. Yritä uudelleen "
     "muutaman minuutin kuluttua.",
+    "address_refused": "Tähän osoitteeseen ei voi lähettää sähköpostia.",
     "link_used": "Tätä linkkiä on jo käytetty, tai se ei ole enää voimassa.",
     "link_expired": "Linkki on vanhentunut. Pyydä uusi.",
     "link_cut": "Linkki ei kelpaa. Tarkista, että kopioit sen kokonaan.",
