@@ -296,9 +296,13 @@ def tokens(world: World, purpose: str) -> st.SearchStrategy[str]:
     return st.sampled_from(own).flatmap(lambda token: usually(token, bad))
 
 
-def headers(world: World) -> st.SearchStrategy[dict[str, str]]:
-    """Usually the site's origin, the dashboard's session and the API key (so
-    requests get in); now and then wrong, missing or junk; other headers hostile."""
+DASHBOARD_ORIGIN = "http://localhost"  # where the test client serves the dashboard
+
+
+def headers(world: World, endpoint: str = "") -> st.SearchStrategy[dict[str, str]]:
+    """Usually the right origin (the site's; the dashboard's own for its routes),
+    the dashboard's session and the API key (so requests get in); now and then
+    wrong, missing or junk; other headers hostile."""
     name = world.session_name
     session = f"{name}={world.session}"
     origins = [EVIL, "null", "http://localhost:5000", "http://[::1"]
@@ -308,7 +312,8 @@ def headers(world: World) -> st.SearchStrategy[dict[str, str]]:
     credentials = st.fixed_dictionaries(
         {
             "Origin": usually(
-                world.origin, missing | st.sampled_from(origins) | header_text()
+                DASHBOARD_ORIGIN if endpoint.startswith("admin.") else world.origin,
+                missing | st.sampled_from(origins) | header_text(),
             ),
             "Cookie": usually(session, missing | st.sampled_from(cookies)),
             "Authorization": usually(
@@ -618,7 +623,7 @@ def calls_to(world: World, rule, deep: bool = False) -> st.SearchStrategy[Call]:
         method = draw(st.sampled_from(main if usual and main else others))
         values = {name: draw(make(world)) for name, make in shape.args.items()}
         path = path_for(rule.rule, values, raw=draw(st.integers(0, 3)) == 3)
-        sent = draw(headers(world))
+        sent = draw(headers(world, rule.endpoint))
         body = None
         if shape.body is not None and method not in ("GET", "HEAD"):
             body, content_type = draw(shape.body(world))
