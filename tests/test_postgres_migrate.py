@@ -196,3 +196,41 @@ def test_a_rerun_keeps_a_document_changed_in_postgresql(
     assert target.get_meta("digest") == {"last": "2026-11-20"}
     assert target.get_meta("salts") == {"2026-11-24": "s2"}
     target.close()
+
+
+def test_a_directory_of_the_old_layout_is_copied_in_the_order_made(
+    runner, pg_url, tmp_path
+):
+    """Servers of an earlier version wrote one people file per writer and month:
+    the copy follows the order the decisions were made in, not the files'."""
+    import psycopg
+
+    from .test_decision_order import record, write_legacy
+
+    data = tmp_path / "old"
+    ann = {**contact("ann@example.com"), "id": "c-ann"}
+    write_legacy(
+        data,
+        {
+            "2026-11/host-1-aaaaaa.jsonl": [
+                record(ann, "2026-11-02T10:00:00+00:00", "pending", "a1"),
+                record(ann, "2026-11-02T10:00:09+00:00", "unsubscribed", "a3"),
+            ],
+            "2026-11/host-2-bbbbbb.jsonl": [
+                record(ann, "2026-11-02T10:00:03+00:00", "confirmed", "a2"),
+            ],
+        },
+    )
+    (data / "journal" / "people.generation").write_text("2")  # two erasures
+    assert polku_db(runner, pg_url).exit_code == 0
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # an earlier copy's mark
+        conn.execute("UPDATE people_state SET copied_generation = 2")
+    result = polku_db(runner, pg_url, "--from-tinydb", str(data))
+    assert result.exit_code == 0, result.output  # converting is no erasure
+    target = PostgresStorage(pg_url)
+    assert target.get_contact("c-ann")["status"] == "unsubscribed"
+    assert [e["id"] for e in target.decisions("c-ann")] == ["a1", "a2", "a3"]
+    again = polku_db(runner, pg_url, "--from-tinydb", str(data))
+    assert again.exit_code == 0, again.output
+    assert [e["id"] for e in target.decisions("c-ann")] == ["a1", "a2", "a3"]
+    target.close()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 
+from tracker import clock
 from tracker.storage.base import StorageUnavailable
 from tracker.storage.journal import Journal
 from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
@@ -19,7 +19,7 @@ def event(ts="2026-11-20T10:00:00+00:00", **fields):
 
 
 def contact(email="a@example.com", **fields):
-    now = datetime.now(UTC).isoformat()
+    now = clock.now_iso()
     return {
         "id": uuid.uuid4().hex,
         "email": email,
@@ -81,6 +81,67 @@ def test_timeline_stitches_visits_of_linked_visitors(storage):
     assert len(paths) == 2
 
 
+def test_timeline_covers_observations_months_before_the_signup(storage, set_clock):
+    """A person's record is whole: a visit in August by the browser that signs
+    up in December is theirs, in the timeline and so in the GDPR export."""
+    set_clock("2026-08-14T09:00:00+00:00")
+    storage.append_event(event(clock.now_iso(), visitor="v-summer", path="/august/"))
+    storage.append_event(event(clock.now_iso(), visitor="v-other", path="/other/"))
+    set_clock("2026-10-02T09:00:00+00:00")
+    storage.append_event(event(clock.now_iso(), visitor="v-summer", type="click"))
+    set_clock("2026-12-20T09:00:00+00:00")
+    c = contact(visitors=["v-summer"])
+    with storage.transaction() as people:
+        people.save(
+            c, {"id": "s", "ts": c["created"], "type": "signup", "contact": c["id"]}
+        )
+    found = storage.timeline(c["id"])
+    assert [e.get("path") for e in found] == ["/august/", "/", None]
+    assert [e["ts"][:7] for e in found] == ["2026-08", "2026-10", "2026-12"]
+
+
+def test_a_click_links_that_days_visit_in_an_old_month(storage, set_clock):
+    set_clock("2027-01-10T09:00:00+00:00")
+    c = contact()
+    with storage.transaction() as people:
+        people.save(c)
+    set_clock("2027-03-05T09:00:00+00:00")
+    storage.append_event(
+        event(clock.now_iso(), type="click", contact=c["id"], visitor="d1")
+    )
+    storage.append_event(event(clock.now_iso(), visitor="d1", path="/after-click/"))
+    set_clock("2027-05-01T09:00:00+00:00")
+    paths = [e.get("path") for e in storage.timeline(c["id"])]
+    assert paths == ["/", "/after-click/"]
+
+
+def test_decisions_keep_the_order_they_were_made_in(storage, set_clock):
+    """The clock jumped back between two decisions: the later one still wins,
+    and a person's decisions come in the order they were made."""
+    c = contact()
+    set_clock("2026-12-01T00:00:05+00:00")
+    with storage.transaction() as people:
+        people.save(
+            {**c, "status": "confirmed"},
+            {"id": "d1", "ts": clock.now_iso(), "type": "confirm", "contact": c["id"]},
+        )
+    set_clock("2026-11-30T23:59:50+00:00")  # the clock was set back
+    with storage.transaction() as people:
+        people.save(
+            {**c, "status": "unsubscribed"},
+            {
+                "id": "d2",
+                "ts": clock.now_iso(),
+                "type": "unsubscribe",
+                "contact": c["id"],
+            },
+        )
+    assert storage.get_contact(c["id"])["status"] == "unsubscribed"
+    assert [e["id"] for e in storage.decisions(c["id"])] == ["d1", "d2"]
+    [(_, decided)] = storage.iter_people()
+    assert [e["id"] for e in decided] == ["d1", "d2"]
+
+
 def test_erase_removes_the_contact_and_its_timeline(storage):
     keep, gone = (
         contact("keep@example.com"),
@@ -128,7 +189,8 @@ def test_erase_leaves_no_trace_in_the_files(tmp_path):
             assert b"trace@example.com" not in data and b"Tracey" not in data, path
 
 
-def test_erase_blanks_the_id_in_the_records_that_stay(tmp_path):
+def test_erase_blanks_the_id_in_the_records_that_stay(tmp_path, set_clock):
+    set_clock("2027-01-15T10:00:00+00:00")  # the click below is from November
     storage = TinyDBStorage(str(tmp_path))
     gone = contact("gone@example.com")
     friend = contact("friend@example.com", referred_by=gone["id"])

@@ -7,6 +7,12 @@ Two kinds of write, with two durability promises:
   conversion) via `transaction()`: on disk (fsynced) before returning.
 Reads come from views that the backend keeps up to date: contacts with their
 timelines, and the aggregates the reports and the dashboard need.
+
+A person's decisions have one order, the order their transactions took the
+people lock in, and every process sees it alike: a contact's state is the
+last one saved, and its decisions come in that order, whatever the clocks of
+the servers said (their `ts` normally agree; after a clock was set back they
+do not).
 """
 
 from __future__ import annotations
@@ -83,15 +89,17 @@ class Storage(ABC):
 
     @abstractmethod
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
-        """Yield (contact, their decisions oldest first) for everyone, in one read."""
+        """Yield (contact, their decisions in the order made) for everyone, in one
+        read."""
 
     @abstractmethod
     def decisions(self, contact_id: str) -> list[Record]:
-        """Return the contact's own events (signup, purchase...), oldest first."""
+        """Return the contact's own events (signup, purchase...), in the order made."""
 
     @abstractmethod
     def timeline(self, contact_id: str) -> list[Record]:
-        """Return the contact's events, oldest first, stitched visits included."""
+        """Return the contact's events by time, every linked observation included
+        (stitched visits, however many months before the signup)."""
 
     @abstractmethod
     def erase_contact(self, contact_id: str) -> bool:

@@ -70,18 +70,17 @@ class MemoryStorage(Storage):
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         view = self._view
         for contact_id, contact in list(view.contacts.items()):
-            events = view.timelines.get(contact_id, [])
-            yield contact, sorted(events, key=lambda e: e["ts"])
+            yield contact, list(view.timelines.get(contact_id, []))  # as made
 
     def decisions(self, contact_id: str) -> list[Record]:
-        return sorted(self._view.timelines.get(contact_id, []), key=lambda e: e["ts"])
+        return list(self._view.timelines.get(contact_id, []))
 
     def timeline(self, contact_id: str) -> list[Record]:
         contact = self._view.contacts.get(contact_id)
         if contact is None:
             return []
         decisions = list(self._view.timelines.get(contact_id, []))
-        return linked_events(decisions, contact, lambda needles: self.iter_events())
+        return linked_events(decisions, contact, lambda *_: self.iter_events())
 
     def erase_contact(self, contact_id: str) -> bool:
         with self._lock:

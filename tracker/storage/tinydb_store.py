@@ -2,8 +2,10 @@
 
 - Observations go to `journal/events/<month>/<writer>.jsonl` (one append each;
   constant cost; flushed to disk at least once a second).
-- A person's decisions go to `journal/people/...`, fsynced before returning,
-  under a file lock so that processes never race on the same contact.
+- A person's decisions go to `journal/people/<segment>.jsonl`, one journal
+  shared by every process, written only under a file lock and fsynced before
+  returning: processes never race on the same contact, and the journal's
+  order is the order the decisions were made in, for every process.
 - Small mutable documents (daily salts, ledgers) live in `keys.json`, a TinyDB
   database whose storage replaces the file atomically.
 Every process folds the people journal into an in-memory view (contacts and
@@ -11,7 +13,8 @@ indexes), reading only the bytes appended since its last look; a new process
 starts from the view's snapshot (`people.json`) and folds only the rest.
 Erasing a person rewrites the people journal without them and bumps a
 generation number, so every process rebuilds its view; their id is blanked in
-place wherever else it stays.
+place wherever else it stays. A directory written by an earlier version (one
+people file per writer and month) is converted on opening, once, the same way.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .. import clock
 from ..aggregates import OPEN_DAYS, Stats
 from .base import People, Record, Storage, StorageUnavailable
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
-from .journal import Journal, blanked
+from .journal import Journal, PeopleJournal, Rewound, blanked
 from .view import PeopleView, Transaction, linked_events, now_iso
 
 log = logging.getLogger(__name__)
@@ -75,6 +78,14 @@ def ledger_folder(ledger: str) -> str:
 
 def month_of(ts: str) -> str:
     return ts[:7]
+
+
+def read_number(path: str) -> int | None:
+    try:
+        with open(path) as f:
+            return int(f.read().strip() or 0)
+    except FileNotFoundError:
+        return None
 
 
 class AggregateSnapshot:
@@ -161,11 +172,10 @@ class TinyDBStorage(Storage):
         self.dir = data_dir
         journal_dir = os.path.join(data_dir, "journal")
         self.events = Journal(os.path.join(journal_dir, "events"), flush_interval)
-        self.people_journal = Journal(
-            os.path.join(journal_dir, "people"), flush_interval
-        )
+        self.people_journal = PeopleJournal(os.path.join(journal_dir, "people"))
         self.ledgers = Journal(os.path.join(journal_dir, "ledgers"), flush_interval)
         self._generation_path = os.path.join(journal_dir, "people.generation")
+        self._erased_path = os.path.join(journal_dir, "people.erased")
         self._people_lock_path = os.path.join(data_dir, "locks", "people.lock")
         self._keys_lock_path = os.path.join(data_dir, "locks", "keys.lock")
         self._keys_path = os.path.join(data_dir, "keys.json")
@@ -173,6 +183,8 @@ class TinyDBStorage(Storage):
         self._people_snapshot = PeopleSnapshot(os.path.join(data_dir, "people.json"))
         self._view_lock = threading.RLock()
         self._lock_holder: int | None = None
+        self._layout_checked = False
+        self._read_only_legacy = False
         self._snapshot = AggregateSnapshot(os.path.join(data_dir, "aggregates.json"))
         self._stats: Stats | None = None
         self._stats_offsets: dict[str, int] = {}
@@ -242,15 +254,16 @@ class TinyDBStorage(Storage):
     # -- people --------------------------------------------------------------
 
     def erasures(self) -> int:
-        """How many erasures this directory has seen (its people generation)."""
-        return self._read_generation()
+        """How many erasures this directory has seen.
+
+        Its people generation, until the generation first moved for another
+        reason (the conversion of an old layout): from then on, counted apart.
+        """
+        found = read_number(self._erased_path)
+        return self._read_generation() if found is None else found
 
     def _read_generation(self) -> int:
-        try:
-            with open(self._generation_path) as f:
-                return int(f.read().strip() or 0)
-        except FileNotFoundError:
-            return 0
+        return read_number(self._generation_path) or 0
 
     def _refresh(self) -> PeopleView:
         """Fold what other processes appended since this one last looked.
@@ -258,26 +271,86 @@ class TinyDBStorage(Storage):
         A new process starts from the snapshot when it is of the current
         generation; every EVERY_LINES folded lines, the snapshot is renewed.
         """
+        self._check_layout()
         with self._view_lock, collector_paused():
             generation = self._read_generation()
             view = self._view
             loaded = view is None or generation != view.generation
             if loaded:
                 self.people_journal.reopen()
-                self._view = self._people_snapshot.load(generation) or PeopleView(
+                snapshot = None if self._read_only_legacy else self._people_snapshot
+                self._view = (snapshot and snapshot.load(generation)) or PeopleView(
                     generation
                 )
-            view, folded = self._view, 0
-            for name, offset, record in self.people_journal.read(view.offsets):
-                view.apply(record)
-                view.offsets[name] = offset
-                folded += 1
-                self._people_snapshot.unsaved += 1
+            try:
+                folded = self._fold_people(self._view)
+            except Rewound as e:
+                log.warning("people journal %s was cut short: folding it anew", e)
+                self._view, loaded = PeopleView(generation), True
+                folded = self._fold_people(self._view)
+            view = self._view
         settle(loaded or folded >= FREEZE_AFTER)
         due = self._people_snapshot.unsaved >= PeopleSnapshot.EVERY_LINES
         if due and self._lock_holder != threading.get_ident():
             self._save_people()
         return view
+
+    def _fold_people(self, view: PeopleView) -> int:
+        folded = 0
+        if self._read_only_legacy and not view.offsets:
+            records = self.people_journal.read_legacy()
+        else:
+            records = self.people_journal.read(view.offsets)
+        for name, offset, record in records:
+            view.apply(record)
+            view.offsets[name] = offset
+            folded += 1
+            self._people_snapshot.unsaved += 1
+        return folded
+
+    def _check_layout(self) -> None:
+        """Once per process: convert a people journal of the old layout first.
+
+        A directory that cannot be written (a read-only copy) is read as it
+        is, its files merged by time, without converting it.
+        """
+        if self._layout_checked:
+            return
+        try:
+            if self.people_journal.needs_upgrade():
+                if self._lock_holder == threading.get_ident():
+                    self._upgrade()
+                else:
+                    with self._locked():
+                        self._upgrade()
+        except StorageUnavailable as e:
+            log.warning(
+                "%s: reading the old people journal unconverted: %s", self.dir, e
+            )
+            self._read_only_legacy = True
+        self._layout_checked = True
+
+    def _upgrade(self) -> None:
+        """Finish or make the conversion of an old layout (under the people lock).
+
+        Checked before every write too: a crash of another process's
+        conversion, or a server of an earlier version still writing its own
+        files, is taken care of before anyone appends.
+        """
+        if not self.people_journal.needs_upgrade():
+            return
+        with writable():
+            if self.people_journal.upgrade():
+                self._people_snapshot.delete()
+                self._bump_generation(erased=0)
+
+    def _bump_generation(self, erased: int) -> None:
+        """Make every process fold the people journal anew (erased: one more
+        erasure to count, or none)."""
+        count = self.erasures() + erased
+        if erased or read_number(self._erased_path) is None:
+            atomic_write(self._erased_path, str(count).encode())
+        atomic_write(self._generation_path, str(self._read_generation() + 1).encode())
 
     def _save_people(self) -> None:
         """Renew the snapshot (locks taken in a transaction's order: file, view)."""
@@ -299,13 +372,17 @@ class TinyDBStorage(Storage):
     @contextmanager
     def transaction(self) -> Iterator[People]:
         with self._locked():
+            self._upgrade()
             tx = Transaction(self._refresh())
             yield tx
             if tx.pending:
                 with writable():
-                    self.people_journal.append_many(
-                        [(r, month_of(r["ts"])) for r in tx.pending], sync=True
-                    )
+                    try:
+                        self.people_journal.append(tx.pending)
+                    except OSError as e:
+                        if getattr(e, "seen", False):  # read, then cut off
+                            self._bump_generation(erased=0)
+                        raise
                 self._refresh()
 
     def people_version(self) -> Any:
@@ -325,7 +402,7 @@ class TinyDBStorage(Storage):
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         view = self._refresh()
         for contact_id, contact in list(view.contacts.items()):
-            yield contact, view.timelines.get(contact_id, [])  # kept in time order
+            yield contact, view.timelines.get(contact_id, [])  # in the journal's order
 
     def decisions(self, contact_id: str) -> list[Record]:
         return list(self._refresh().timelines.get(contact_id, []))
@@ -336,15 +413,14 @@ class TinyDBStorage(Storage):
         if contact is None:
             return []
         events = list(view.timelines.get(contact_id, []))
-        since = min([contact["created"], *(e["ts"] for e in events)])[:7] + "-01"
-        return linked_events(
-            events, contact, lambda needles: self._scan(since, needles)
-        )
+        return linked_events(events, contact, self._scan)
 
-    def _scan(self, since: str, needles: tuple[bytes, ...]) -> Iterator[Record]:
-        for _, _, event in self.events.read(
-            months=self._months_since(since), needles=needles
-        ):
+    def _scan(
+        self, needles: tuple[bytes, ...], months: set[str] | None
+    ) -> Iterator[Record]:
+        """Every month, however long before the signup: the needle scan reads
+        only the lines holding an id, at little more than the cost of the bytes."""
+        for _, _, event in self.events.read(months=months, needles=needles):
             yield event
 
     def erase_contact(self, contact_id: str) -> bool:
@@ -355,6 +431,7 @@ class TinyDBStorage(Storage):
         """
         needle = contact_id.encode()
         with self._locked():
+            self._upgrade()
             if contact_id not in self._refresh().contacts:
                 return False
             with writable():
@@ -367,9 +444,7 @@ class TinyDBStorage(Storage):
                     self._rewrite_without(
                         os.path.join(self.people_journal.root, name), needle, contact_id
                     )
-                atomic_write(
-                    self._generation_path, str(self._read_generation() + 1).encode()
-                )
+                self._bump_generation(erased=1)
             self._refresh()
             return True
 

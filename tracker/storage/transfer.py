@@ -5,7 +5,10 @@
   or a second run after the old servers wrote more, copies only the rest.
 - Contacts, their keys and decisions, ledgers and small documents: staged
   with COPY and merged on their natural keys (contact id, event id, ledger
-  and key, meta key), so copying twice changes nothing.
+  and key, meta key), so copying twice changes nothing. A person's decisions
+  are inserted in the people journal's order, so that their `seq`, which
+  orders them in PostgreSQL, follows the order they were made in (a
+  directory of the old per-writer layout is converted first, on opening).
 Then every table is counted on both sides; `Count.ok` says whether they agree.
 """
 

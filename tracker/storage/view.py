@@ -1,12 +1,13 @@
 """The people view every backend shares: contacts, their indexes and timelines.
 
 Folded from decision records ({"ts", "contact", "event"}) in the order they were
-written; a transaction sees the view plus its own unsaved changes.
+made (the people journal's order, never their timestamps'): the last saved
+state of a contact is its state, and its decisions stay in that order. A
+transaction sees the view plus its own unsaved changes.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterator
 
 import orjson
@@ -17,21 +18,24 @@ from .base import People, Record
 INDEXED = ("ref_code",)
 
 
-def linked_events(
-    decisions: list[Record], contact: Record, scan: Callable[[tuple], Iterator[Record]]
-) -> list[Record]:
-    """Return the contact's decisions plus every observation linked to them.
+Scan = Callable[[tuple[bytes, ...], set[str] | None], Iterator[Record]]
 
-    Linked: made by one of their visitor ids, or carrying their contact id (a
-    click from our email). A click also links the rest of that browser's visit
-    that day, which is how a cookieless reader's later pages join the journey.
+
+def linked_events(decisions: list[Record], contact: Record, scan: Scan) -> list[Record]:
+    """Return the contact's decisions plus every observation linked to them, by time.
+
+    Linked: made by one of their visitor ids, however long before the signup,
+    or carrying their contact id (a click from our email). A click also links
+    the rest of that browser's visit that day, which is how a cookieless
+    reader's later pages join the journey. scan(needles, months) yields the
+    observations that may hold a needle, in those months (None: all of them).
     """
     visitors = set(contact.get("visitors", []))
     seen = {e["id"] for e in decisions}
     found = list(decisions)
     needles = tuple(v.encode() for v in visitors) + (contact["id"].encode(),)
     clicked: set[tuple[str, str]] = set()
-    for event in scan(needles):
+    for event in scan(needles, None):
         if event.get("contact") == contact["id"] and event.get("visitor"):
             clicked.add((event["visitor"], event["ts"][:10]))
         if (
@@ -40,7 +44,8 @@ def linked_events(
             seen.add(event["id"])
             found.append(event)
     if clicked:
-        for event in scan(tuple(v.encode() for v, _ in clicked)):
+        needles = tuple({v.encode() for v, _ in clicked})
+        for event in scan(needles, {day[:7] for _, day in clicked}):
             if (event.get("visitor"), event["ts"][:10]) in clicked and event[
                 "id"
             ] not in seen:
@@ -68,11 +73,7 @@ class PeopleView:
             self._index(contact)
         event = record.get("event")
         if event:
-            timeline = self.timelines.setdefault(event["contact"], [])
-            if timeline and timeline[-1]["ts"] > event["ts"]:  # another writer's file
-                bisect.insort(timeline, event, key=lambda e: e["ts"])
-            else:
-                timeline.append(event)
+            self.timelines.setdefault(event["contact"], []).append(event)
 
     def to_json(self) -> bytes:
         """The whole view in one document: what a snapshot on disk holds."""

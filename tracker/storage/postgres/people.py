@@ -4,6 +4,10 @@ A people transaction takes one advisory lock, like the embedded backend's
 file lock: two servers never decide about the same person at once, and each
 sees what the other committed. The unique keys (email, ref_code, order ids)
 are the last line of defence.
+
+A person's decisions are read in `seq` order: the sequence is drawn while the
+lock is held, and the lock is let go at commit, so `seq` follows the order in
+which the decisions were made, whatever the servers' clocks said (`ts`).
 """
 
 from __future__ import annotations
@@ -131,9 +135,7 @@ def read_everyone(db: Database) -> tuple[int, list[tuple[Record, list[Record]]]]
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = conn.execute("SELECT version FROM people_state").fetchone()[0]
         contacts = conn.execute("SELECT doc FROM contacts ORDER BY seq").fetchall()
-        found = conn.execute(
-            "SELECT contact, doc FROM decisions ORDER BY contact, ts, seq"
-        )
+        found = conn.execute("SELECT contact, doc FROM decisions ORDER BY contact, seq")
         timelines: dict[str, list[Record]] = {}
         for contact_id, doc in found:
             timelines.setdefault(contact_id, []).append(doc)
