@@ -392,34 +392,38 @@ def served(demo):
         yield base
 
 
-@contextlib.contextmanager
-def chromium(*args: str):
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver for the session (two at once refuse to run)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as driver:
+        yield driver
+
+
+def launch_chromium(playwright, *args: str):
     """A real headless Chromium from Debian's `chromium` package (more args: args)."""
-    playwright = pytest.importorskip("playwright.sync_api")
     executable = shutil.which("chromium")
     if executable is None:
         pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                *args,
-            ],
-        )
-        yield browser
-        browser.close()
+    return playwright.chromium.launch(
+        executable_path=executable,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            *args,
+        ],
+    )
 
 
 @pytest.fixture(scope="session")
-def browser():
-    with chromium() as launched:
-        yield launched
+def browser(playwright):
+    launched = launch_chromium(playwright)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -97,7 +97,10 @@ def dashboard_totals(port: int) -> list[int]:
             "POST",
             "/admin/login",
             f"password={PASSWORD}",
-            {"Content-Type": "application/x-www-form-urlencoded", "Origin": SITE},
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": f"http://{HOST}:{port}",  # the dashboard's own
+            },
         )
         response = conn.getresponse()
         response.read()

@@ -17,7 +17,13 @@ import urllib.request
 
 import pytest
 
-from ..conftest import bare_environ, chromium, free_port, polku_serve, write_manifest
+from ..conftest import (
+    bare_environ,
+    free_port,
+    launch_chromium,
+    polku_serve,
+    write_manifest,
+)
 from .conftest import dev_manifest
 
 pytestmark = pytest.mark.browser
@@ -55,10 +61,13 @@ def demo(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def rebinding_browser():
+def rebinding_browser(playwright):
     """Chromium resolving attacker.example to this machine, as after a rebind."""
-    with chromium(f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1") as browser:
-        yield browser
+    browser = launch_chromium(
+        playwright, f"--host-resolver-rules=MAP {ATTACKER} 127.0.0.1"
+    )
+    yield browser
+    browser.close()
 
 
 def admin_cookies(context) -> list[dict]:
