@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tracker import clock
 from tracker.cli import cli
 from tracker.storage import get_storage
 
@@ -35,7 +36,7 @@ def site_on(tmp_path, port: int):
     """The site fixture's folder and env, sending to the SMTP server on port."""
     folder = copy_site(tmp_path / "site")
     data = tmp_path / "var"
-    recent = (datetime.now(UTC) - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    recent = (clock.now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S")
     posts = [{**p, "date": recent} for p in TEST_MANIFEST["posts"]] + [
         {
             "kind": "article",
@@ -304,7 +305,7 @@ def test_customers_are_asked_for_feedback_at_most_once_per_period(
     # A new post and a new digest: no question again so soon.
     manifest = json.loads(site[1]["manifest"])
     time.sleep(1.1)  # the new post is published after the first digest's cut-off
-    recent = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    recent = clock.now().strftime("%Y-%m-%dT%H:%M:%S")
     manifest["posts"].append(
         {**manifest["posts"][0], "url": "posts/three/", "date": recent}
     )

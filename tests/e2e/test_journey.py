@@ -14,10 +14,14 @@ import shutil
 import subprocess
 import sys
 import urllib.request
+from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tracker import clock
 
 from ..conftest import Inbox, bare_environ, free_port, polku_serve
 
@@ -46,6 +50,7 @@ def world(demo, tmp_path_factory):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = bare_environ(
+        POLKU_CLOCK=days_after_the_newest_post(data / "manifest.json", 3),
         POLKU_DATA_DIR=str(data),
         POLKU_SITE_URL=base,
         POLKU_SMTP_HOST="127.0.0.1",
@@ -60,6 +65,13 @@ def world(demo, tmp_path_factory):
             yield {"base": base, "data": data, "inbox": inbox, "env": env, "site": demo}
     finally:
         smtp.stop()
+
+
+def days_after_the_newest_post(manifest: Path, days: int) -> str:
+    """A moment the demo's content is news at, whatever today's date."""
+    dates = [p["date"] for p in json.loads(manifest.read_text())["posts"] if p["date"]]
+    newest = clock.parse(max(dates))
+    return (newest + timedelta(days=days)).isoformat()
 
 
 def polku(world, *args):
