@@ -17,7 +17,7 @@
   the newsletter; visitor ids are cookieless-style daily ids (a new random id
   per browser per day); ~2 % bot hits and a few named events; posts are read
   only once published, with a long tail of popularity and a boost when new;
-- `journal/people/<YYYY-MM>/seed.jsonl`: `contacts` people, each line
+- `journal/people/000001.jsonl`, ...: `contacts` people, each line
   `{"ts", "contact": {the whole contact}, "event": {timeline event}|null}` as
   `storage.transaction()` writes them, replayed in time order: signup (pending,
   consent proof), confirm (status, consent with wording, lead_at, ref_code,
@@ -931,14 +931,20 @@ def replay(
         return {**e, **{k: v for k, v in fields.items() if v is not None}}
 
     def write(ts: str, contact: dict, ev_: dict | None) -> None:
+        """Append to the shared people journal's newest segment (time order)."""
+        from tracker.storage.journal import PeopleJournal
+
         nonlocal written
-        month = ts[:7]
-        f = files.get(month)
-        if f is None:
-            folder = os.path.join(root, month)
-            os.makedirs(folder, exist_ok=True)
-            f = files[month] = open(  # noqa: SIM115
-                os.path.join(folder, WRITER + ".jsonl"), "w", encoding="utf-8"
+        f = files.get("segment")
+        if f is None or f.tell() >= PeopleJournal.SEGMENT_BYTES:
+            if f is not None:
+                f.close()
+            files["n"] = files.get("n", 0) + 1
+            os.makedirs(root, exist_ok=True)
+            f = files["segment"] = open(  # noqa: SIM115
+                os.path.join(root, PeopleJournal.name(files["n"])),
+                "w",
+                encoding="utf-8",
             )
         f.write(_dumps({"ts": ts, "contact": contact, "event": ev_}) + "\n")
         written += 1
@@ -1053,8 +1059,8 @@ def replay(
             write(ts, c, event("feedback", c, ts, score=data["score"], comment=comment))
         elif action == "fetched":
             extra.append(ev.fetched_line(epoch, cid))
-    for f in files.values():
-        f.close()
+    if files.get("segment"):
+        files["segment"].close()
     return written, state, extra
 
 
