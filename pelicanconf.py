@@ -42,8 +42,10 @@ TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
 
-PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["journey", "pelican.plugins.sitemap"]
+# The Polku plugin is installed with the package (pip install polku) as the
+# namespace plugin pelican.plugins.polku: "polku" finds it in an installed wheel,
+# the import path also in an editable install (pip install -e .).
+PLUGINS = ["pelican.plugins.polku", "pelican.plugins.sitemap"]
 SITEMAP = {"format": "xml"}
 
 MENUITEMS = ()

@@ -1,4 +1,4 @@
-"""Audience lists benchmark: tracker.lists.write_lists over 1M events, 100k contacts.
+"""Audience lists benchmark: tracker.audiences.write_lists over 1M events, 100k contacts.
 
     .venv/bin/python bench/audiences.py [--data DIR] [--events 1000000]
                                         [--contacts 100000] [--tracemalloc]
@@ -53,7 +53,7 @@ def _open(data_dir: str):
 
 def child_run(data_dir: str, out: str, mode: str) -> None:
     """Fresh process: write_lists once (mode: plain, tracemalloc or profile)."""
-    from tracker.lists import write_lists
+    from tracker.audiences import write_lists
 
     storage, manifest = _open(data_dir)
     before = common.maxrss_mb()
@@ -92,7 +92,7 @@ def child_run(data_dir: str, out: str, mode: str) -> None:
 
 def child_parts(data_dir: str, out: str) -> None:
     """Fresh process: write_lists' steps timed one by one."""
-    from journey import audiences
+    from pelican.plugins.polku import audiences
 
     storage, manifest = _open(data_dir)
     now = datetime.now(UTC)

@@ -8,7 +8,7 @@ highlights; 6 categories, 24 tags, dates over three years, some posts with a
 guide CTA) beside the demo site's pages, guide and images. Then builds it with
 our theme (theme/) and the settings of pelicanconf.py, twice per round:
 
-- "journey": PLUGINS = ["journey"] (PLUGIN_PATHS = [plugins/]), data dir
+- "journey": PLUGINS = ["polku"] (the installed plugin), data dir
   JOURNEY_DATA_DIR = <tmp>/var, outside the output (it gets the manifest);
 - "none": PLUGINS = [] with the same theme (which tolerates the missing
   JOURNEY global).
@@ -195,8 +195,7 @@ def site_settings(root: Path, content: Path, output: Path, plugins: bool) -> dic
         PATH=str(content),
         OUTPUT_PATH=str(output),
         THEME=str(REPO / "theme"),
-        PLUGIN_PATHS=[str(REPO / "plugins")],
-        PLUGINS=["journey"] if plugins else [],
+        PLUGINS=["pelican.plugins.polku"] if plugins else [],
         JOURNEY_DATA_DIR=str(root / "var"),
         JOURNEY_GUIDES_DIR=str(content / "guides"),
         DELETE_OUTPUT_DIRECTORY=False,

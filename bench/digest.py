@@ -8,12 +8,12 @@ Seeds a data directory with bench/seed.py (every contact a confirmed
 subscriber, so 10,000 contacts are 10,000 recipients; the manifest has three
 posts from the last ten days, so a digest has something new), or reuses a
 seeded one with --data. Then, inside the tracker's app and a request context
-as `polku digest` does (tracker/newsletter_cli.py), it times:
+as `polku digest` does (tracker/cli/digest.py), it times:
 
 - recipients(): the confirmed subscribers (folds the people journal);
 - interests_by_contact(): what each one read, from one pass over the events;
 - send_digest(mode="preview", rate=0) with a deliver() that only counts:
-  per recipient, journey.digest.render (Jinja text + HTML, CSS inlined) and
+  per recipient, pelican.plugins.polku.digest.render (Jinja text + HTML, CSS inlined) and
   tracker.mail.build (the multipart message, CSS inlined again), with their
   signed click, unsubscribe and feedback links. Goal: <= 20 s for 10,000.
 
@@ -48,11 +48,13 @@ def main() -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N")
     args = parser.parse_args()
 
-    from journey import digest as content
+    from pelican.plugins.polku import digest as content
 
-    from tracker import create_app, newsletter, sitemeta
-    from tracker.lists import interests_by_contact
+    from tracker import create_app
+    from tracker.audiences import interests_by_contact
+    from tracker.mail import digest as newsletter
     from tracker.storage import get_storage
+    from tracker.web import site as sitemeta
 
     common.print_header("digest")
     with common.work_dir("polku-digest-", args.tmp, args.keep) as work:

@@ -116,7 +116,7 @@ PAGES = {  # path -> title: pages of the demo site beside the posts
 }
 GUIDE = "website-checklist"
 GUIDE_PAGE = "/guide-website-checklist/"
-WORDING = {  # plugins/journey/settings.py CONSENT_WORDING["en"]
+WORDING = {  # plugins/polku/settings.py CONSENT_WORDING["en"]
     "newsletter": "Send me the Kettu letter: new posts about twice a month. "
     "I can unsubscribe with one click in every email.",
     "ads": "I also agree that my email address, hashed, may be used to show me "
@@ -442,7 +442,7 @@ class Traffic:
 
 
 def touch_of(visit) -> dict:
-    """What tracker.stages._touch makes of a visit's first pageview."""
+    """What tracker.journey.stages._touch makes of a visit's first pageview."""
     utm = visit.utm or {}
     referrer = visit.referrer
     medium = utm.get("medium")
@@ -885,8 +885,8 @@ def plan_contacts(
 
 
 def new_contact(cid: str, email: str, now: str, rng: random.Random) -> dict:
-    """tracker.people.new_contact, with a nonce from the seeded generator."""
-    from tracker.people import new_contact as fresh
+    """tracker.journey.people.new_contact, with a nonce from the seeded generator."""
+    from tracker.journey.people import new_contact as fresh
 
     return {**fresh(email, now, cid), "nonce": _hex(rng, 16)}
 

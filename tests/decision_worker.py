@@ -18,7 +18,7 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
 - {"op": "close"}: closes the TinyDB storage (the PostgreSQL pool stays, for
   the next "open" on the same database; it closes when stdin does).
 
-The steps mimic the decision functions of tracker/people.py on plain contact
+The steps mimic the decision functions of tracker/journey/people.py on plain contact
 dicts (signup, confirm, unsubscribe, ads consent, conversion, an import of
 old orders, erase), with ids derived from the step number so that every
 backend, and the in-process model, makes the same records.

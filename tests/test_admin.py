@@ -260,7 +260,7 @@ def test_the_contact_list_follows_each_change(admin, admin_app):
 
 
 def test_feedback_and_referrals_panels(admin, admin_app):
-    from tracker import tokens
+    from tracker.web import tokens
 
     from .conftest import Reader
 

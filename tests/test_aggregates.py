@@ -1,6 +1,6 @@
 """Daily counters: folding, closing old days, and the JSON they are kept as."""
 
-from tracker.aggregates import Stats
+from tracker.journey.counters import Stats
 
 
 def pv(day, visitor, path="/a/", **fields):

@@ -10,8 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from journey import audiences as aud
-from journey.audiences import (
+from pelican.plugins.polku import audiences as aud
+from pelican.plugins.polku.audiences import (
     Audience,
     AudienceError,
     default_audiences,
@@ -26,9 +26,9 @@ from journey.audiences import (
     sha256_hex,
     write_audiences,
 )
-from journey.settings import JourneySettingsError
+from pelican.plugins.polku.settings import JourneySettingsError
 
-from tracker import stages
+from tracker.journey import stages
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker import beacon
+from tracker.web import beacon
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "https://[/posts/one/"])

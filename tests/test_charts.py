@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
-from tracker import admin_i18n, charts
+from tracker.admin import charts
+from tracker.i18n import admin as admin_i18n
 
 SVG = "{http://www.w3.org/2000/svg}"
 TEMPLATES = Path(__file__).resolve().parent.parent / "tracker" / "templates" / "admin"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from journey.digest import (
+from pelican.plugins.polku.digest import (
     DigestError,
     DigestSettings,
     Links,

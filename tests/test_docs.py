@@ -24,7 +24,7 @@ def test_setting_is_documented(setting):
 
 
 def test_plugin_settings_are_documented():
-    from journey.settings import DEFAULTS
+    from pelican.plugins.polku.settings import DEFAULTS
 
     for name in DEFAULTS:
         assert f"`{name}`" in README, name

@@ -257,7 +257,7 @@ def test_unsubscribe_page_then_one_click(reader, app):
 
 
 def _unsubscribe_token(app):
-    from tracker import tokens
+    from tracker.web import tokens
 
     with app.test_request_context():
         return tokens.make("unsubscribe", {"c": contact(app)["id"]})
@@ -312,7 +312,7 @@ def test_unconfirmed_signups_are_pruned_daily(app_factory):
 
 
 def _click_token(app, contact_id, url):
-    from tracker import tokens
+    from tracker.web import tokens
 
     with app.test_request_context():
         return tokens.make("click", {"c": contact_id, "u": url})
@@ -357,7 +357,7 @@ def test_forged_click_token(reader):
 
 
 def _feedback_token(app, contact_id, ask="digest-1"):
-    from tracker import tokens
+    from tracker.web import tokens
 
     with app.test_request_context():
         return tokens.make("feedback", {"c": contact_id, "k": ask})

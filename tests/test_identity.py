@@ -1,6 +1,6 @@
 """Cookieless visitor ids and the daily salts behind them."""
 
-from tracker import identity
+from tracker.web import identity
 
 
 def test_salts_rotate_and_old_ones_are_deleted(storage):

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tracker import lease
+from tracker.mail import lease
 
 
 def holder(pid: int, host: str = socket.gethostname(), **fields) -> dict:

@@ -46,7 +46,7 @@ def test_polku_audiences_writes_every_format(runner, app, tmp_path, monkeypatch)
     reader = stored_people(app)
     with app.app_context():
         gone = get_storage().find_contact("gone@example.com")
-    from tracker import tokens
+    from tracker.web import tokens
 
     with app.test_request_context():
         token = tokens.make("unsubscribe", {"c": gone["id"]})

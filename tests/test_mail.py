@@ -241,7 +241,7 @@ def test_the_date_comes_from_the_one_clock(set_clock):
 def test_list_headers_are_ascii_for_a_unicode_site_name_and_sender(app_factory):
     """The whole List-Id became one encoded word (its <list-id> unreadable),
     with the sender's domain in Unicode."""
-    from tracker import newsletter
+    from tracker.mail import digest as newsletter
 
     app = app_factory(MAIL_FROM="Kettu Öy <uutiset@kettü.example>")
     site = {**TEST_MANIFEST["site"], "name": "Kettu Öy, Helsinki"}

@@ -79,7 +79,7 @@ def people(app_factory, site, confirmed=("a@example.com", "b@example.com")):
 
 
 def unsubscribe_token(app, address):
-    from tracker import tokens
+    from tracker.web import tokens
 
     with app.app_context():
         contact = get_storage().find_contact(address)
@@ -231,10 +231,10 @@ def test_a_second_send_waits_for_the_first(
 
 
 def test_someone_who_leaves_during_a_send_is_not_mailed(site, smtp, app_factory):
-    from journey import digest as content
+    from pelican.plugins.polku import digest as content
 
-    from tracker import newsletter
-    from tracker.newsletter_cli import digest_settings
+    from tracker.cli.digest import digest_settings
+    from tracker.mail import digest as newsletter
 
     inbox, _ = smtp
     app, _ = people(app_factory, site)

@@ -7,9 +7,9 @@ import logging
 from pathlib import Path
 
 import pytest
-from journey.context import parse_cta
-from journey.settings import JourneySettingsError, read
 from pelican import Pelican
+from pelican.plugins.polku.context import parse_cta
+from pelican.plugins.polku.settings import JourneySettingsError, read
 from pelican.settings import read_settings
 
 from .conftest import ROOT
@@ -69,8 +69,7 @@ def build_tiny_site(tmp_path: Path, overrides: dict | None = None) -> Path:
             "PATH": str(content),
             "OUTPUT_PATH": str(tmp_path / "output"),
             "THEME": str(ROOT / "theme"),
-            "PLUGIN_PATHS": [str(ROOT / "plugins")],
-            "PLUGINS": ["journey"],
+            "PLUGINS": ["pelican.plugins.polku"],
             "CACHE_CONTENT": False,
             "LOAD_CONTENT_CACHE": False,
             "JOURNEY_DATA_DIR": str(tmp_path / "var"),

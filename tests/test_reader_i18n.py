@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tracker import i18n, reader_i18n, tokens
+from tracker import i18n
+from tracker.i18n import reader as reader_i18n
 from tracker.storage import get_storage
+from tracker.web import tokens
 
 from .conftest import SITE, TEST_MANIFEST, Reader, write_manifest
 

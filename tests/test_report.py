@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tracker import report
 from tracker.cli import cli
+from tracker.journey import report
 
 from .test_collect import GOOD, send
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-from journey.script import minify
+from pelican.plugins.polku.script import minify
 
 from .conftest import ROOT, without_developer_settings
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker import sitemeta
+from tracker.web import site as sitemeta
 
 
 @pytest.mark.parametrize("url", ["http://[::1", "http://[", "https://]x"])

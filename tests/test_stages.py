@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tracker.stages import (
+from tracker.journey.stages import (
     RFM,
     STAGES,
     LeadScoreWeights,

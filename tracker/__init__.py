@@ -28,8 +28,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
 
-    from . import admin, api, charts, collect, errors, forms, health, storage
-    from .limits import limiter
+    from . import errors, storage
+    from .admin import charts
+    from .admin import views as admin
+    from .web import api, collect, forms, health
+    from .web.limits import limiter
 
     storage.init_app(app)
     errors.init_app(app)

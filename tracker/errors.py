@@ -17,7 +17,7 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import reader_i18n
+from .i18n import reader as reader_i18n
 from .storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def respond(message: str, status: int):
     if request.endpoint not in FORM_ENDPOINTS:
         title = reader_i18n.strings()["error_title"]
         return render_template("message.html", title=title, message=message), status
-    from .sitemeta import status_page
+    from .web.site import status_page
 
     return redirect(status_page("error"), 303)
 

@@ -8,9 +8,9 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import people
-from .requests import new_id
+from .journey import people
 from .storage import Storage
+from .web.requests import new_id
 
 REQUIRED = ("email", "date")
 KINDS = ("purchase", "booking", "quote")

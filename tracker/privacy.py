@@ -6,7 +6,8 @@ import hashlib
 import os
 from datetime import timedelta
 
-from . import clock, people
+from . import clock
+from .journey import people
 from .storage import Storage
 from .storage.files import atomic_write
 
@@ -16,7 +17,7 @@ PERSONAL_FOLDERS = ("outbox", "audiences")
 
 def traces(contact: dict) -> list[bytes]:
     """The strings that identify a person in a file: their email and its hashes."""
-    from journey.audiences import identifier_hashes
+    from pelican.plugins.polku.audiences import identifier_hashes
 
     email = contact["email"]
     hashes = {hashlib.sha256(email.encode()).hexdigest(), *identifier_hashes(contact)}

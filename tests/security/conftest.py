@@ -20,8 +20,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from itsdangerous import TimestampSigner
 
-from tracker import create_app, tokens
+from tracker import create_app
 from tracker.storage import get_storage
+from tracker.web import tokens
 
 from ..conftest import BROWSER_UA, SITE, TEST_MANIFEST, Reader, write_manifest
 
@@ -59,7 +60,7 @@ class Stored:
     `aggregates.json` is left out: it is folded from the event journal by any
     read of the dashboard, so it only ever repeats what the journal holds. So
     is the rate limits' counters document in `keys.json`: counting a refused
-    request is how the limit refuses the next one (see tracker/limits.py).
+    request is how the limit refuses the next one (see tracker/web/limits.py).
     """
 
     DERIVED = frozenset({"aggregates.json"})

@@ -17,8 +17,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tracker import privacy, tokens
+from tracker import privacy
 from tracker.storage import get_storage
+from tracker.web import tokens
 
 from ..conftest import SITE, Reader, write_manifest
 from ..reliability.harness import Server
@@ -234,7 +235,7 @@ def test_origin_null_is_refused_on_beacons(client, app):
 
 def seed_subscribers(app, count: int) -> list[str]:
     """Confirmed subscribers straight into storage; return their unsubscribe paths."""
-    from tracker import people
+    from tracker.journey import people
 
     paths = []
     with app.app_context(), get_storage().transaction() as tx:

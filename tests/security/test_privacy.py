@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from journey.audiences import identifier_hashes
+from pelican.plugins.polku.audiences import identifier_hashes
 
 from tracker import clock
 from tracker.cli import cli

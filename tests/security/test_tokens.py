@@ -14,8 +14,8 @@ import json
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from tracker import tokens
 from tracker.storage import get_storage
+from tracker.web import tokens
 
 from ..conftest import SITE
 from .conftest import (

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..aggregates import Stats
+from ..journey.counters import Stats
 from .base import People, Record, Storage
 from .view import PeopleView, Transaction, linked_events, now_iso
 

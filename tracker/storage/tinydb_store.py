@@ -34,7 +34,7 @@ from typing import Any
 from tinydb import Query, TinyDB
 
 from .. import clock
-from ..aggregates import OPEN_DAYS, Stats
+from ..journey.counters import OPEN_DAYS, Stats
 from .base import People, Record, Storage, StorageUnavailable
 from .files import AtomicJSONStorage, atomic_write, file_lock, writable
 from .journal import Journal, PeopleJournal, Rewound, blanked

@@ -30,7 +30,7 @@ import psycopg
 from psycopg.types.json import Json
 
 from ... import clock
-from ...aggregates import OPEN_DAYS, Day, Stats
+from ...journey.counters import OPEN_DAYS, Day, Stats
 from .db import Database
 
 FOLD_BATCH = 5000

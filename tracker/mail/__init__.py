@@ -38,8 +38,8 @@ from itertools import count
 import css_inline
 import idna
 
-from . import clock
-from .storage.files import atomic_write
+from .. import clock
+from ..storage.files import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import sitemeta
+from ..web import site as sitemeta
 
 FALLBACK = "en"
 

@@ -11,8 +11,8 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from ..storage import Storage
 from . import stages
-from .storage import Storage
 
 LOOKBACK = timedelta(days=30)
 

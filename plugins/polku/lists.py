@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 def write_audience_lists(pelican) -> None:
     """Write <data dir>/audiences/ from the stored journey, and say so in the log."""
-    from tracker.lists import has_contacts, write_lists
+    from tracker.audiences import has_contacts, write_lists
     from tracker.storage import open_storage
 
     conf = journey_settings.read(pelican.settings)

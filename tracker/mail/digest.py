@@ -28,11 +28,14 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
-from journey import digest as content
+from pelican.plugins.polku import digest as content
 
-from . import clock, lease, mail, sitemeta, tokens
-from .forms import link
-from .storage import Storage
+from .. import clock, mail
+from ..storage import Storage
+from ..web import site as sitemeta
+from ..web import tokens
+from ..web.forms import link
+from . import lease
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)

@@ -1,4 +1,4 @@
-"""Make the audience lists from what is stored (storage meets journey.audiences).
+"""Make the audience lists from what is stored (storage meets the plugin's audiences).
 
 Used by `polku audiences` and by the plugin at build time, so both write the
 same files with the same rules.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from journey import audiences
+from pelican.plugins.polku import audiences
 
 from . import clock
 from .storage import Storage

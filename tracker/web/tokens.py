@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from .errors import BadToken
+from ..errors import BadToken
 
 DAY = 86400
 PURPOSES = {

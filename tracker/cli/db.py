@@ -7,7 +7,7 @@ import time
 
 import click
 
-from .storage.postgres import PostgresStorage
+from ..storage.postgres import PostgresStorage
 
 
 def open_database(url: str) -> PostgresStorage:
@@ -20,7 +20,7 @@ def open_database(url: str) -> PostgresStorage:
 
 def copy_from_tinydb(data_dir: str, storage: PostgresStorage) -> None:
     """Copy, fold the aggregates, print the counts; fail if any table differs."""
-    from .storage import transfer
+    from ..storage import transfer
 
     started = time.perf_counter()
     with click.progressbar(

@@ -21,19 +21,13 @@ from flask import (
 )
 from werkzeug.security import safe_join
 
-from . import (
-    agents,
-    attribution,
-    beacon,
-    identity,
-    mail,
-    people,
-    privacy,
-    reader_i18n,
-    sitemeta,
-    tokens,
-)
-from .errors import BadToken, TrackerError, wants_json
+from .. import mail, privacy
+from ..errors import BadToken, TrackerError, wants_json
+from ..i18n import reader as reader_i18n
+from ..journey import attribution, people
+from ..storage import get_storage
+from . import agents, beacon, identity, tokens
+from . import site as sitemeta
 from .limits import forms as form_limit
 from .limits import take_mail_quota
 from .requests import (
@@ -46,7 +40,6 @@ from .requests import (
     user_agent,
     visitor_for,
 )
-from .storage import get_storage
 
 bp = Blueprint("forms", __name__)
 bp.after_request(allow_site_origin)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 from flask import render_template, url_for
 
-from . import mail, people, sitemeta
+from .. import mail
+from ..journey import people
+from ..web import site as sitemeta
 
 
 def send_report(app, address: str, data: dict) -> None:

@@ -34,7 +34,7 @@ def run_build(publish: bool) -> float:
             f"No {settings_file} here; run polku in the site's folder."
         )
     init_logging(level=logging.WARNING)
-    logging.getLogger("journey").setLevel(logging.INFO)
+    logging.getLogger("pelican.plugins.polku").setLevel(logging.INFO)
     started = time.perf_counter()
     try:
         Pelican(read_settings(settings_file)).run()
@@ -100,8 +100,8 @@ def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> No
     """
     from werkzeug.serving import run_simple
 
-    from . import create_app
-    from .serve import SiteAndTracker
+    from .. import create_app
+    from ..serve import SiteAndTracker
 
     if not os.path.isfile(os.path.join(output, "index.html")):
         raise click.ClickException(
@@ -115,8 +115,8 @@ def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> No
 
 def open_storage_app():
     """Return the tracker app the commands work through (settings from POLKU_*)."""
-    from . import create_app
-    from .config import ConfigError
+    from .. import create_app
+    from ..config import ConfigError
 
     try:
         return create_app()
@@ -154,9 +154,9 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
         polku report --json
         polku report --email owner@example.com --since 2026-11-16
     """
-    from . import report as journey_report
-    from .sitemeta import manifest
-    from .storage import get_storage
+    from ..journey import report as journey_report
+    from ..storage import get_storage
+    from ..web.site import manifest
 
     app = open_storage_app()
     with app.test_request_context():
@@ -166,7 +166,7 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
             storage.summary(day), storage.iter_contacts(), manifest(), day, touch=touch
         )
         if email_to:
-            from .owner_mail import send_report
+            from ..mail.report import send_report
 
             send_report(app, email_to, data)
             click.echo(f"Sent the report to {email_to}.")
@@ -225,11 +225,11 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
     Example:
         polku audiences --out exports/ --format meta --format google
     """
-    from journey.audiences import FORMATS, AudienceError
+    from pelican.plugins.polku.audiences import FORMATS, AudienceError
 
-    from .lists import write_lists
-    from .sitemeta import manifest
-    from .storage import get_storage
+    from ..audiences import write_lists
+    from ..storage import get_storage
+    from ..web.site import manifest
 
     site = site_settings()
     app = open_storage_app()
@@ -256,7 +256,7 @@ def contacts() -> None:
 
 
 def find_or_fail(storage, email: str) -> dict:
-    from .people import Refused, normalise_email
+    from ..journey.people import Refused, normalise_email
 
     try:
         contact = storage.find_contact(normalise_email(email))
@@ -276,7 +276,7 @@ def contacts_export(email: str) -> None:
     Example:
         polku contacts export reader@example.com > reader.json
     """
-    from .storage import get_storage
+    from ..storage import get_storage
 
     with open_storage_app().app_context():
         storage = get_storage()
@@ -297,8 +297,8 @@ def contacts_erase(email: str) -> None:
     Example:
         polku contacts erase reader@example.com --yes
     """
-    from .privacy import erase_everywhere
-    from .storage import get_storage
+    from ..privacy import erase_everywhere
+    from ..storage import get_storage
 
     app = open_storage_app()
     with app.app_context():
@@ -319,8 +319,8 @@ def contacts_import(file: str) -> None:
     Example:
         polku contacts import shop-orders.csv
     """
-    from .imports import CsvError, import_rows, read_csv
-    from .storage import get_storage
+    from ..imports import CsvError, import_rows, read_csv
+    from ..storage import get_storage
 
     try:
         rows = read_csv(file)
@@ -342,8 +342,8 @@ def contacts_prune() -> None:
     Example:
         polku contacts prune
     """
-    from .privacy import prune_pending
-    from .storage import get_storage
+    from ..privacy import prune_pending
+    from ..storage import get_storage
 
     app = open_storage_app()
     with app.app_context():
@@ -378,8 +378,8 @@ def db_migrate(from_tinydb: str | None) -> None:
         POLKU_DATABASE_URL=postgresql://polku@db.example/polku polku db migrate
         polku db migrate --from-tinydb var
     """
-    from .db_cli import copy_from_tinydb, open_database
-    from .storage import StorageError
+    from ..storage import StorageError
+    from .db import copy_from_tinydb, open_database
 
     try:
         storage = open_database(open_storage_app().config["DATABASE_URL"])
@@ -430,7 +430,7 @@ def digest(dry_run: str | None, send: bool, to: str | None, rate: float) -> None
         polku digest --to me@example.com
         polku digest --send
     """
-    from .newsletter_cli import run_digest
+    from .digest import run_digest
 
     if sum(bool(x) for x in (dry_run, send, to)) != 1:
         raise click.UsageError("Choose one of --dry-run DIR, --send or --to EMAIL.")
@@ -442,7 +442,3 @@ def digest(dry_run: str | None, send: bool, to: str | None, rate: float) -> None
         to=to,
         rate=rate,
     )
-
-
-if __name__ == "__main__":
-    cli()

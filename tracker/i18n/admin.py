@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .i18n import Catalog
+from . import Catalog
 
 EN: dict[str, Any] = {
     # layout

@@ -6,11 +6,14 @@ import os
 import sys
 
 import click
-from journey import digest as content
+from pelican.plugins.polku import digest as content
 
-from . import clock, lease, mail, newsletter, sitemeta
-from .lists import interests_by_contact
-from .storage import get_storage
+from .. import clock, mail
+from ..audiences import interests_by_contact
+from ..mail import digest as newsletter
+from ..mail import lease
+from ..storage import get_storage
+from ..web import site as sitemeta
 
 
 def digest_settings(site: dict) -> content.DigestSettings:

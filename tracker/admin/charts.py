@@ -19,7 +19,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from .aggregates import DIMENSIONS
+from ..journey.counters import DIMENSIONS
 
 DASH = "\u2013"  # shown for a missing number
 MONTHS = {
@@ -459,7 +459,8 @@ def init_templates(app) -> None:
     from flask import request, url_for
     from jinja2 import pass_context
 
-    from . import admin_i18n, i18n
+    from .. import i18n
+    from ..i18n import admin as admin_i18n
 
     if app.extensions.get("polku_admin_templates"):
         return

@@ -36,13 +36,14 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from . import clock, stages
-from . import report as journey_report
-from .aggregates import DIMENSIONS
-from .limits import limiter
-from .privacy import erase_everywhere
-from .sitemeta import manifest
-from .storage import get_storage
+from .. import clock
+from ..journey import report as journey_report
+from ..journey import stages
+from ..journey.counters import DIMENSIONS
+from ..privacy import erase_everywhere
+from ..storage import get_storage
+from ..web.limits import limiter
+from ..web.site import manifest
 
 bp = Blueprint("admin", __name__, static_folder="static", static_url_path="/static")
 

@@ -76,7 +76,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from tracker import clock, stages
+from tracker import clock
+from tracker.journey import stages
 from tracker.storage.files import atomic_write
 
 from .settings import JourneySettingsError

@@ -6,8 +6,9 @@ import base64
 
 from flask import Blueprint, Response, request
 
+from ..errors import TrackerError
+from ..storage import get_storage
 from . import agents, beacon
-from .errors import TrackerError
 from .requests import (
     allow_site_origin,
     check_origin,
@@ -16,8 +17,7 @@ from .requests import (
     user_agent,
     visitor_for,
 )
-from .sitemeta import origin_allowed, public_base
-from .storage import get_storage
+from .site import origin_allowed, public_base
 
 bp = Blueprint("collect", __name__)
 bp.after_request(allow_site_origin)

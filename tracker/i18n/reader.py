@@ -22,7 +22,7 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from .i18n import FALLBACK, Catalog, site_lang
+from . import FALLBACK, Catalog, site_lang
 
 EN: dict[str, Any] = {
     # the pages whose button does what an emailed link asks

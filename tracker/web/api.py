@@ -8,11 +8,11 @@ import re
 
 from flask import Blueprint, current_app, request
 
-from . import attribution, people
-from .errors import TrackerError
+from ..errors import TrackerError
+from ..journey import attribution, people
+from ..storage import get_storage
 from .forms import reward_referrer, timeline_event
 from .requests import check_origin, json_body, new_id, now_iso
-from .storage import get_storage
 
 bp = Blueprint("api", __name__)
 

@@ -23,8 +23,8 @@ from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse_many
 from limits.storage import Storage as LimitsStorage
 
-from . import clock
-from .storage import StorageError, get_storage
+from .. import clock
+from ..storage import StorageError, get_storage
 
 DOC = "counters"
 

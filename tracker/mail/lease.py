@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import clock
-from .storage import Storage
+from .. import clock
+from ..storage import Storage
 
 TERM = 120.0
 

@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Response, current_app, request
 
+from ..clock import now_iso  # noqa: F401 - the views take it from here
+from ..errors import TrackerError
+from ..storage import get_storage
 from . import identity
 from .beacon import storable
-from .clock import now_iso  # noqa: F401 - the views take it from here
-from .errors import TrackerError
-from .sitemeta import origin_allowed
-from .storage import get_storage
+from .site import origin_allowed
 
 
 def new_id() -> str:

@@ -14,9 +14,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from .clock import today
-from .errors import TrackerError
-from .storage import Storage
+from ..clock import today
+from ..errors import TrackerError
+from ..storage import Storage
 
 SALTS_KEY = "salts"
 VISITOR_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")

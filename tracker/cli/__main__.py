@@ -1,0 +1,5 @@
+"""`python -m tracker.cli`: the `polku` command."""
+
+from . import cli
+
+cli()
