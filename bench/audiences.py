@@ -1,4 +1,4 @@
-"""Audience lists benchmark: tracker.audiences.write_lists over 1M events, 100k contacts.
+"""Audience lists benchmark: tracker.audiences.write_lists, 1M events, 100k contacts.
 
     .venv/bin/python bench/audiences.py [--data DIR] [--events 1000000]
                                         [--contacts 100000] [--tracemalloc]

@@ -13,8 +13,8 @@ as `polku digest` does (tracker/cli/digest.py), it times:
 - recipients(): the confirmed subscribers (folds the people journal);
 - interests_by_contact(): what each one read, from one pass over the events;
 - send_digest(mode="preview", rate=0) with a deliver() that only counts:
-  per recipient, pelican.plugins.polku.digest.render (Jinja text + HTML, CSS inlined) and
-  tracker.mail.build (the multipart message, CSS inlined again), with their
+  per recipient, pelican.plugins.polku.digest.render (Jinja text + HTML, CSS
+  inlined) and tracker.mail.build (the multipart message, CSS inlined again), with their
   signed click, unsubscribe and feedback links. Goal: <= 20 s for 10,000.
 
 --serialize runs send_digest again with a deliver() that also turns each
