@@ -459,8 +459,8 @@ def init_templates(app) -> None:
     from flask import request, url_for
     from jinja2 import pass_context
 
-    from .. import i18n
     from ..i18n import admin as admin_i18n
+    from ..web.site import site_lang
 
     if app.extensions.get("polku_admin_templates"):
         return
@@ -468,7 +468,7 @@ def init_templates(app) -> None:
 
     @app.context_processor
     def admin_strings() -> dict[str, Any]:
-        lang = admin_i18n.language(i18n.site_lang())
+        lang = admin_i18n.language(site_lang())
         return {"t": admin_i18n.strings(lang), "lang": lang}
 
     def lang_of(ctx) -> str:

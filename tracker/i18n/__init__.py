@@ -1,47 +1,144 @@
-"""Choosing a language and filling in what a translation lacks, for every catalogue.
+"""Languages and translations: one gettext catalogue per language, Babel formats.
 
-The tracker speaks the site's language: `site.lang` in the build's manifest
-("fi", "fi-FI", "fi_FI" all pick Finnish). Each catalogue (the dashboard's, the
-reader's) is a `Catalog` of string tables; English is the fallback for any key
-a translation lacks, and the language of a site the catalogue does not speak.
+Polku speaks the site's language (`site.lang` in the build's manifest, or
+`DEFAULT_LANG` in the Pelican settings; "fi", "fi-FI", "fi_FI" all pick Finnish)
+and English where a translation lacks a message: the English text is the
+message id, so a missing translation shows English, never an empty heading.
+
+The catalogues are `translations/<lang>/LC_MESSAGES/*.po`, one file per part
+of Polku that speaks (the reader's pages and emails, the dashboard, the site and
+its digest); every file of a language is read into one `Translations`, compiled
+in memory the first time it is asked for. Numbers, money and dates go through
+Babel for the language's locale. Pure: no Flask, no Pelican, no storage.
 """
 
 from __future__ import annotations
 
+import io
+import os
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from ..web import site as sitemeta
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
 
 FALLBACK = "en"
+LANGUAGES = ("en", "fi")
+LOCALES = {"en": "en_GB", "fi": "fi_FI"}  # the formats: day before month in both
+FOLDER = os.path.join(os.path.dirname(__file__), "translations")
 
 
-def site_lang() -> str | None:
-    """Return the site's language as the build wrote it, or None."""
-    try:
-        site = sitemeta.manifest().get("site") or {}
-    except (OSError, ValueError, RuntimeError):  # no app, or a broken manifest
-        return None
-    lang = site.get("lang") if isinstance(site, dict) else None
-    return lang if isinstance(lang, str) else None
+def language(lang: str | None) -> str:
+    """Return the language Polku speaks for a site language such as "fi-FI"."""
+    code = (lang or FALLBACK).split("-")[0].split("_")[0].lower()
+    return code if code in LANGUAGES else FALLBACK
+
+
+@cache
+def translations(lang: str | None) -> NullTranslations:
+    """Every catalogue of the language, merged (English: the messages as written)."""
+    code = language(lang)
+    folder = os.path.join(FOLDER, code, "LC_MESSAGES")
+    if code == FALLBACK or not os.path.isdir(folder):
+        return NullTranslations()
+    merged: Translations | None = None
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".po"):
+            continue
+        with open(os.path.join(folder, name), "rb") as f:
+            catalog = read_po(f, locale=code)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        part = Translations(compiled)
+        merged = part if merged is None else merged.merge(part)
+    return merged or NullTranslations()
+
+
+def gettext(lang: str | None, message: str) -> str:
+    return translations(lang).gettext(message)
+
+
+def ngettext(lang: str | None, singular: str, plural: str, n: int) -> str:
+    return translations(lang).ngettext(singular, plural, n)
+
+
+def locale(lang: str | None) -> Locale:
+    return Locale.parse(LOCALES[language(lang)])
+
+
+def format_number(value: float, lang: str | None, digits: int | None = None) -> str:
+    """A number as the language writes it (1,234.5 / 1 234,5)."""
+    if digits is None:
+        return babel_numbers.format_decimal(value, locale=locale(lang))
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return babel_numbers.format_decimal(value, pattern, locale=locale(lang))
+
+
+def format_percent(value: float, lang: str | None, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + " %"
+    if language(lang) == "en":
+        pattern = pattern.replace(" %", "%")
+    return babel_numbers.format_percent(value, pattern, locale=locale(lang))
+
+
+def format_money(value: float, currency: str, lang: str | None) -> str:
+    return babel_numbers.format_currency(value, currency, locale=locale(lang))
+
+
+def format_date(value: date | datetime, lang: str | None, form: str = "medium") -> str:
+    """A date as the language writes it ("6 Dec 2026" / "6.12.2026")."""
+    return babel_dates.format_date(value, form, locale=locale(lang))
+
+
+def install(env, lang_of) -> None:
+    """Give a Jinja environment `_`, `gettext` and `ngettext` in the language
+    lang_of() returns when the template renders (one environment, any language)."""
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(
+        lambda message, **kw: _format(gettext(lang_of(), message), kw),
+        lambda s, p, n, **kw: _format(ngettext(lang_of(), s, p, n), {"num": n, **kw}),
+        newstyle=False,
+    )
+
+
+def _format(text: str, values: dict) -> str:
+    return text % values if values else text
+
+
+__all__ = [
+    "FALLBACK",
+    "LANGUAGES",
+    "format_date",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "gettext",
+    "install",
+    "language",
+    "ngettext",
+    "translations",
+]
 
 
 class Catalog:
-    """UI strings in several languages, English filling in what a translation lacks."""
+    """String tables in several languages (being replaced by the catalogues)."""
 
     def __init__(self, languages: dict[str, dict[str, Any]]) -> None:
         self.languages = languages
         self.english = languages[FALLBACK]
 
     def language(self, lang: str | None) -> str:
-        """Return the supported language for a site language such as "fi-FI"."""
-        code = (lang or FALLBACK).split("-")[0].split("_")[0].lower()
-        return code if code in self.languages else FALLBACK
+        return language(lang) if language(lang) in self.languages else FALLBACK
 
     def strings(self, lang: str | None) -> dict[str, Any]:
-        """Return every string in the language, English where a translation lacks one.
-
-        A value that is a dict (a group of labels) is filled in key by key.
-        """
+        """Every string in the language, English where a translation lacks one."""
         chosen = self.languages[self.language(lang)]
         merged: dict[str, Any] = {}
         for key, value in self.english.items():

@@ -22,7 +22,8 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
 )
 
-from . import FALLBACK, Catalog, site_lang
+from ..web.site import site_lang
+from . import FALLBACK, Catalog
 
 EN: dict[str, Any] = {
     # the pages whose button does what an emailed link asks

@@ -40,6 +40,16 @@ def manifest() -> dict[str, Any]:
     return g.polku_manifest
 
 
+def site_lang() -> str | None:
+    """Return the site's language as the build wrote it, or None."""
+    try:
+        site = manifest().get("site") or {}
+    except (OSError, ValueError, RuntimeError):  # no app, or a broken manifest
+        return None
+    lang = site.get("lang") if isinstance(site, dict) else None
+    return lang if isinstance(lang, str) else None
+
+
 def origin_of(url: str) -> str:
     """Return url's scheme://host[:port], lowercased; "" if it is malformed."""
     try:
