@@ -8,6 +8,7 @@ import time
 import click
 
 from ..storage.postgres import PostgresStorage
+from .common import open_storage_app
 
 
 def open_database(url: str) -> PostgresStorage:
@@ -44,3 +45,45 @@ def copy_from_tinydb(data_dir: str, storage: PostgresStorage) -> None:
             f"The counts differ for {', '.join(wrong)}: the database holds other "
             "data, or the copy is incomplete (run it again to resume)."
         )
+
+
+@click.group()
+def db() -> None:
+    """The PostgreSQL database of POLKU_DATABASE_URL: schema and copying."""
+
+
+@db.command("migrate")
+@click.option(
+    "--from-tinydb",
+    "from_tinydb",
+    metavar="DIR",
+    type=click.Path(exists=True, file_okay=False),
+    help="Also copy this TinyDB data directory into the database.",
+)
+def db_migrate(from_tinydb: str | None) -> None:
+    """Create or upgrade the schema; copy a TinyDB data directory into it.
+
+    Safe to rerun: a second copy adds only what the directory gained since,
+    and the counts per table are checked.
+
+    \b
+    Example:
+        POLKU_DATABASE_URL=postgresql://polku@db.example/polku polku db migrate
+        polku db migrate --from-tinydb var
+    """
+    from ..storage import StorageError
+
+    try:
+        storage = open_database(open_storage_app().config["DATABASE_URL"])
+        try:
+            applied = storage.db.migrate()
+            click.echo(f"Migrations applied: {', '.join(applied) or 'none needed'}.")
+            if from_tinydb:
+                copy_from_tinydb(from_tinydb, storage)
+        finally:
+            storage.close()
+    except (StorageError, FileNotFoundError) as e:
+        raise click.ClickException(str(e)) from e
+
+
+COMMANDS = [db]

@@ -14,6 +14,7 @@ from ..mail import digest as newsletter
 from ..mail import lease
 from ..storage import get_storage
 from ..web import site as sitemeta
+from .common import open_storage_app, site_settings
 
 
 def digest_settings(site: dict) -> content.DigestSettings:
@@ -123,3 +124,44 @@ def report(
         )
     if test_copy and outcome.failed:
         raise click.ClickException("The test copy could not be sent (see above).")
+
+
+@click.command()
+@click.option(
+    "--dry-run",
+    "dry_run",
+    type=click.Path(file_okay=False),
+    help="Write one .eml per recipient (and index.html, a preview) into DIR.",
+)
+@click.option("--send", is_flag=True, help="Send to every confirmed subscriber.")
+@click.option(
+    "--to", "to", metavar="EMAIL", help="Send one test copy; changes nothing."
+)
+@click.option(
+    "--rate", default=10.0, show_default=True, help="Messages per second at most."
+)
+def digest(dry_run: str | None, send: bool, to: str | None, rate: float) -> None:
+    """Send the newsletter digest of posts published since the last one.
+
+    A run that is stopped half way resumes when started again, and nobody
+    gets a second copy.
+
+    \b
+    Example:
+        polku digest --dry-run /tmp/digest
+        polku digest --to me@example.com
+        polku digest --send
+    """
+    if sum(bool(x) for x in (dry_run, send, to)) != 1:
+        raise click.UsageError("Choose one of --dry-run DIR, --send or --to EMAIL.")
+    run_digest(
+        open_storage_app(),
+        site_settings(),
+        dry_run=dry_run,
+        send=send,
+        to=to,
+        rate=rate,
+    )
+
+
+COMMANDS = [digest]

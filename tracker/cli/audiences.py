@@ -1,0 +1,60 @@
+"""`polku audiences`: the audience lists for a CRM and the ad platforms."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from .common import open_storage_app, site_settings
+
+
+@click.command("audiences")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Where to write the lists (default: <data dir>/audiences).",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["csv", "meta", "google", "linkedin"]),
+    multiple=True,
+    help="Only these formats (repeatable); default: all four.",
+)
+def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
+    """Write every configured audience list, for your CRM and ad platforms.
+
+    Ad-platform files hold only people who gave the separate ads consent, as
+    SHA-256 hashes; unsubscribed and erased people are never in any list.
+
+    \b
+    Example:
+        polku audiences --out exports/ --format meta --format google
+    """
+    from pelican.plugins.polku.audiences import FORMATS, AudienceError
+
+    from ..audiences import write_lists
+    from ..storage import get_storage
+    from ..web.site import manifest
+
+    site = site_settings()
+    app = open_storage_app()
+    with app.app_context():
+        target = out or os.path.join(app.config["DATA_DIR"], "audiences")
+        try:
+            count, warnings = write_lists(
+                get_storage(),
+                manifest(),
+                site.get("JOURNEY_AUDIENCES"),
+                target,
+                formats or FORMATS,
+            )
+        except AudienceError as e:
+            raise click.ClickException(str(e)) from e
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Wrote {count} audiences to {target}/ (see manifest.json there).")
+
+
+COMMANDS = [audiences_command]

@@ -1,0 +1,103 @@
+"""`polku build` and `polku serve`: the site itself."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import click
+
+
+def run_build(publish: bool) -> float:
+    """Build the site with Pelican and return the seconds it took."""
+    from pelican import Pelican
+    from pelican.log import init as init_logging
+    from pelican.settings import read_settings
+
+    settings_file = "publishconf.py" if publish else "pelicanconf.py"
+    if not os.path.isfile(settings_file):
+        raise click.ClickException(
+            f"No {settings_file} here; run polku in the site's folder."
+        )
+    init_logging(level=logging.WARNING)
+    logging.getLogger("pelican.plugins.polku").setLevel(logging.INFO)
+    started = time.perf_counter()
+    try:
+        Pelican(read_settings(settings_file)).run()
+    except Exception as e:  # Pelican raises plain exceptions for bad content
+        raise click.ClickException(f"Build failed: {e}") from e
+    return time.perf_counter() - started
+
+
+@click.command()
+@click.option(
+    "--publish", is_flag=True, help="Build with publishconf.py (absolute URLs)."
+)
+def build(publish: bool) -> None:
+    """Build the site into output/ with Pelican.
+
+    \b
+    Example:
+        polku build --publish
+    """
+    seconds = run_build(publish)
+    click.echo(
+        f"Built the site in {seconds:.2f} s "
+        f"({'publish' if publish else 'development'} settings)."
+    )
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; its address is also answered as a Host name.",
+)
+@click.option(
+    "--port", default=8000, show_default=True, type=int, help="Port to listen on."
+)
+@click.option(
+    "--output",
+    default="output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The built site to serve.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="Also answer requests for this host name (repeatable).",
+)
+def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> None:
+    """Serve the built site and the tracker on one origin, for local use.
+
+    Only requests for local names are answered (localhost, 127.0.0.0/8,
+    [::1], the --host address, and every --allow-host name; with --host
+    0.0.0.0 any IP address too): others get 421, so that no web page can
+    reach the demo by pointing its own name at this machine (DNS rebinding).
+
+    \b
+    Example:
+        polku build && polku serve --port 8000
+        polku serve --host 0.0.0.0 --allow-host laptop.local
+    """
+    from werkzeug.serving import run_simple
+
+    from .. import create_app
+    from ..serve import SiteAndTracker
+
+    if not os.path.isfile(os.path.join(output, "index.html")):
+        raise click.ClickException(
+            f"No built site in {output}/; run `polku build` first."
+        )
+    app = SiteAndTracker(create_app(), output, host=host, allow=allow_hosts)
+    click.echo(f"Serving {output}/ and the tracker at http://{host}:{port}/", err=True)
+    click.echo(f"Answering only for {app.hosts.describe()}.", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+COMMANDS = [build, serve]
