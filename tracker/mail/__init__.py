@@ -1,423 +1,48 @@
-"""Build real emails (multipart text + HTML, CSS inlined) and send them.
+"""Email: building messages (message.py) and sending them (send.py).
 
-With no SMTP host configured, messages go to `<data dir>/outbox/` as `.eml`
-files instead, and the log says where: development needs no mail server.
-
-Addresses are written as mail servers read them. A domain in Unicode goes out
-in its IDNA form (`xn--`), in the headers and on the envelope. A local part
-in Unicode (`jörg@…`) makes the message international (RFC 6531/6532): its
-address headers are written in UTF-8 and it is sent with the SMTPUTF8
-option, which only a server that offers it takes; any other server cannot
-reach that recipient, and the send says so (AddressRefused) while everyone
-else's mail goes on. An RFC 2047 encoded word (`=?…?=`) is never an address.
-
-Every failure is a MailError: `permanent` tells a refusal that will not
-change on its own (this address, a 5xx) from one worth trying again later.
+The names callers use are here: `build` a message, `send_one` it or send many
+over one `Mailer`; every failure is a `MailError` (`AddressRefused` for one
+recipient). Also here: the digest, the owner's report and the send lease.
 """
 
 from __future__ import annotations
 
-import functools
-import logging
-import os
-import re
-import smtplib
-import ssl
-import unicodedata
-from dataclasses import dataclass
-from email import message_from_bytes
-from email.generator import BytesGenerator
-from email.header import Header, decode_header, make_header
-from email.message import Message
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
-from io import BytesIO
-from itertools import count
+from .message import (
+    AddressRefused,
+    Envelope,
+    MailError,
+    address_forms,
+    as_bytes,
+    build,
+    display_name,
+    envelope_of,
+    header_text,
+    html_part,
+    mailbox,
+    message_text,
+    names,
+    raw_utf8,
+    wire_address,
+)
+from .send import Mailer, check, send_one
 
-import css_inline
-import idna
-
-from .. import clock
-from ..storage.files import atomic_write
-
-log = logging.getLogger(__name__)
-
-# A dot-atom local part (RFC 5322), Unicode letters allowed (RFC 6531); no
-# quoted local parts, spaces, controls or specials: they are never needed.
-_ATOM = r"[^\x00-\x20\x7f-\x9f()<>\[\]:;@\\,.\"\s\ud800-\udfff]+"
-LOCAL_PART = re.compile(rf"{_ATOM}(?:\.{_ATOM})*")
-_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
-ASCII_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
-NO_RECIPIENT = "undisclosed-recipients:;"
-
-
-class MailError(RuntimeError):
-    """A message could not be handed to the mail server.
-
-    `reason` says why without the address; `permanent` is True when sending
-    the same message again would fail the same way.
-    """
-
-    permanent = False
-
-    def __init__(
-        self, reason: str, address: str = "", permanent: bool | None = None
-    ) -> None:
-        super().__init__(
-            f"could not send to {address}: {reason}" if address else reason
-        )
-        self.reason, self.address = reason, address
-        if permanent is not None:
-            self.permanent = permanent
-
-
-class AddressRefused(MailError):
-    """This recipient cannot be sent to (here, or at all); the others can."""
-
-    permanent = True
-
-
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """Who a message goes from and to, as the SMTP server is told."""
-
-    sender: str
-    recipients: tuple[str, ...]
-    shown: str  # the recipients as given, for reports
-    international: bool = False  # a recipient needs SMTPUTF8
-    sender_international: bool = False
-    problem: MailError | None = None  # why it cannot be sent at all
-
-
-def wire_address(address: str) -> tuple[str, bool]:
-    """Return (the address as servers take it, whether it needs SMTPUTF8).
-
-    The domain is given in its IDNA (`xn--`) form. Raise AddressRefused, with
-    the reason, for anything but one plain address.
-    """
-    if not isinstance(address, str) or not address:
-        raise AddressRefused("there is no address", str(address))
-    if "=?" in address:
-        raise AddressRefused(
-            "an address may not hold an RFC 2047 encoded word ('=?')", address
-        )
-    local, at, domain = address.rpartition("@")
-    if not (at and LOCAL_PART.fullmatch(local)):
-        raise AddressRefused("it is not one plain email address", address)
-    if not domain.isascii():
-        try:
-            domain = idna.encode(domain, uts46=True).decode("ascii")
-        except (idna.IDNAError, UnicodeError, ValueError):
-            raise AddressRefused(
-                "its domain cannot be written in IDNA (xn--) form", address
-            ) from None
-    if not ASCII_DOMAIN.fullmatch(domain) or len(domain) > 253:
-        raise AddressRefused("its domain is not a domain name", address)
-    return f"{local}@{domain}", not local.isascii()
-
-
-def raw_utf8(text: str) -> str:
-    """A header value the compat32 generator writes as raw UTF-8 bytes
-    (RFC 6532), not as an encoded word (which no address may be)."""
-    return text.encode("utf-8").decode("ascii", "surrogateescape")
-
-
-def header_text(value) -> str:
-    """A header's text as read back: raw UTF-8 decoded, encoded words kept."""
-    value = str(value)
-    if value.isascii():
-        return value
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def display_name(name: str) -> str:
-    """A display name (or phrase) for a header: quoted, or an encoded word."""
-    name = " ".join(name.split())
-    return formataddr((name, "x@x"), charset="utf-8")[: -len(" <x@x>")] if name else ""
-
-
-def mailbox(name: str, address: str) -> str:
-    """`Name <address>` for a header, the address already in its wire form."""
-    shown = address if address.isascii() else raw_utf8(address)
-    return f"{display_name(name)} <{shown}>" if name else shown
-
-
-@functools.lru_cache(maxsize=16)
-def _sender(mail_from: str) -> tuple[str, str, str, bool, MailError | None]:
-    """(From header, envelope sender, Message-ID domain, international, problem)."""
-    name, address = parseaddr(mail_from)
-    try:
-        wire, international = wire_address(address)
-    except AddressRefused as e:
-        problem = MailError(f"POLKU_MAIL_FROM {mail_from!r}: {e.reason}")
-        return "postmaster@localhost", "", "localhost", False, problem
-    return mailbox(name, wire), wire, wire.rpartition("@")[2], international, None
-
-
-def build(
-    config: dict,
-    to: str,
-    subject: str,
-    text: str,
-    html: str,
-    headers: dict[str, str] | None = None,
-    inline_css: bool = True,
-) -> Message:
-    """Return a multipart/alternative message with the HTML's CSS inlined.
-
-    Built with email.mime's compat32 policy: the modern policy parses every
-    header it is given, which made building a digest ten times slower. The
-    addresses are written here instead (see the module's docstring). Building
-    never fails on an address: sending says what is wrong with it.
-    """
-    from_header, sender, domain, sender_utf8, problem = _sender(config["MAIL_FROM"])
-    try:
-        recipient, international = wire_address(to)
-        to_header = recipient if not international else raw_utf8(recipient)
-    except AddressRefused as e:
-        recipient, international, to_header = "", False, NO_RECIPIENT
-        problem = problem or e
-    msg = MIMEMultipart("alternative")
-    msg["From"] = from_header
-    msg["To"] = to_header
-    msg["Subject"] = Header(" ".join(subject.split()), "utf-8")
-    msg["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=domain)
-    for header, value in (headers or {}).items():
-        msg[header] = value
-    msg.attach(MIMEText(text, "plain", "utf-8"))
-    msg.attach(
-        MIMEText(css_inline.inline(html) if inline_css else html, "html", "utf-8")
-    )
-    msg.envelope = Envelope(  # type: ignore[attr-defined]
-        sender,
-        (recipient,) if recipient else (),
-        str(to),
-        international,
-        sender_utf8,
-        problem,
-    )
-    return msg
-
-
-def envelope_of(msg: Message, config: dict) -> Envelope:
-    """The envelope build() worked out; for a message built elsewhere, read
-    from its headers (From, To, Cc) by the same rules."""
-    known = getattr(msg, "envelope", None)
-    if isinstance(known, Envelope):
-        return known
-    _, sender, _, sender_utf8, problem = _sender(config["MAIL_FROM"])
-    shown = header_text(msg.get("To", ""))
-    found = [header_text(v) for name in ("To", "Cc") for v in msg.get_all(name, [])]
-    recipients, international = [], False
-    for _, address in getaddresses(found):
-        try:
-            wire, utf8 = wire_address(address)
-        except AddressRefused as e:
-            problem = problem or e
-            continue
-        recipients.append(wire)
-        international = international or utf8
-    if not recipients and problem is None:
-        problem = AddressRefused("the message has no recipient", shown)
-    return Envelope(
-        sender, tuple(recipients), shown, international, sender_utf8, problem
-    )
-
-
-def as_bytes(msg: Message, linesep: str = "\n") -> bytes:
-    """The message as it is written or sent (address headers in raw UTF-8 when
-    international; everything else 7-bit)."""
-    out = BytesIO()
-    BytesGenerator(out).flatten(msg, linesep=linesep)
-    return out.getvalue()
-
-
-def html_part(msg: Message) -> str:
-    """Return the decoded HTML alternative of a message built here."""
-    for part in msg.walk():
-        if part.get_content_type() == "text/html":
-            return part.get_payload(decode=True).decode(
-                part.get_content_charset() or "utf-8"
-            )
-    return ""
-
-
-def check(msg: Message, config: dict, smtputf8: bool = True) -> Envelope:
-    """Return the message's envelope, or raise the MailError that stops it."""
-    envelope = envelope_of(msg, config)
-    if envelope.problem is not None:
-        raise envelope.problem
-    if not smtputf8 and envelope.sender_international:
-        raise MailError(
-            "the mail server does not offer SMTPUTF8, which the sender address "
-            "(POLKU_MAIL_FROM) needs for its non-ASCII characters before the @",
-            envelope.shown,
-        )
-    if not smtputf8 and envelope.international:
-        raise AddressRefused(
-            "the mail server does not offer SMTPUTF8, which an address with "
-            "non-ASCII characters before the @ needs",
-            envelope.shown,
-        )
-    return envelope
-
-
-_outbox_order = count()
-
-
-class Mailer:
-    """Sends over one SMTP connection, opened on first use; or writes to the outbox."""
-
-    def __init__(self, config: dict) -> None:
-        self.config = config
-        self.smtp: smtplib.SMTP | None = None
-
-    def __enter__(self) -> Mailer:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def send(self, msg: Message) -> None:
-        """Send one message; raise MailError (AddressRefused: this recipient's
-        alone, the connection stays usable for the next one)."""
-        envelope = check(msg, self.config)
-        if not self.config.get("SMTP_HOST"):
-            self._to_outbox(msg)
-            return
-        try:
-            smtp = self._connection()
-            envelope = check(msg, self.config, smtputf8=smtp.has_extn("smtputf8"))
-            options = []
-            if envelope.international or envelope.sender_international:
-                options.append("SMTPUTF8")
-                if smtp.has_extn("8bitmime"):
-                    options.append("BODY=8BITMIME")
-            smtp.sendmail(
-                envelope.sender,
-                list(envelope.recipients),
-                as_bytes(msg, "\r\n"),
-                mail_options=options,
-            )
-        except MailError:
-            raise
-        except smtplib.SMTPRecipientsRefused as e:
-            code, reply = next(iter(e.recipients.values()))
-            raise AddressRefused(
-                f"the mail server refused the address ({code} {_text(reply)})",
-                envelope.shown,
-                permanent=code >= 500,
-            ) from e
-        except smtplib.SMTPDataError as e:
-            raise MailError(
-                f"the mail server refused the message ({e.smtp_code} "
-                f"{_text(e.smtp_error)})",
-                envelope.shown,
-                permanent=e.smtp_code >= 500,
-            ) from e
-        except (smtplib.SMTPException, OSError) as e:
-            self.close()
-            raise MailError(str(e) or type(e).__name__, envelope.shown) from e
-
-    def _to_outbox(self, msg: Message) -> None:
-        outbox = os.path.join(self.config["DATA_DIR"], "outbox")
-        stamp = f"{clock.now():%Y%m%dT%H%M%S.%f}{next(_outbox_order) % 1000:03d}"
-        name = f"{stamp}-{msg['Message-ID'].strip('<>')}.eml"
-        path = os.path.join(outbox, name.replace("/", "_"))
-        atomic_write(path, as_bytes(msg))
-        log.warning("No POLKU_SMTP_HOST set: wrote the email to %s", path)
-
-    def _connection(self) -> smtplib.SMTP:
-        if self.smtp is not None:
-            return self.smtp
-        host, port = self.config["SMTP_HOST"], int(self.config["SMTP_PORT"])
-        context = ssl.create_default_context()
-        if port == 465:
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                host, port, timeout=20, context=context
-            )
-        else:
-            smtp = smtplib.SMTP(host, port, timeout=20)
-            smtp.ehlo()
-            if self.config.get("SMTP_STARTTLS") and smtp.has_extn("starttls"):
-                smtp.starttls(context=context)
-                smtp.ehlo()
-        if self.config.get("SMTP_USER"):
-            smtp.login(self.config["SMTP_USER"], self.config.get("SMTP_PASSWORD", ""))
-        self.smtp = smtp
-        return smtp
-
-    def close(self) -> None:
-        if self.smtp is not None:
-            try:
-                self.smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
-            self.smtp = None
-
-
-def send_one(config: dict, msg: Message) -> None:
-    """Send a single transactional message on a connection of its own."""
-    with Mailer(config) as mailer:
-        mailer.send(msg)
-
-
-def _text(reply: bytes | str) -> str:
-    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-
-
-# ---- finding a person's mail, however their address was written -------------
-
-
-def address_forms(address: str) -> set[str]:
-    """The ways one address may be written in a message, lowercased: as
-    stored, with its domain in IDNA (`xn--`) form, and in Unicode."""
-    local, _, domain = address.rpartition("@")
-    forms = {address}
-    for convert in (idna.encode, idna.decode):
-        try:
-            converted = convert(domain, uts46=True)
-        except (idna.IDNAError, UnicodeError, ValueError):
-            continue
-        if isinstance(converted, bytes):
-            converted = converted.decode("ascii")
-        forms.add(f"{local}@{converted}")
-    return {unicodedata.normalize("NFC", form).lower() for form in forms if form}
-
-
-def message_text(data: bytes) -> str:
-    """Every header (encoded words and raw UTF-8 decoded) and every text part
-    (transfer encoding undone) of an .eml, lowercased, for searching."""
-    msg = message_from_bytes(data)
-    found = []
-    for _, value in msg.raw_items():  # items() would hide raw UTF-8
-        text = header_text(value)
-        try:
-            text = str(make_header(decode_header(text)))
-        except (LookupError, UnicodeError, ValueError):
-            pass
-        found.append(text)
-    for part in msg.walk():
-        if part.get_content_maintype() != "text":
-            continue
-        payload = part.get_payload(decode=True) or b""
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            found.append(payload.decode(charset, "replace"))
-        except LookupError:
-            found.append(payload.decode("utf-8", "replace"))
-    return unicodedata.normalize("NFC", "\n".join(found)).lower()
-
-
-def names(data: bytes, address: str) -> bool:
-    """True if an .eml is to, from or about address, in any of its forms: the
-    domain in IDNA or Unicode, the address as an RFC 2047 encoded word, in raw
-    UTF-8, or inside a base64 or quoted-printable body."""
-    forms = address_forms(address)
-    lowered = data.lower()
-    if any(form.encode("utf-8") in lowered for form in forms):
-        return True
-    text = message_text(data)
-    return any(form in text for form in forms)
+__all__ = [
+    "AddressRefused",
+    "Envelope",
+    "MailError",
+    "Mailer",
+    "address_forms",
+    "as_bytes",
+    "build",
+    "check",
+    "display_name",
+    "envelope_of",
+    "header_text",
+    "html_part",
+    "mailbox",
+    "message_text",
+    "names",
+    "raw_utf8",
+    "send_one",
+    "wire_address",
+]
