@@ -932,7 +932,7 @@ def replay(
 
     def write(ts: str, contact: dict, ev_: dict | None) -> None:
         """Append to the shared people journal's newest segment (time order)."""
-        from tracker.storage.journal import PeopleJournal
+        from tracker.storage.people_journal import PeopleJournal
 
         nonlocal written
         f = files.get("segment")

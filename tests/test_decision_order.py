@@ -133,7 +133,7 @@ def test_a_decision_whose_sync_failed_is_gone_for_everyone(tmp_path, monkeypatch
 
 
 def test_a_full_segment_continues_in_the_next(tmp_path, monkeypatch):
-    from tracker.storage.journal import PeopleJournal
+    from tracker.storage.people_journal import PeopleJournal
 
     monkeypatch.setattr(PeopleJournal, "SEGMENT_BYTES", 600)
     one, two = TinyDBStorage(str(tmp_path)), TinyDBStorage(str(tmp_path))
