@@ -6,7 +6,7 @@ import os
 
 import click
 
-from .common import open_storage_app, site_settings
+from .common import _, n_, open_storage_app, site_settings
 
 
 @click.command("audiences")
@@ -33,8 +33,8 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
         polku audiences --out exports/ --format meta --format google
     """
     from pelican.plugins.polku.audiences import FORMATS, AudienceError
+    from pelican.plugins.polku.lists import write_lists
 
-    from ..audiences import write_lists
     from ..storage import get_storage
     from ..web.site import manifest
 
@@ -53,8 +53,15 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
         except AudienceError as e:
             raise click.ClickException(str(e)) from e
     for warning in warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Wrote {count} audiences to {target}/ (see manifest.json there).")
+        click.echo(_("Warning: %(warning)s", warning=warning), err=True)
+    click.echo(
+        n_(
+            "Wrote %(count)d audience to %(target)s/ (see manifest.json there).",
+            "Wrote %(count)d audiences to %(target)s/ (see manifest.json there).",
+            count,
+            target=target,
+        )
+    )
 
 
 COMMANDS = [audiences_command]

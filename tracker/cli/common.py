@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import click
 
+from .. import i18n
+
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+def site_lang() -> str | None:
+    """The site's language (the build's manifest), for what the owner is told."""
+    folder = os.environ.get("POLKU_DATA_DIR") or "var"
+    try:
+        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+            site = json.load(f).get("site") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    return site.get("lang") if isinstance(site, dict) else None
+
+
+def _(message: str, **values) -> str:
+    """The message in the site's language, with %(name)s values filled in."""
+    text = i18n.gettext(site_lang(), message)
+    return text % values if values else text
+
+
+def n_(singular: str, plural: str, count: int, **values) -> str:
+    """A message whose words follow a number (count is also %(count)s)."""
+    text = i18n.ngettext(site_lang(), singular, plural, count)
+    return text % {"count": count, **values}
 
 
 def open_storage_app():
@@ -26,7 +52,9 @@ def site_settings(publish: bool = False) -> dict:
 
     name = "publishconf.py" if publish else "pelicanconf.py"
     if not os.path.isfile(name):
-        raise click.ClickException(f"No {name} here; run polku in the site's folder.")
+        raise click.ClickException(
+            _("No %(name)s here; run polku in the site's folder.", name=name)
+        )
     return read_settings(name)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import open_storage_app
+from .common import _, n_, open_storage_app
 
 
 @click.group()
@@ -23,7 +23,9 @@ def find_or_fail(storage, email: str) -> dict:
     except Refused as e:
         raise click.ClickException(str(e)) from e
     if contact is None:
-        raise click.ClickException(f"No contact with the address {email}.")
+        raise click.ClickException(
+            _("No contact with the address %(email)s.", email=email)
+        )
     return contact
 
 
@@ -64,7 +66,14 @@ def contacts_erase(email: str) -> None:
     with app.app_context():
         contact = find_or_fail(get_storage(), email)
         removed = erase_everywhere(get_storage(), app.config["DATA_DIR"], contact)
-    click.echo(f"Erased {email} ({removed} files rewritten or removed).")
+    click.echo(
+        n_(
+            "Erased %(email)s (%(count)d file rewritten or removed).",
+            "Erased %(email)s (%(count)d files rewritten or removed).",
+            removed,
+            email=email,
+        )
+    )
 
 
 @contacts.command("import")
@@ -88,10 +97,17 @@ def contacts_import(file: str) -> None:
         raise click.ClickException(str(e)) from e
     with open_storage_app().app_context():
         with click.progressbar(
-            length=len(rows), label="Importing", file=sys.stderr
+            length=len(rows), label=_("Importing"), file=sys.stderr
         ) as bar:
             added, skipped = import_rows(get_storage(), rows, progress=bar.update)
-    click.echo(f"Imported {added} orders; {skipped} were already there.")
+    click.echo(
+        n_(
+            "Imported %(count)d order; %(skipped)d were already there.",
+            "Imported %(count)d orders; %(skipped)d were already there.",
+            added,
+            skipped=skipped,
+        )
+    )
 
 
 @contacts.command("prune")
@@ -111,7 +127,13 @@ def contacts_prune() -> None:
         count = prune_pending(
             get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"])
         )
-    click.echo(f"Pruned {count} unconfirmed signups.")
+    click.echo(
+        n_(
+            "Pruned %(count)d unconfirmed signup.",
+            "Pruned %(count)d unconfirmed signups.",
+            count,
+        )
+    )
 
 
 COMMANDS = [contacts]

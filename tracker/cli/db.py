@@ -8,13 +8,13 @@ import time
 import click
 
 from ..storage.postgres import PostgresStorage
-from .common import open_storage_app
+from .common import _, open_storage_app
 
 
 def open_database(url: str) -> PostgresStorage:
     if not url.startswith(("postgresql://", "postgres://")):
         raise click.ClickException(
-            "Set POLKU_DATABASE_URL=postgresql://... to the database to use."
+            _("Set POLKU_DATABASE_URL=postgresql://... to the database to use.")
         )
     return PostgresStorage(url)
 
@@ -25,25 +25,36 @@ def copy_from_tinydb(data_dir: str, storage: PostgresStorage) -> None:
 
     started = time.perf_counter()
     with click.progressbar(
-        length=transfer.source_lines(data_dir), label="Copying events", file=sys.stderr
+        length=transfer.source_lines(data_dir),
+        label=_("Copying events"),
+        file=sys.stderr,
     ) as bar:
         counts = transfer.copy_tinydb(data_dir, storage, bar.update)
     copied = time.perf_counter() - started
-    click.echo("Folding the events into the dashboard's aggregates...", err=True)
+    click.echo(_("Folding the events into the dashboard's aggregates..."), err=True)
     storage.summary()
     folded = time.perf_counter() - started - copied
     click.echo(f"{'table':<10} {'TinyDB':>10} {'PostgreSQL':>10}")
     for count in counts:
-        mark = "" if count.ok else "  <- differs"
+        mark = "" if count.ok else "  <- " + _("differs")
         click.echo(
             f"{count.table:<10} {count.source:>10} {count.destination:>10}{mark}"
         )
-    click.echo(f"Copied in {copied:.1f} s; aggregates folded in {folded:.1f} s.")
+    click.echo(
+        _(
+            "Copied in %(copied).1f s; aggregates folded in %(folded).1f s.",
+            copied=copied,
+            folded=folded,
+        )
+    )
     wrong = [c.table for c in counts if not c.ok]
     if wrong:
         raise click.ClickException(
-            f"The counts differ for {', '.join(wrong)}: the database holds other "
-            "data, or the copy is incomplete (run it again to resume)."
+            _(
+                "The counts differ for %(tables)s: the database holds other data, "
+                "or the copy is incomplete (run it again to resume).",
+                tables=", ".join(wrong),
+            )
         )
 
 
@@ -77,7 +88,11 @@ def db_migrate(from_tinydb: str | None) -> None:
         storage = open_database(open_storage_app().config["DATABASE_URL"])
         try:
             applied = storage.db.migrate()
-            click.echo(f"Migrations applied: {', '.join(applied) or 'none needed'}.")
+            click.echo(
+                _("Migrations applied: %(names)s.", names=", ".join(applied))
+                if applied
+                else _("Migrations applied: none needed.")
+            )
             if from_tinydb:
                 copy_from_tinydb(from_tinydb, storage)
         finally:

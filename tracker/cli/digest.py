@@ -14,7 +14,7 @@ from ..mail import digest as newsletter
 from ..mail import lease
 from ..storage import get_storage
 from ..web import site as sitemeta
-from .common import open_storage_app, site_settings
+from .common import _, n_, open_storage_app, site_settings
 
 
 def digest_settings(site: dict) -> content.DigestSettings:
@@ -66,7 +66,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
         deliver = writer(dry_run, app.config) if dry_run else mailer.send
         try:
             with click.progressbar(
-                length=len(people), label="Digest", file=sys.stderr
+                length=len(people), label=_("Digest"), file=sys.stderr
             ) as bar:
                 outcome = newsletter.send_digest(
                     storage,
@@ -80,7 +80,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
                     only=only,
                 )
         except lease.Busy as e:
-            raise click.ClickException(f"Not sending: {e}.") from e
+            raise click.ClickException(_("Not sending: %(reason)s.", reason=e)) from e
         finally:
             mailer.close()
     report(outcome, dry_run=dry_run, send=send, test_copy=bool(to))
@@ -91,39 +91,70 @@ def report(
 ) -> None:
     """Say what went out; exit 1 when a send or a test copy left someone out."""
     if outcome.digest_id is None:
-        click.echo("Nothing new since the last digest: nothing sent.")
+        click.echo(_("Nothing new since the last digest: nothing sent."))
         return
-    where = f"written to {dry_run}" if dry_run else "sent"
-    click.echo(
-        f"{outcome.digest_id}: {outcome.posts} posts; {outcome.sent} of "
-        f"{outcome.recipients} messages {where}"
-        + (f", {outcome.skipped} already had it" if outcome.skipped else "")
-        + "."
-    )
+    posts = n_("%(count)d post", "%(count)d posts", outcome.posts)
+    values = {"sent": outcome.sent, "folder": dry_run}
+    if dry_run:
+        done = n_(
+            "%(sent)d of %(count)d message written to %(folder)s",
+            "%(sent)d of %(count)d messages written to %(folder)s",
+            outcome.recipients,
+            **values,
+        )
+    else:
+        done = n_(
+            "%(sent)d of %(count)d message sent",
+            "%(sent)d of %(count)d messages sent",
+            outcome.recipients,
+            **values,
+        )
+    if outcome.skipped:
+        done += _(", %(count)d already had it", count=outcome.skipped)
+    click.echo(f"{outcome.digest_id}: {posts}; {done}.")
     for failure in outcome.failed:
-        click.echo(f"Not sent: {failure}", err=True)
+        click.echo(_("Not sent: %(reason)s", reason=failure), err=True)
     for refusal in outcome.refused:
-        click.echo(f"Refused: {refusal}", err=True)
+        click.echo(_("Refused: %(reason)s", reason=refusal), err=True)
     for address in outcome.refused_before:
-        click.echo(f"Refused by an earlier pass, not tried again: {address}", err=True)
+        click.echo(
+            _(
+                "Refused by an earlier pass, not tried again: %(address)s",
+                address=address,
+            ),
+            err=True,
+        )
     if send and outcome.failed:
         raise click.ClickException(
-            f"{len(outcome.failed)} messages failed; run `polku digest --send` again "
-            "to retry them (nobody gets a second copy)."
+            n_(
+                "%(count)d message failed; run `polku digest --send` again to retry "
+                "it (nobody gets a second copy).",
+                "%(count)d messages failed; run `polku digest --send` again to retry "
+                "them (nobody gets a second copy).",
+                len(outcome.failed),
+            )
         )
     if send and outcome.finished:
         refused = outcome.refused or outcome.refused_before
-        everyone = "Everyone else" if refused else "Every subscriber"
-        click.echo(f"{everyone} has this digest; the next one starts from here.")
+        click.echo(
+            _("Everyone else has this digest; the next one starts from here.")
+            if refused
+            else _("Every subscriber has this digest; the next one starts from here.")
+        )
     if (send or test_copy) and outcome.refused:
         raise click.ClickException(
-            f"{len(outcome.refused)} addresses were refused for good (see above); "
-            "they do not get this digest, and no rerun tries them again."
+            n_(
+                "%(count)d address was refused for good (see above); it does not get "
+                "this digest, and no rerun tries it again.",
+                "%(count)d addresses were refused for good (see above); they do not "
+                "get this digest, and no rerun tries them again.",
+                len(outcome.refused),
+            )
             if send
-            else "The test copy was refused (see above)."
+            else _("The test copy was refused (see above).")
         )
     if test_copy and outcome.failed:
-        raise click.ClickException("The test copy could not be sent (see above).")
+        raise click.ClickException(_("The test copy could not be sent (see above)."))
 
 
 @click.command()
@@ -153,7 +184,7 @@ def digest(dry_run: str | None, send: bool, to: str | None, rate: float) -> None
         polku digest --send
     """
     if sum(bool(x) for x in (dry_run, send, to)) != 1:
-        raise click.UsageError("Choose one of --dry-run DIR, --send or --to EMAIL.")
+        raise click.UsageError(_("Choose one of --dry-run DIR, --send or --to EMAIL."))
     run_digest(
         open_storage_app(),
         site_settings(),

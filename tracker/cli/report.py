@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .common import open_storage_app, since_option
+from .common import _, open_storage_app, since_option
 
 
 @click.command()
@@ -46,7 +46,7 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
             from ..mail.report import send_report
 
             send_report(app, email_to, data)
-            click.echo(f"Sent the report to {email_to}.")
+            click.echo(_("Sent the report to %(address)s.", address=email_to))
             return
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))

@@ -8,6 +8,8 @@ import time
 
 import click
 
+from .common import _
+
 
 def run_build(publish: bool) -> float:
     """Build the site with Pelican and return the seconds it took."""
@@ -18,7 +20,7 @@ def run_build(publish: bool) -> float:
     settings_file = "publishconf.py" if publish else "pelicanconf.py"
     if not os.path.isfile(settings_file):
         raise click.ClickException(
-            f"No {settings_file} here; run polku in the site's folder."
+            _("No %(name)s here; run polku in the site's folder.", name=settings_file)
         )
     init_logging(level=logging.WARNING)
     logging.getLogger("pelican.plugins.polku").setLevel(logging.INFO)
@@ -26,7 +28,7 @@ def run_build(publish: bool) -> float:
     try:
         Pelican(read_settings(settings_file)).run()
     except Exception as e:  # Pelican raises plain exceptions for bad content
-        raise click.ClickException(f"Build failed: {e}") from e
+        raise click.ClickException(_("Build failed: %(error)s", error=e)) from e
     return time.perf_counter() - started
 
 
@@ -42,10 +44,15 @@ def build(publish: bool) -> None:
         polku build --publish
     """
     seconds = run_build(publish)
-    click.echo(
-        f"Built the site in {seconds:.2f} s "
-        f"({'publish' if publish else 'development'} settings)."
-    )
+    if publish:
+        done = _(
+            "Built the site in %(seconds).2f s (publish settings).", seconds=seconds
+        )
+    else:
+        done = _(
+            "Built the site in %(seconds).2f s (development settings).", seconds=seconds
+        )
+    click.echo(done)
 
 
 @click.command()
@@ -92,11 +99,18 @@ def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> No
 
     if not os.path.isfile(os.path.join(output, "index.html")):
         raise click.ClickException(
-            f"No built site in {output}/; run `polku build` first."
+            _("No built site in %(output)s/; run `polku build` first.", output=output)
         )
     app = SiteAndTracker(create_app(), output, host=host, allow=allow_hosts)
-    click.echo(f"Serving {output}/ and the tracker at http://{host}:{port}/", err=True)
-    click.echo(f"Answering only for {app.hosts.describe()}.", err=True)
+    click.echo(
+        _(
+            "Serving %(output)s/ and the tracker at %(url)s",
+            output=output,
+            url=f"http://{host}:{port}/",
+        ),
+        err=True,
+    )
+    click.echo(_("Answering only for %(hosts)s.", hosts=app.hosts.describe()), err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
