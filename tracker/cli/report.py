@@ -6,7 +6,8 @@ import json
 
 import click
 
-from .common import _, open_storage_app, since_option
+from .. import i18n
+from .common import N_, _, open_storage_app, since_option, site_lang
 
 
 @click.command()
@@ -54,28 +55,58 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
         click.echo(render_report(data))
 
 
+STAGES = {
+    "visitor": N_("visitor"),
+    "engaged": N_("engaged"),
+    "lead": N_("lead"),
+    "customer": N_("customer"),
+    "advocate": N_("advocate"),
+}
+
+
 def render_report(data: dict) -> str:
-    """Lay the report out for a terminal."""
-    period = f"since {data['since']}" if data["since"] else "all time"
-    lines = [f"Polku report, {period}", ""]
-    lines.append(f"Pageviews {data['pageviews']:,} (bots apart: {data['bots']:,})")
-    lines += ["", "Journey funnel"]
+    """Lay the report out for a terminal, in the site's language."""
+    lang = site_lang()
+
+    def number(value) -> str:
+        return i18n.format_number(value, lang)
+
+    if data["since"]:
+        title = _("Polku report, since %(day)s", day=data["since"])
+    else:
+        title = _("Polku report, all time")
+    lines = [title, ""]
+    pageviews, bots = number(data["pageviews"]), number(data["bots"])
+    lines.append(
+        _("Pageviews %(count)s (bots apart: %(bots)s)", count=pageviews, bots=bots)
+    )
+    lines += ["", _("Journey funnel")]
     for step in data["funnel"]:
         rate = step["rate_from_previous"]
-        shown = "" if rate is None else f"  {rate:6.1%} of previous"
-        lines.append(f"  {step['stage']:<9} {step['count']:>8,}{shown}")
-    lines += ["", f"Sources ({data['touch']} touch)"]
+        shown = ""
+        if rate is not None:
+            percent = i18n.format_percent(rate, lang, 1)
+            shown = "  " + _("%(rate)s of previous", rate=f"{percent:>7}")
+        stage = _(STAGES.get(step["stage"], step["stage"]))
+        lines.append(f"  {stage:<12} {number(step['count']):>8}{shown}")
+    touch = _("first touch") if data["touch"] == "first" else _("last touch")
+    lines += ["", _("Sources (%(touch)s)", touch=touch)]
     for row in data["sources"][:10]:
-        lines.append(
-            f"  {row['source'][:28]:<28} {row['visitors']:>7,} visitors "
-            f"{row['leads']:>5,} leads {row['customers']:>5,} customers"
+        counts = _(
+            "%(visitors)s visitors %(leads)s leads %(customers)s customers",
+            visitors=f"{number(row['visitors']):>7}",
+            leads=f"{number(row['leads']):>5}",
+            customers=f"{number(row['customers']):>5}",
         )
-    lines += ["", "Top posts and pages"]
+        lines.append(f"  {row['source'][:28]:<28} {counts}")
+    lines += ["", _("Top posts and pages")]
     for row in data["posts"][:10]:
-        title = row["title"][:40]
-        lines.append(
-            f"  {title:<40} {row['views']:>7,} views {row['signups']:>4,} signups"
+        counts = _(
+            "%(views)s views %(signups)s signups",
+            views=f"{number(row['views']):>7}",
+            signups=f"{number(row['signups']):>4}",
         )
+        lines.append(f"  {row['title'][:40]:<40} {counts}")
     return "\n".join(lines)
 
 
