@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
-from tracker import i18n
-from tracker.i18n import reader as reader_i18n
+from tracker import errors, i18n
 from tracker.storage import get_storage
 from tracker.web import tokens
 
@@ -181,6 +181,9 @@ def test_form_answers_and_errors_in_finnish(fi_reader):
     assert "Sivua ei löytynyt." in missing
 
 
+FOREIGN = "Requests are accepted only from the site's own pages."
+
+
 def test_the_api_answers_in_english_on_a_finnish_site(fi_reader):
     """Developers call /api/*: their errors stay as raised."""
     beacon = {"type": "pageview", "url": SITE + "/posts/one/"}
@@ -188,18 +191,20 @@ def test_the_api_answers_in_english_on_a_finnish_site(fi_reader):
         "/api/event", json_body=beacon, Origin="https://x.example"
     )
     assert response.status_code == 403
-    assert response.json["error"] == reader_i18n.EN["foreign_origin"]
+    assert response.json["error"] == FOREIGN
     signup = subscribe_json(fi_reader, Origin="https://x.example")
     assert signup.status_code == 403
-    assert signup.json["error"] == reader_i18n.FI["foreign_origin"]
+    assert signup.json["error"] == i18n.gettext("fi", FOREIGN)
 
 
 def test_untranslated_messages_take_the_generic_sentence(finnish):
     disk_full = "Cannot store data now: the disk is full. Try again shortly."
     with finnish.test_request_context("/subscribe"):
-        assert reader_i18n.translate(disk_full, 503) == reader_i18n.FI["unavailable"]
-        assert reader_i18n.translate("10 per 1 minute", 429).startswith("Liian monta")
-        assert reader_i18n.translate("Something else.", 400) == "Something else."
+        assert errors.translate(disk_full, 503) == i18n.gettext(
+            "fi", errors.GENERIC[503]
+        )
+        assert errors.translate("10 per 1 minute", 429).startswith("Liian monta")
+        assert errors.translate("Something else.", 400) == "Something else."
 
 
 # -- English, the default ----------------------------------------------------------
@@ -251,32 +256,67 @@ def test_a_language_the_tracker_does_not_speak_is_english(app_factory):
 # -- fallback and the catalogue ----------------------------------------------------
 
 
+SIGNED_UP = "Thanks! Please check your inbox and confirm your subscription."
+
+
 def test_a_string_missing_in_finnish_falls_back_to_english(fi_reader, monkeypatch):
-    monkeypatch.delitem(reader_i18n.FI, "confirm_button")
-    monkeypatch.delitem(reader_i18n.FI["done"], "signup")
+    finnish = i18n.translations("fi-FI")._catalog  # the site says fi-FI
+    monkeypatch.delitem(finnish, "Confirm my subscription")
+    monkeypatch.delitem(finnish, SIGNED_UP)
     answer = subscribe_json(fi_reader)
-    assert answer.json["message"] == reader_i18n.EN["done"]["signup"]
+    assert answer.json["message"] == SIGNED_UP
     text = page_text(fi_reader.client.get(fi_reader.link("confirm")))
     assert '<button type="submit">Confirm my subscription</button>' in text
     assert "<h1>Vahvista uutiskirjeen tilaus</h1>" in text
 
 
 def placeholders(text: str) -> list[str]:
-    return sorted(re.findall(r"%(?:\(\w+\))?s", text))
+    return sorted(re.findall(r"%(?:\(\w+\))?[sd]", text))
+
+
+READER_PO = Path(i18n.FOLDER) / "fi" / "LC_MESSAGES" / "reader.po"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def finnish_catalogue():
+    with READER_PO.open("rb") as f:
+        return read_po(f, locale="fi")
 
 
 def test_finnish_has_every_string_with_the_same_placeholders():
-    def flat(table):
-        for key, value in table.items():
-            if isinstance(value, dict):
-                yield from ((f"{key}.{k}", v) for k, v in value.items())
-            else:
-                yield key, value
+    catalog = finnish_catalogue()
+    assert catalog.plural_forms == "nplurals=2; plural=(n != 1);"
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        english = message.id if isinstance(message.id, tuple) else (message.id,)
+        finnish = (
+            message.string if isinstance(message.string, tuple) else (message.string,)
+        )
+        assert all(finnish), english  # no empty msgstr
+        for text in finnish:
+            assert placeholders(text) == placeholders(english[-1]), english
 
-    english, finnish = dict(flat(reader_i18n.EN)), dict(flat(reader_i18n.FI))
-    assert finnish.keys() == english.keys()
-    for key, text in english.items():
-        assert placeholders(finnish[key]) == placeholders(text), key
+
+def test_every_message_the_reader_sees_is_in_the_finnish_catalogue():
+    """What the reader's pages, emails and views ask gettext for, read from the code."""
+    from babel.messages.extract import extract_from_dir
+
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in finnish_catalogue()}
+    asked = set()
+    methods = [
+        ("templates/*.html", "jinja2"),
+        ("templates/email/_layout.*", "jinja2"),
+        ("templates/email/confirm.*", "jinja2"),
+        ("templates/email/download.*", "jinja2"),
+        ("web/**.py", "python"),
+        ("contacts.py", "python"),
+        ("errors.py", "python"),
+    ]
+    for _, _, message, _, _ in extract_from_dir(str(ROOT / "tracker"), methods):
+        asked.add(message if isinstance(message, str) else message[0])
+    assert asked, "nothing extracted"
+    assert not sorted(asked - known)
 
 
 def test_catalog_picks_the_language_and_fills_in_english():

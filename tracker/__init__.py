@@ -28,14 +28,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
 
-    from . import errors, storage
+    from . import errors, i18n, storage
     from .admin import charts
     from .admin import views as admin
-    from .web import api, collect, forms, health
+    from .web import api, collect, forms, health, site
     from .web.limits import limiter
 
     storage.init_app(app)
     errors.init_app(app)
+    i18n.install(app.jinja_env, lambda: site.site_lang())  # every page and email
     limiter.init_app(app)
     limiter.exempt(collect.bp)  # beacons are not forms; no per-request limiter work
     prefix = app.config["ROUTE_PREFIX"] or None

@@ -6,8 +6,9 @@
 - Anything else, links from emails included, gets a readable page with the
   status, never a redirect.
 
-Messages are raised in English; readers get them in the site's language
-(reader_i18n), the API's callers (`/api/*`) as raised.
+Messages are raised in English (here, in tokens, people, requests, Werkzeug);
+readers get them in the site's language, through the catalogue where the
+English sentence is a message id; the API's callers (`/api/*`) as raised.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import logging
 from flask import Flask, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from .i18n import reader as reader_i18n
+from . import i18n
 from .storage import StorageUnavailable
+from .web.site import site_lang, status_page
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +62,39 @@ def wants_json() -> bool:
 FORM_ENDPOINTS = {"forms.subscribe", "forms.download"}
 
 
+# The sentence for a status whose messages carry details that have no
+# translation: the rate limit's figures, the storage's reasons.
+GENERIC = {
+    429: "Too many tries in a short time. Please wait a minute and try again.",
+    503: "We cannot save anything just now. Please try again shortly.",
+}
+
+
+def translate(message: str, status: int | None = None) -> str:
+    """Return a message raised in English in the site's language.
+
+    A message the catalogue has is translated; another takes the generic
+    sentence for its status, if there is one. In English every message stays
+    as raised.
+    """
+    lang = i18n.language(site_lang())
+    if lang == i18n.FALLBACK:
+        return message
+    translated = i18n.gettext(lang, message)
+    if translated != message or (status or 0) not in GENERIC:
+        return translated
+    return i18n.gettext(lang, GENERIC[status or 0])
+
+
 def respond(message: str, status: int):
     """Answer a refusal; readers get it in the site's language, the API in English."""
     if not is_api():
-        message = reader_i18n.translate(message, status)
+        message = translate(message, status)
     if wants_json():
         return jsonify(ok=False, error=message, status=status), status
     if request.endpoint not in FORM_ENDPOINTS:
-        title = reader_i18n.strings()["error_title"]
+        title = i18n.gettext(site_lang(), "Sorry")
         return render_template("message.html", title=title, message=message), status
-    from .web.site import status_page
-
     return redirect(status_page("error"), 303)
 
 

@@ -2,7 +2,8 @@
 
 Computed once, when the conversion happens, from the person's stitched visits
 within a lookback window (as ad platforms use), and kept on the contact and
-on the timeline event: reports then never rescan the events.
+on the timeline event: reports then never rescan the events. The caller
+fetches the visits (`since(now)` says from when); nothing here reads storage.
 """
 
 from __future__ import annotations
@@ -11,18 +12,23 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from ..storage import Storage
 from . import stages
 
 LOOKBACK = timedelta(days=30)
 
 
+def since(now: str) -> str:
+    """The moment from which a conversion at now looks back for its visits."""
+    return (stages.parse_ts(now) - LOOKBACK).isoformat()
+
+
 def credit(
-    storage: Storage, contact: dict, now: str, form_utm: dict | None = None
+    visits: list[dict], now: str, form_utm: dict | None = None
 ) -> dict[str, Any]:
-    """Return {"first": touch, "last": touch} for a conversion at now."""
-    since = (stages.parse_ts(now) - LOOKBACK).isoformat()
-    visits = storage.events_of_visitors(set(contact.get("visitors", [])), since)
+    """Return {"first": touch, "last": touch} for a conversion at now.
+
+    visits: the person's pageviews since `since(now)`, from all their browsers.
+    """
     found = stages.attribute(stages.touches(visits), now)
     first = asdict(found["first"]) if found["first"] else None
     last = asdict(found["last"]) if found["last"] else None

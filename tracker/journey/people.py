@@ -156,6 +156,17 @@ def prove(contact: dict, request: dict, *, now: str) -> dict:
     return c
 
 
+def fetched(contact: dict, request: dict, *, now: str) -> dict:
+    """A guide's link was used: its request is done, unless its newsletter part
+    still waits for its own confirmation link (then it is marked fetched)."""
+    c = copy.deepcopy(contact)
+    if request["newsletter"]:
+        c["requests"] = {**c["requests"], request["id"]: {**request, "fetched": now}}
+    else:
+        c["requests"] = {k: v for k, v in c["requests"].items() if k != request["id"]}
+    return c
+
+
 def confirm(
     contact: dict, request_id: str, *, now: str, ip_hash: str, ads: dict | None
 ) -> dict:

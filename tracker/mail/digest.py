@@ -34,7 +34,7 @@ from .. import clock, mail
 from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
-from ..web.forms import link
+from ..web.site import link
 from . import lease
 
 STATE_KEY = "digest"

@@ -8,10 +8,10 @@ import re
 
 from flask import Blueprint, current_app, request
 
+from .. import contacts
 from ..errors import TrackerError
-from ..journey import attribution, people
+from ..journey import people
 from ..storage import get_storage
-from .forms import reward_referrer, timeline_event
 from .requests import check_origin, json_body, new_id, now_iso
 
 bp = Blueprint("api", __name__)
@@ -91,9 +91,9 @@ def conversion():
         contact = people.record_order(
             contact, kind=fields["kind"], order_id=fields["order_id"], now=now
         )
-        touch = attribution.credit(get_storage(), contact, now)
-        attribution.apply(contact, touch)
+        touch = contacts.credit(contact, now)
         kind = fields.pop("kind")
-        reward_referrer(tx, contact, kind)
-        tx.save(contact, timeline_event(kind, contact, attribution=touch, **fields))
+        contacts.reward_referrer(tx, contact, kind)
+        event = contacts.timeline_event(kind, contact, attribution=touch, **fields)
+        tx.save(contact, event)
     return {"ok": True, "contact": contact["id"], "duplicate": False}, 201

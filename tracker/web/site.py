@@ -1,4 +1,8 @@
-"""What the tracker knows of the site: the build's manifest and the site's origins."""
+"""What the tracker knows of the site: the build's manifest, its origins, its language.
+
+Links in emails are built on the site's origin (`link`); the reader's words are
+in the site's language (`gettext`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_request_context, request, url_for
+from werkzeug.security import safe_join
+
+from .. import i18n
 
 MANIFEST = "manifest.json"
 _cache: dict[str, tuple[float, dict]] = {}
@@ -48,6 +55,17 @@ def site_lang() -> str | None:
         return None
     lang = site.get("lang") if isinstance(site, dict) else None
     return lang if isinstance(lang, str) else None
+
+
+def gettext(message: str, **values: Any) -> str:
+    """The English message in the site's language, its %(name)s filled with values."""
+    text = i18n.gettext(site_lang(), message)
+    return text % values if values else text
+
+
+def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+    """The message for n in the site's language; %(num)d is n."""
+    return i18n.ngettext(site_lang(), singular, plural, n) % {"num": n, **values}
 
 
 def origin_of(url: str) -> str:
@@ -132,6 +150,11 @@ def site_link(path: str) -> str:
     return urljoin(public_base() + "/", path.lstrip("/"))
 
 
+def link(endpoint: str, **values: Any) -> str:
+    """Return an absolute link to a tracker route, as emails need (on the site URL)."""
+    return public_base() + url_for(endpoint, **values)
+
+
 def status_page(name: str) -> str:
     """Return the URL of a status page (thank-you or error) of the built site."""
     path = (manifest().get("status_pages") or {}).get(name) or "/"
@@ -146,3 +169,10 @@ def guide(slug: str) -> dict | None:
     if not SLUG.match(slug or ""):
         return None
     return (manifest().get("guides") or {}).get(slug)
+
+
+def guide_path(guide: dict) -> str | None:
+    """Return the guide's file in the data directory, if it is there."""
+    folder = os.path.join(current_app.config["DATA_DIR"], "guides")
+    path = safe_join(folder, guide.get("file") or "")
+    return path if path and os.path.isfile(path) else None

@@ -1,0 +1,80 @@
+"""What the reader's routes answer: the posted fields, a done answer, an action page.
+
+Shared by the forms (forms.py) and the emailed links (links.py); every word is
+in the site's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import redirect, render_template, request
+
+from .. import i18n
+from ..errors import TrackerError, wants_json
+from . import site as sitemeta
+from .requests import json_body
+
+TRUE = {"yes", "on", "true", "1"}
+FIELD_MAX = 2048
+
+
+def N_(message: str) -> str:
+    """Mark an English message for the catalogue; it is translated when shown."""
+    return message
+
+
+# What a form or a button answers when it worked (JSON callers see it).
+DONE = {
+    "signup": N_("Thanks! Please check your inbox and confirm your subscription."),
+    "confirmed": N_("Your subscription is confirmed. Welcome!"),
+    "download": N_("Thanks! The link to the guide is on its way to your inbox."),
+    "unsubscribed": N_("You are unsubscribed."),
+    "one_click": N_("Unsubscribed."),
+    "feedback": N_("Thank you for your answer!"),
+}
+
+
+def form_data() -> dict[str, Any]:
+    """Return the posted fields, from an HTML form or a JSON object."""
+    if request.is_json:
+        data = json_body()
+        if not isinstance(data, dict):
+            raise TrackerError("Send the form as form fields or as a JSON object.")
+    else:
+        data = request.form.to_dict()
+    return {k: v[:FIELD_MAX] if isinstance(v, str) else v for k, v in data.items()}
+
+
+def ticked(data, name: str) -> bool:
+    value = data.get(name)
+    return value is True or str(value).lower() in TRUE
+
+
+def done(page: str):
+    """Answer a successful form: JSON for scripts, else a 303 to the thank-you page."""
+    if wants_json():
+        return {"ok": True, "message": sitemeta.gettext(DONE[page])}
+    return redirect(sitemeta.status_page(page), 303)
+
+
+def one_click_done() -> dict[str, Any]:
+    """The answer to an RFC 8058 one-click unsubscribe (mail providers read it)."""
+    return {"ok": True, "message": sitemeta.gettext(DONE["one_click"])}
+
+
+def action_page(title: str, message: str, button: str, **context: Any) -> str:
+    """Render the page of an emailed link: its button POSTs what the link asks."""
+    return render_template(
+        "action.html",
+        title=title,
+        message=message,
+        action=request.path,
+        button=button,
+        **context,
+    )
+
+
+def template_context() -> dict[str, Any]:
+    """The language of every page and email, for `<html lang>`."""
+    return {"reader_lang": i18n.language(sitemeta.site_lang())}
