@@ -1,4 +1,4 @@
-"""Audience lists benchmark: tracker.audiences.write_lists, 1M events, 100k contacts.
+"""Audience lists benchmark: the plugin's lists.write_lists, 1M events, 100k contacts.
 
     .venv/bin/python bench/audiences.py [--data DIR] [--events 1000000]
                                         [--contacts 100000] [--tracemalloc]
@@ -53,7 +53,7 @@ def _open(data_dir: str):
 
 def child_run(data_dir: str, out: str, mode: str) -> None:
     """Fresh process: write_lists once (mode: plain, tracemalloc or profile)."""
-    from tracker.audiences import write_lists
+    from pelican.plugins.polku.lists import write_lists
 
     storage, manifest = _open(data_dir)
     before = common.maxrss_mb()
@@ -94,6 +94,10 @@ def child_parts(data_dir: str, out: str) -> None:
     """Fresh process: write_lists' steps timed one by one."""
     from pelican.plugins.polku import audiences
 
+    from tracker.journey import audiences as rules
+    from tracker.journey import members as membership
+    from tracker.journey import profiles as reading
+
     storage, manifest = _open(data_dir)
     now = datetime.now(UTC)
     times = {}
@@ -108,16 +112,17 @@ def child_parts(data_dir: str, out: str) -> None:
     people = step("iter_people (sort timelines)", lambda: list(storage.iter_people()))
     contacts = [c for c, _ in people]
     timelines = {c["id"]: events for c, events in people}
-    chosen = audiences.parse_audiences(None, manifest)
+    chosen = rules.parse_audiences(None, manifest)
     events = step(
         "read every event (iter_events)", lambda: sum(1 for _ in storage.iter_events())
     )
     profiles = step(
         "iter_events + profiles",
-        lambda: audiences.profiles(storage.iter_events(), contacts, manifest),
+        lambda: reading.profiles(storage.iter_events(), contacts, manifest),
     )
     found = step(
-        "members", lambda: audiences.members(chosen, contacts, profiles, timelines, now)
+        "members",
+        lambda: membership.members(chosen, contacts, profiles, timelines, now),
     )
     step(
         "write_audiences (4 formats)",

@@ -11,24 +11,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pelican.plugins.polku import audiences as aud
-from pelican.plugins.polku.audiences import (
-    Audience,
+from pelican.plugins.polku.audiences import write_audiences
+from pelican.plugins.polku.settings import JourneySettingsError
+
+from tracker.journey import identifiers, stages
+from tracker.journey.audiences import Audience, default_audiences, parse_audiences
+from tracker.journey.identifiers import (
     AudienceError,
-    default_audiences,
-    members,
     normalise_country,
-    normalise_email,
     normalise_name,
     normalise_phone,
     normalise_zip,
-    parse_audiences,
-    profiles,
+    platform_email,
     sha256_hex,
-    write_audiences,
 )
-from pelican.plugins.polku.settings import JourneySettingsError
-
-from tracker.journey import stages
+from tracker.journey.members import AudienceMembers, members
+from tracker.journey.profiles import profiles
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -146,30 +144,30 @@ def test_sha256_hashes_utf8():
 @pytest.mark.parametrize("platform", ["meta", "linkedin", "csv"])
 def test_email_trimmed_and_lowercased_keeps_gmail_dots(platform):
     # Meta and LinkedIn document no Gmail rule: dots and tags stay.
-    assert normalise_email("  First.Last+ads@GMail.com ", platform) == (
+    assert platform_email("  First.Last+ads@GMail.com ", platform) == (
         "first.last+ads@gmail.com"
     )
 
 
 def test_email_gmail_rule_is_google_only():
-    assert normalise_email(" First.Last+ads@Gmail.com", "google") == (
+    assert platform_email(" First.Last+ads@Gmail.com", "google") == (
         "firstlast@gmail.com"
     )
-    assert normalise_email("a.b.c@googlemail.com", "google") == "abc@googlemail.com"
+    assert platform_email("a.b.c@googlemail.com", "google") == "abc@googlemail.com"
     # Other domains keep their dots and tags.
-    assert normalise_email("User.Name+NYC@Example.com", "google") == (
+    assert platform_email("User.Name+NYC@Example.com", "google") == (
         "user.name+nyc@example.com"
     )
 
 
 @pytest.mark.parametrize("bad", [None, "", "   ", "no-at-sign", "@x.fi", "a@", 42])
 def test_email_not_an_address(bad):
-    assert normalise_email(bad, "meta") is None
+    assert platform_email(bad, "meta") is None
 
 
 def test_unknown_platform_is_an_error():
     with pytest.raises(AudienceError, match="unknown format 'tiktok'"):
-        normalise_email("a@b.fi", "tiktok")
+        platform_email("a@b.fi", "tiktok")
 
 
 @pytest.mark.parametrize(
@@ -856,7 +854,7 @@ def test_ad_formats_hold_only_live_ads_consent(tmp_path):
     for fmt in aud.AD_FORMATS:
         body = read_csv(out / f"x.{fmt}.csv")[1:]
         assert len(body) == 1, fmt
-        assert body[0][0] == sha256_hex(normalise_email("ana.name@gmail.com", fmt))
+        assert body[0][0] == sha256_hex(platform_email("ana.name@gmail.com", fmt))
     assert len(read_csv(out / "x.csv.csv")) == 5  # the CRM gets everyone
     manifest = json.loads((out / "manifest.json").read_text())
     meta = next(f for f in manifest["files"] if f["file"] == "x.meta.csv")
@@ -905,7 +903,7 @@ def test_below_minimum_warns_but_writes(tmp_path):
 
 def test_manifest_says_when_from_what_and_how(tmp_path):
     found = parse_audiences({"hot": {"min_score": 20, "description": "Hot"}}, {})
-    rows = aud.AudienceMembers({"hot": [full("ana")]}, {a.name: a for a in found})
+    rows = AudienceMembers({"hot": [full("ana")]}, {a.name: a for a in found})
     out, _ = write(tmp_path, rows, ["csv", "meta"])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["generated_at"] == "2026-11-23T12:00:00+00:00"
@@ -988,7 +986,7 @@ def test_write_refuses_a_name_that_is_not_a_file_name(tmp_path):
 
 
 def test_identifier_hashes_cover_the_google_gmail_form():
-    hashes = aud.identifier_hashes({"email": "first.last@gmail.com"})
+    hashes = identifiers.identifier_hashes({"email": "first.last@gmail.com"})
     assert hashes == {
         sha256_hex("first.last@gmail.com"),
         sha256_hex("firstlast@gmail.com"),

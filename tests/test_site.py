@@ -160,7 +160,7 @@ def test_tracking_snippet_and_pixel(demo):
 
 def test_tracking_script_is_small(demo, capsys):
     shipped = (demo / "output" / "theme" / "js" / "polku.min.js").read_text()
-    source = (ROOT / "theme" / "static" / "js" / "polku.js").read_text()
+    source = (ROOT / "plugins" / "polku" / "static" / "polku.js").read_text()
     small, gzipped = minify(source)
     assert shipped == small
     with capsys.disabled():

@@ -17,7 +17,7 @@ PERSONAL_FOLDERS = ("outbox", "audiences")
 
 def traces(contact: dict) -> list[bytes]:
     """The strings that identify a person in a file: their email and its hashes."""
-    from pelican.plugins.polku.audiences import identifier_hashes
+    from .journey.identifiers import identifier_hashes
 
     email = contact["email"]
     hashes = {hashlib.sha256(email.encode()).hexdigest(), *identifier_hashes(contact)}

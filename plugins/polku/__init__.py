@@ -7,11 +7,12 @@ validation happen in the receivers, whose errors fail the build.
 
 from pelican import signals
 
-from . import context, lists, manifest, script
+from . import context, lists, manifest, script, theme
 
 
 def register() -> None:
     signals.initialized.connect(context.check_settings)
+    signals.generator_init.connect(theme.add_to_environment)
     signals.all_generators_finalized.connect(context.publish_context)
     signals.all_generators_finalized.connect(manifest.write_manifest)
     signals.finalized.connect(script.minify_tracking_script)

@@ -1,21 +1,39 @@
-"""At build time, refresh the audience lists when the data directory holds contacts."""
+"""The audience lists: written by `polku audiences`, and at build time when the
+data directory holds contacts."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+from collections.abc import Iterable
+
+from tracker import clock
+from tracker.audiences import find_members, has_contacts
+from tracker.storage import Storage, open_storage
 
 from . import settings as journey_settings
+from .audiences import FORMATS, write_audiences
 
 log = logging.getLogger(__name__)
 
 
+def write_lists(
+    storage: Storage,
+    manifest: dict,
+    definitions: dict | None,
+    out_dir: str,
+    formats: Iterable[str] = FORMATS,
+) -> tuple[int, list[str]]:
+    """Write every configured audience in the formats; return (audiences, warnings)."""
+    now = clock.now()
+    found, source = find_members(storage, manifest, definitions, now)
+    warnings = write_audiences(out_dir, found, list(formats), source, now=now)
+    return len(found), warnings
+
+
 def write_audience_lists(pelican) -> None:
     """Write <data dir>/audiences/ from the stored journey, and say so in the log."""
-    from tracker.audiences import has_contacts, write_lists
-    from tracker.storage import open_storage
-
     conf = journey_settings.read(pelican.settings)
     if not has_contacts(conf.data_dir) and not os.environ.get("POLKU_DATABASE_URL"):
         log.info("journey: no contacts in %s yet; no audience lists", conf.data_dir)

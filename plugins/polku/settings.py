@@ -11,22 +11,28 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker.i18n import gettext
+from tracker.journey.identifiers import SettingsError
+
 CONSENT_MODES = ("cookieless", "consent")
 
+
+def _(message: str) -> str:
+    """Mark a message for the catalogue; `read` translates it."""
+    return message
+
+
+# The consent wording the forms show when the site sets none (JOURNEY_CONSENT),
+# in English; the site's language comes from the catalogue.
 CONSENT_WORDING = {
-    "en": {
-        "newsletter": "Send me the Kettu letter: new posts about twice a month. "
-        "I can unsubscribe with one click in every email.",
-        "ads": "I also agree that my email address, hashed, may be used to show me "
-        "our ads on Meta, Google and LinkedIn. Optional; withdraw any time.",
-    },
-    "fi": {
-        "newsletter": "Lähettäkää minulle uutiskirje uusista kirjoituksista noin "
-        "kahdesti kuussa. Voin perua tilauksen yhdellä klikkauksella.",
-        "ads": "Sähköpostiosoitettani saa käyttää tiivisteenä mainostemme "
-        "kohdentamiseen Metassa, Googlessa ja LinkedInissä. Vapaaehtoinen; "
-        "voin perua suostumuksen milloin tahansa.",
-    },
+    "newsletter": _(
+        "Send me the Kettu letter: new posts about twice a month. "
+        "I can unsubscribe with one click in every email."
+    ),
+    "ads": _(
+        "I also agree that my email address, hashed, may be used to show me "
+        "our ads on Meta, Google and LinkedIn. Optional; withdraw any time."
+    ),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -49,8 +55,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class JourneySettingsError(ValueError):
-    """A journey setting has a value the plugin cannot use."""
+# One error for every bad site setting, the plugin's and the core's rules'
+# (audiences): the build fails on it with the setting's name, the CLI shows it.
+JourneySettingsError = SettingsError
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,8 @@ def read(settings: dict[str, Any]) -> JourneySettings:
             f"JOURNEY_CONSENT_MODE: unknown mode {mode!r}; "
             f"expected one of {', '.join(CONSENT_MODES)}"
         )
-    lang = str(settings.get("DEFAULT_LANG", "en"))[:2]
-    consent = dict(CONSENT_WORDING.get(lang, CONSENT_WORDING["en"]))
+    lang = str(settings.get("DEFAULT_LANG", "en"))
+    consent = {key: gettext(lang, text) for key, text in CONSENT_WORDING.items()}
     consent["version"] = merged["JOURNEY_CONSENT_VERSION"]
     if merged["JOURNEY_CONSENT"]:
         if not isinstance(merged["JOURNEY_CONSENT"], dict):

@@ -1,0 +1,253 @@
+"""Who is in each audience list: the rules of `tracker.journey.audiences` applied.
+
+Permission comes first: see `is_listable`. Pure: contacts, timelines and
+profiles in, rows out; the plugin turns the rows into files.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+
+from . import stages
+from .audiences import ANY, STATUSES, Audience, check_exclusions
+from .profiles import DAY, OBSERVED, Profile
+
+CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
+
+
+def has_ads_consent(contact: Mapping) -> bool:
+    """True when the contact gave the separate ads consent and kept it."""
+    ads = (contact.get("consent") or {}).get("ads")
+    return isinstance(ads, Mapping) and not ads.get("withdrawn_at")
+
+
+def is_listable(contact: Mapping) -> bool:
+    """True unless the person may never be in any list.
+
+    Refused: erased records (no id or address left), unsubscribed people,
+    anyone who withdrew the newsletter consent, and signups never confirmed
+    ("pending"). Status "none" (identified, not subscribed) passes here; each
+    audience's ``status`` rule then decides.
+    """
+    if not contact.get("id") or not contact.get("email") or contact.get("erased"):
+        return False
+    if contact.get("status") not in STATUSES:
+        return False
+    newsletter = (contact.get("consent") or {}).get("newsletter")
+    return not (isinstance(newsletter, Mapping) and newsletter.get("withdrawn_at"))
+
+
+_OBSERVATION_TYPES = OBSERVED | {"bot"}
+
+
+def _decided_points(
+    timeline: list[Mapping], now: datetime, weights: stages.LeadScoreWeights
+) -> float:
+    """Return the lead score's timeline part, computed as `stages.lead_score` does.
+
+    Observation types in a timeline are skipped: the Profile already counted
+    them, and counting them twice would double a reader's score.
+    """
+    total = 0.0
+    for ev in timeline:
+        kind = ev.get("type")
+        if kind in _OBSERVATION_TYPES:
+            continue
+        points = weights.points(kind)
+        if points:
+            age = max((now - stages.parse_ts(ev["ts"])).total_seconds() / DAY, 0.0)
+            total += points * 0.5 ** (age / weights.half_life_days)
+    return total
+
+
+class _Facts:
+    """One contact's derived facts, each computed at most once."""
+
+    __slots__ = (
+        "contact",
+        "profile",
+        "timeline",
+        "now",
+        "weights",
+        "_stage",
+        "_score",
+        "_last_seen",
+    )
+
+    def __init__(self, contact, profile, timeline, now, weights) -> None:
+        self.contact = contact
+        self.profile = profile
+        self.timeline = timeline
+        self.now = now
+        self.weights = weights
+        self._stage = self._score = self._last_seen = None
+
+    @property
+    def stage(self) -> str:
+        if self._stage is None:
+            self._stage = stages.contact_stage(self.contact, self.timeline)
+        return self._stage
+
+    @property
+    def score(self) -> int:
+        if self._score is None:
+            observed = self.profile.observed_score(self.now) if self.profile else 0
+            total = observed + _decided_points(self.timeline, self.now, self.weights)
+            self._score = max(round(total), 0)
+        return self._score
+
+    @property
+    def customer(self) -> bool:
+        return bool(self.contact.get("customer_at")) or any(
+            ev.get("type") in CUSTOMER_EVENTS for ev in self.timeline
+        )
+
+    @property
+    def guides(self) -> set[str]:
+        return {
+            ev.get("guide")
+            for ev in self.timeline
+            if ev.get("type") == "download" and ev.get("guide")
+        }
+
+    @property
+    def last_seen(self) -> float:
+        """Return the latest sign of life: a visit, a decision, or the signup."""
+        if self._last_seen is None:
+            seen = [self.profile.last_seen_ts] if self.profile else []
+            for value in [self.contact.get("created")] + [
+                ev.get("ts") for ev in self.timeline
+            ]:
+                if value:
+                    seen.append(stages.parse_ts(value).timestamp())
+            self._last_seen = max((s for s in seen if s is not None), default=0.0)
+        return self._last_seen
+
+    def interests(self) -> list[str]:
+        if not self.profile:
+            return []
+        counts = self.profile.categories
+        return sorted(counts, key=lambda slug: (-counts[slug], slug))
+
+
+def _read_enough(counts: Counter | None, wanted: tuple[str, ...], minimum: int) -> bool:
+    """True when one wanted category (tag), or any for "*", has enough posts."""
+    if not counts:
+        return False
+    if wanted == (ANY,):
+        return max(counts.values()) >= minimum
+    for slug in wanted:
+        if counts.get(slug, 0) >= minimum:
+            return True
+    return False
+
+
+def _matches(audience: Audience, f: _Facts) -> bool:
+    """Return True when the contact meets every rule of the audience."""
+    if f.contact.get("status") not in audience.status:
+        return False
+    if audience.stages and f.stage not in audience.stages:
+        return False
+    if audience.only_customers and not f.customer:
+        return False
+    if audience.exclude_customers and f.customer:
+        return False
+    if audience.guides:
+        downloaded = f.guides
+        if not downloaded or (
+            audience.guides != (ANY,) and not downloaded & set(audience.guides)
+        ):
+            return False
+    profile = f.profile
+    minimum = audience.min_posts or 1
+    if audience.categories and not (
+        profile and _read_enough(profile.categories, audience.categories, minimum)
+    ):
+        return False
+    if audience.tags and not (
+        profile and _read_enough(profile.tags, audience.tags, minimum)
+    ):
+        return False
+    if audience.min_posts and not (audience.categories or audience.tags):
+        if not profile or len(profile.posts) < audience.min_posts:
+            return False
+    if audience.min_score is not None and f.score < audience.min_score:
+        return False
+    if audience.seen_within_days is not None:
+        if f.now.timestamp() - f.last_seen > audience.seen_within_days * DAY:
+            return False
+    if audience.not_seen_days is not None:
+        if f.now.timestamp() - f.last_seen < audience.not_seen_days * DAY:
+            return False
+    return True
+
+
+class AudienceMembers(dict):
+    """``{audience name: [row]}``, remembering the audiences for the manifest."""
+
+    def __init__(self, rows: dict, audiences: dict[str, Audience]) -> None:
+        super().__init__(rows)
+        self.audiences = audiences
+
+
+def members(
+    audiences: list[Audience],
+    contacts: list[Mapping],
+    profiles: Mapping[str, Profile],
+    timelines: Mapping[str, list[Mapping]],
+    now: datetime | str,
+    weights: stages.LeadScoreWeights | None = None,
+) -> AudienceMembers:
+    """Return each audience's members, in the order of ``contacts``.
+
+    A member is a copy of the contact with ``stage``, ``score`` and
+    ``interests`` (category slugs by posts read) added; the same copy is
+    shared by every list the person is in. Never included: see `is_listable`.
+    Status "none" (identified but not subscribed: guide downloaders, quote
+    requests, imported customers) is included only where the audience's
+    ``status`` rule allows it, as the default downloader, customer, lead and
+    interest lists do. Exclusions are applied after every audience's
+    inclusions are known, so ``exclude`` removes the other list's final members.
+
+    The score is `stages.lead_score` over the contact's timeline plus the
+    Profile's decayed pageviews and email clicks (see `Profile.observed_score`).
+    """
+    now = stages.parse_ts(now)
+    weights = weights or stages.LeadScoreWeights()
+    by_name = {a.name: a for a in audiences}
+    check_exclusions(list(audiences))
+    included: dict[str, list[str]] = {a.name: [] for a in audiences}
+    rows: dict[str, dict] = {}
+    for contact in contacts:
+        if not is_listable(contact) or contact["id"] in rows:
+            continue
+        cid = contact["id"]
+        facts = _Facts(
+            contact, profiles.get(cid), timelines.get(cid) or [], now, weights
+        )
+        hit = False
+        for audience in audiences:
+            if _matches(audience, facts):
+                included[audience.name].append(cid)
+                hit = True
+        if hit:
+            rows[cid] = {
+                **contact,
+                "stage": facts.stage,
+                "score": facts.score,
+                "interests": facts.interests(),
+            }
+    final: dict[str, list[str]] = {}
+
+    def resolve(name: str) -> list[str]:
+        if name not in final:
+            excluded: set[str] = set()
+            for other in by_name[name].exclude:
+                excluded.update(resolve(other))
+            final[name] = [cid for cid in included[name] if cid not in excluded]
+        return final[name]
+
+    result = {a.name: [rows[cid] for cid in resolve(a.name)] for a in audiences}
+    return AudienceMembers(result, by_name)
