@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from flask import render_template_string
 
-from tracker.admin import charts
-from tracker.i18n import admin as admin_i18n
+from tracker import i18n
+from tracker.admin import charts, formats, templating
+from tracker.journey import visits
 
 SVG = "{http://www.w3.org/2000/svg}"
 TEMPLATES = Path(__file__).resolve().parent.parent / "tracker" / "templates" / "admin"
@@ -186,7 +187,7 @@ def test_bar_with_track():
     ],
 )
 def test_format_number(value, lang, expected):
-    assert charts.format_number(value, lang) == expected
+    assert formats.format_number(value, lang) == expected
 
 
 @pytest.mark.parametrize(
@@ -202,15 +203,16 @@ def test_format_number(value, lang, expected):
     ],
 )
 def test_format_percent(value, lang, signed, expected):
-    assert charts.format_percent(value, lang, signed) == expected
+    assert formats.format_percent(value, lang, signed) == expected
 
 
 def test_dates():
-    assert charts.format_when("2026-03-05T14:07:09+00:00", "en") == "5 Mar 2026, 14:07"
-    assert charts.format_when("2026-03-05T14:07:09+00:00", "fi") == "5.3.2026 klo 14.07"
-    assert charts.format_date("2026-03-05", "en", year=False) == "5 Mar"
-    assert charts.format_date(None) == "\u2013"
-    assert charts.format_money(1290.5, "EUR", "fi") == "1\u00a0290,50\u00a0EUR"
+    when = "2026-03-05T14:07:09+00:00"
+    assert formats.format_when(when, "en") == "5 Mar 2026, 14:07"
+    assert formats.format_when(when, "fi") == "5.3.2026 klo 14.07"
+    assert formats.format_date("2026-03-05", "en", year=False) == "5 Mar"
+    assert formats.format_date(None) == "\u2013"
+    assert formats.format_money(1290.5, "EUR", "fi") == "1\u00a0290,50\u00a0€"
 
 
 def test_journey_groups_pageviews_into_visits():
@@ -244,7 +246,7 @@ def test_journey_groups_pageviews_into_visits():
         {"ts": "2026-03-02T09:00:00+00:00", "type": "pageview", "path": "/e/"},
         {"ts": "2026-03-03T09:00:00+00:00", "type": "purchase", "value": 10},
     ]
-    items = charts.journey(timeline)
+    items = visits.timeline(timeline)
     assert [i["kind"] for i in items] == [
         "visit",
         "signup",
@@ -259,38 +261,31 @@ def test_journey_groups_pageviews_into_visits():
     assert rest["continued"] and rest["source"] == "facebook"  # after the signup
     assert not later["continued"] and later["source"] == "direct"  # 2 hours later
     assert direct["source"] == "direct" and direct["landing"] == "/e/"
-    assert charts.journey([]) == []
+    assert visits.timeline([]) == []
 
 
 def test_every_string_is_translated():
-    def keys(d, prefix=""):
-        out = set()
-        for k, v in d.items():
-            out.add(prefix + k)
-            if isinstance(v, dict):
-                out |= keys(v, prefix + k + ".")
-        return out
-
-    assert keys(admin_i18n.FI) == keys(admin_i18n.EN)
-    for lang in ("en", "fi"):
-        for key, value in admin_i18n.LANGUAGES[lang].items():
-            if isinstance(value, str):
-                assert value.count("%s") == admin_i18n.EN[key].count("%s"), key
+    catalog = i18n.translations("fi")
+    for message in ("Log out", "Overview", "Contacts", "Sources", "Journey funnel"):
+        assert catalog.gettext(message) != message, message
+    assert catalog.ngettext("%(num)s contact", "%(num)s contacts", 1) == (
+        "%(num)s yhteystieto"
+    )
 
 
 def test_language_follows_the_site():
-    assert admin_i18n.language("fi-FI") == "fi"
-    assert admin_i18n.language("sv") == "en"
-    assert admin_i18n.language(None) == "en"
-    assert admin_i18n.strings("fi")["logout"] == "Kirjaudu ulos"
-    assert admin_i18n.strings("de")["logout"] == "Log out"
+    assert i18n.language("fi-FI") == "fi"
+    assert i18n.language("sv") == "en"
+    assert i18n.language(None) == "en"
+    assert i18n.gettext("fi", "Log out") == "Kirjaudu ulos"
+    assert i18n.gettext("de", "Log out") == "Log out"
 
 
 @pytest.fixture
 def wired(app_factory):
     app = app_factory(ADMIN_PASSWORD="pw")
-    charts.init_templates(app)
-    charts.init_templates(app)  # twice is harmless
+    templating.init_app(app)
+    templating.init_app(app)  # twice is harmless
     return app
 
 
@@ -299,7 +294,7 @@ def test_filters_and_globals(wired):
         "/admin/?source=face<b>&period=7d&_external=1&_scheme=javascript&evil=1"
     ):
         html = render_template_string(
-            "{{ 1234|number }} {{ 0.5|percent }} {{ None|percent }} {{ t.logout }} "
+            "{{ 1234|number }} {{ 0.5|percent }} {{ None|percent }} {{ _('Log out') }} "
             "[{{ url_with('admin.overview', drop=('period',), device='mobile') }}] "
             "[{{ url_with('admin.table_csv', table='sources') }}]"
         )
@@ -329,7 +324,6 @@ def test_admin_pages_render_in_finnish(app_factory, tmp_path):
     data = json.loads(manifest.read_text())
     data["site"]["lang"] = "fi"
     manifest.write_text(json.dumps(data))
-    charts.init_templates(app)
     client = app.test_client()
     client.post("/admin/login", data={"password": "pw"})
     for url in ("/admin/", "/admin/?period=today", "/admin/contacts"):

@@ -29,8 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
 
     from . import errors, i18n, storage
-    from .admin import charts
-    from .admin import views as admin
+    from .admin import bp as admin_bp
+    from .admin import init_app as init_admin
     from .web import api, collect, forms, health, site
     from .web.limits import limiter
 
@@ -42,9 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     prefix = app.config["ROUTE_PREFIX"] or None
     for blueprint in (health.bp, collect.bp, forms.bp, api.bp):
         app.register_blueprint(blueprint, url_prefix=prefix)
-    app.register_blueprint(admin.bp, url_prefix=(prefix or "") + "/admin")
-    admin.init_app(app)
-    charts.init_templates(app)
+    app.register_blueprint(admin_bp, url_prefix=(prefix or "") + "/admin")
+    init_admin(app)
     return app
 
 

@@ -1,1 +1,21 @@
-"""admin"""
+"""The owner's dashboard: the journey at a glance, contacts, and one person's timeline.
+
+`auth` (login, session, CSRF, origin check), `views` (the pages), `exports`
+(CSV and JSON downloads) register on one blueprint; `data` reads what the
+pages show from the storage; `charts` draws SVG; `formats` and `templating`
+speak the site's language.
+"""
+
+from __future__ import annotations
+
+from . import auth, exports, templating, views
+from .blueprint import bp
+
+__all__ = ["bp", "init_app"]
+ROUTES = (auth, views, exports)  # imported for the routes they register on bp
+
+
+def init_app(app) -> None:
+    """Wire the dashboard's session and templates into the app."""
+    auth.init_app(app)
+    templating.init_app(app)

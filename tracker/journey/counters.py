@@ -6,9 +6,11 @@ days, however many events are stored. Pure: no Flask, no storage.
 
 Each day keeps a small cube: (source, campaign, landing page, page, device)
 -> [pageviews, visitor numbers, entries]. Every pageview is credited to its
-visit's source, campaign and landing page, so a filter on any of them narrows
-every panel at once. Visitor ids are replaced by small per-day numbers, and a
-day forgets the ids themselves once late events are no longer expected
+visit's source, campaign and landing page (visits and sources as
+`visits.starts_visit` and `visits.source_of` define them; a day is folded on
+its own, so a visit across midnight counts on each day), so a filter on any of
+them narrows every panel at once. Visitor ids are replaced by small per-day
+numbers, and a day forgets the ids themselves once late events are no longer expected
 (today and yesterday stay open): the aggregates keep nothing that could be
 matched back to a visitor. Cookieless ids change daily, so summing daily
 visitors counts distinct visitors exactly; in consent mode someone who comes
@@ -20,17 +22,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-DIRECT = "direct"
+from .visits import Source, source_of, starts_visit
+
 OPEN_DAYS = 2
-VISIT_GAP = 30 * 60  # seconds without a pageview that end a visit
 DIMENSIONS = ("source", "campaign", "landing", "page", "device")
 SEP = "\x1f"
-
-
-def source_of(event: dict) -> str:
-    """Where a visit came from: its UTM source, else the referring host, else direct."""
-    utm = event.get("utm") or {}
-    return utm.get("source") or event.get("referrer") or DIRECT
 
 
 def _seconds(ts: str) -> int:
@@ -58,7 +54,7 @@ class Day:
         self.paths: dict[int, set[str]] = {
             int(n): set(p) for n, p in data.get("paths", {}).items()
         }
-        self.visits: dict[int, tuple[int, str, str, str]] = {}
+        self.visits: dict[int, tuple[int, Source, str]] = {}  # at, source, landing
         self._rollups: dict[tuple, tuple] = {}  # filters -> rollup, while unchanged
 
     def number(self, visitor: str) -> int:
@@ -74,12 +70,11 @@ class Day:
         n = self.number(event["visitor"])
         path = event.get("path") or "/"
         at = _seconds(event["ts"])
-        entry = event.get("entry", True)
         visit = self.visits.get(n)
-        if entry or visit is None or at - visit[0] > VISIT_GAP:
-            campaign = (event.get("utm") or {}).get("campaign") or ""
-            visit = (at, source_of(event), campaign, path)
-            entry = True
+        idle = None if visit is None else at - visit[0]
+        entry = starts_visit(event, idle, visit[1] if visit else None)
+        if entry:
+            visit = (at, source_of(event), path)
         self.visits[n] = (at, *visit[1:])
         seen = self.paths.setdefault(n, set())
         if len(seen) < 2:
@@ -88,7 +83,14 @@ class Day:
                 self.engaged.add(n)
         if event.get("title"):
             self.titles[path] = event["title"][:300]
-        key = (visit[1], visit[2], visit[3], path, event.get("device") or "other")
+        origin = visit[1]
+        key = (
+            origin.source,
+            origin.campaign or "",
+            visit[2],
+            path,
+            event.get("device") or "other",
+        )
         cell = self.cube.setdefault(key, [0, set(), 0])
         cell[0] += 1
         cell[1].add(n)

@@ -12,6 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from . import stages
+from .visits import DIRECT
 
 TOUCHES = ("first", "last")
 
@@ -30,7 +31,7 @@ def matches(contact: dict, filters: dict[str, str], touch: str = "first") -> boo
         return True
     touched = contact.get(f"{touch}_touch") or {}
     values = {
-        "source": touched.get("source") or "direct",
+        "source": touched.get("source") or DIRECT,
         "campaign": touched.get("campaign") or "",
         "landing": touched.get("landing"),
         "page": contact.get("lead_page"),
@@ -62,7 +63,7 @@ def contact_counts(
             continue
         touched = contact.get(f"{touch}_touch") or {}
         keys = {
-            "source": touched.get("source") or "direct",
+            "source": touched.get("source") or DIRECT,
             "campaign": touched.get("campaign"),
             "landing": touched.get("landing"),
         }

@@ -1,5 +1,7 @@
 """The journey model: stages, lead score, RFM, attribution, funnel and NPS.
 
+Visits and their sources are `visits.py`'s; attribution credits them.
+
 Pure functions over plain records (see DESIGN.md "The journey it models") so the
 admin, the CLI and the plugin agree on one definition, and tests need no app.
 Everything is linear (or n log n) in the records given, to run over 100k contacts.
@@ -10,27 +12,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
+
+from .visits import (
+    DIRECT,
+    Touch,
+    parse_ts,
+    touches,  # noqa: F401 - attribution.py imports it from here
+)
 
 STAGES = ("visitor", "engaged", "lead", "customer", "advocate")
-VISIT_TIMEOUT = timedelta(minutes=30)
 _LEAD_EVENTS = frozenset({"confirm", "download", "quote", "import"})
 _CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
 # Event type -> LeadScoreWeights field; a pending "signup" earns nothing.
 _SCORED = {"confirm": "signup"} | {
     t: t for t in ("pageview", "click", "download", "quote", "feedback")
 }
-_UTM_KEY = ("source", "medium", "campaign")
 # RFM bands: recency upper bounds (score 5 down to 2), then lower bounds for 2..5.
 RECENCY_DAYS = (30, 90, 180, 365)
 FREQUENCY = (2, 3, 4, 6)
 MONETARY = (100, 300, 1000, 3000)
-
-
-def parse_ts(value: str | datetime) -> datetime:
-    """Return an aware datetime; naive values are UTC, as everything we store."""
-    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -203,57 +204,8 @@ def rfm(purchases: list[dict], now: datetime) -> RFM | None:
     return RFM(recency, frequency, round(monetary, 2), r, f, m, rfm_segment(r, f))
 
 
-@dataclass(frozen=True, slots=True)
-class Touch:
-    ts: str
-    source: str
-    medium: str | None
-    campaign: str | None
-    landing: str
-    referrer: str | None
-
-
-def touches(observations: list[dict]) -> list[Touch]:
-    """Turn one visitor's pageviews into visits, in time order.
-
-    A new visit starts after more than 30 minutes without a pageview, or when
-    a pageview carries different UTM source/medium/campaign (a new campaign),
-    as analytics tools count sessions.
-    """
-    pageviews = sorted(
-        ((parse_ts(o["ts"]), o) for o in observations if o.get("type") == "pageview"),
-        key=lambda pair: pair[0],
-    )
-    visits: list[Touch] = []
-    last_seen: datetime | None = None
-    current: tuple | None = None
-    for ts, pv in pageviews:
-        utm = pv.get("utm")
-        key = (
-            (utm.get("source"), utm.get("medium"), utm.get("campaign")) if utm else None
-        )
-        new_campaign = key is not None and key != current
-        if last_seen is None or ts - last_seen > VISIT_TIMEOUT or new_campaign:
-            visits.append(_touch(pv))
-            current = key
-        last_seen = ts
-    return visits
-
-
-def _touch(pv: dict) -> Touch:
-    utm = pv.get("utm") or {}
-    referrer = pv.get("referrer") or None
-    source = utm.get("source") or referrer or "direct"
-    medium = utm.get("medium")
-    if medium is None and referrer and not utm.get("source"):
-        medium = "referral"
-    return Touch(
-        pv["ts"], source, medium, utm.get("campaign"), pv.get("path") or "", referrer
-    )
-
-
 def attribute(
-    touches: list[Touch], conversion_ts: str | datetime
+    visits: list[Touch], conversion_ts: str | datetime
 ) -> dict[str, Touch | None]:
     """Credit a conversion to its first visit and its last non-direct visit.
 
@@ -262,11 +214,11 @@ def attribute(
     return does not hide the campaign that brought the person.
     """
     cutoff = parse_ts(conversion_ts)
-    timed = sorted((parse_ts(t.ts), i, t) for i, t in enumerate(touches))
+    timed = sorted((parse_ts(t.ts), i, t) for i, t in enumerate(visits))
     before = [t for ts, _, t in timed if ts <= cutoff]
     if not before:
         return {"first": None, "last": None}
-    non_direct = [t for t in before if t.source != "direct"]
+    non_direct = [t for t in before if t.source != DIRECT]
     return {"first": before[0], "last": (non_direct or before)[-1]}
 
 

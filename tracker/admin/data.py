@@ -1,0 +1,242 @@
+"""What the dashboard's pages show, read from the storage's aggregates and indexes.
+
+No page scans the events, except one contact's own timeline. The journey's
+rules (stages, scores, the report) come from the pure core; this module only
+fetches, filters and keeps what is costly until it changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app
+
+from .. import clock
+from ..journey import report as journey_report
+from ..journey import stages
+from ..journey.counters import DIMENSIONS
+from ..storage import get_storage
+from ..web.site import manifest
+
+PERIODS = ("today", "7d", "30d", "month", "custom")
+SEGMENTS = (
+    "champions",
+    "loyal",
+    "new",
+    "promising",
+    "at risk",
+    "hibernating",
+    "needs attention",
+)
+
+
+def period_range(args) -> tuple[str, date, date]:
+    """Return (period name, first day, last day) from the query string."""
+    today = clock.now().date()
+    period = args.get("period", "30d")
+    if period == "custom":
+        try:
+            start = date.fromisoformat(args.get("from", ""))
+            end = date.fromisoformat(args.get("to", ""))
+        except ValueError:
+            period = "30d"
+        else:
+            if start <= end and (end - start).days <= 3660:
+                return period, start, end
+            period = "30d"
+    if period == "today":
+        return period, today, today
+    if period == "7d":
+        return period, today - timedelta(days=6), today
+    if period == "month":
+        return period, today.replace(day=1), today
+    return "30d", today - timedelta(days=29), today
+
+
+def current_filters(args) -> dict[str, str]:
+    return {d: args[d][:300] for d in DIMENSIONS if args.get(d)}
+
+
+def overview_data(args) -> dict[str, Any]:
+    """Everything the overview shows for the query string's period and filters."""
+    period, start, end = period_range(args)
+    filters = current_filters(args)
+    touch = (
+        args.get("touch") if args.get("touch") in journey_report.TOUCHES else "first"
+    )
+    storage = get_storage()
+    summary = storage.summary(start.isoformat(), end.isoformat(), filters)
+    span = (end - start).days + 1
+    prev_start, prev_end = start - timedelta(days=span), start - timedelta(days=1)
+    previous = storage.summary(prev_start.isoformat(), prev_end.isoformat(), filters)
+    people = people_numbers(storage, start, end, filters, touch)
+    data = journey_report.build(
+        summary,
+        None,
+        manifest(),
+        start.isoformat(),
+        end.isoformat(),
+        touch=touch,
+        people=people["report"],
+    )
+    data.update(
+        period=period,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        filters=filters,
+        previous={
+            "pageviews": previous["pageviews"],
+            "visitors": previous["visitors"],
+            "days": previous["days"],
+        },
+        guides=people["guides"],
+        today=people["today"],
+    )
+    return data
+
+
+_people_cache: dict[tuple, dict] = {}
+
+
+def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -> dict:
+    """The overview's numbers about people, kept until a contact changes.
+
+    Going over every contact costs in proportion to the contacts; pageviews
+    change by the second, people only when someone decides.
+    """
+    version = storage.people_version()
+    key = (
+        id(storage),
+        version,
+        start,
+        end,
+        tuple(sorted(filters.items())),
+        touch,
+        clock.now().date(),
+    )
+    if version is not None and key in _people_cache:
+        return _people_cache[key]
+    people = [
+        (c, events)
+        for c, events in storage.iter_people()
+        if journey_report.matches(c, filters, touch)
+    ]
+    contacts = [c for c, _ in people]
+    numbers = {
+        "report": journey_report.people_part(
+            contacts, start.isoformat(), end.isoformat(), touch
+        ),
+        "guides": guide_downloads(people, start, end),
+        "today": todays_people(contacts),
+    }
+    if version is not None:
+        if len(_people_cache) > 64:
+            _people_cache.clear()
+        _people_cache[key] = numbers
+    return numbers
+
+
+def guide_downloads(
+    people: list[tuple[dict, list[dict]]], start: date, end: date
+) -> list:
+    """Downloads per guide in the period, from the contacts' own events."""
+    first, last = start.isoformat(), end.isoformat()
+    counts: Counter = Counter(
+        event.get("guide") or "?"
+        for _, events in people
+        for event in events
+        if event["type"] == "download" and first <= event["ts"][:10] <= last
+    )
+    guides = manifest().get("guides") or {}
+    rows = [
+        {
+            "guide": slug,
+            "title": (guides.get(slug) or {}).get("title", slug),
+            "downloads": n,
+        }
+        for slug, n in counts.items()
+    ]
+    return sorted(rows, key=lambda r: (-r["downloads"], r["guide"]))
+
+
+def todays_people(contacts: list[dict]) -> dict[str, list[dict]]:
+    today = clock.now().date().isoformat()
+    leads = [c for c in contacts if (c.get("lead_at") or "")[:10] == today]
+    customers = [c for c in contacts if (c.get("customer_at") or "")[:10] == today]
+    return {"leads": leads[:10], "customers": customers[:10]}
+
+
+def describe(contact: dict, decisions: list[dict], now: datetime) -> dict:
+    """One row of the contact list: stage, lead score, RFM segment, last seen."""
+    value = stages.rfm(
+        [e for e in decisions if e["type"] in ("purchase", "booking")], now
+    )
+    return {
+        "contact": contact,
+        "stage": stages.contact_stage(contact, decisions),
+        "segment": value.segment if value else "",
+        "score": stages.lead_score(decisions, now),
+        "last_seen": decisions[-1]["ts"] if decisions else contact["created"],
+    }
+
+
+def described(people, now: datetime) -> list[dict]:
+    """A row (stage, score, segment, last seen) for every contact, each worked
+    out again only when its contact changed.
+
+    A row is kept under its contact's last update, number of decisions and
+    the day (the score decays by day; every change of a contact updates it or
+    adds a decision), so after one signup only that person is worked out
+    again; the row always shows the contact as stored now. The memo belongs
+    to the app and holds the contacts of the last pass alone, so an erased
+    person leaves it at the next look.
+    """
+    memo = current_app.extensions.get("polku.contact_rows", {})
+    fresh: dict[str, tuple[tuple, dict]] = {}
+    today = now.date()
+    for contact, decisions in people:
+        key = (contact.get("updated"), len(decisions), today)
+        hit = memo.get(contact["id"])
+        if hit is None or hit[0] != key:
+            hit = (key, describe(contact, decisions, now))
+        hit[1]["contact"] = contact
+        fresh[contact["id"]] = hit
+    current_app.extensions["polku.contact_rows"] = fresh
+    return [row for _, row in fresh.values()]
+
+
+def contact_rows(args, page: int | None = None, size: int = 50) -> tuple[list, int]:
+    """Return the matching contacts, most recently seen first, and how many match."""
+    query = (args.get("q") or "").strip().lower()[:200]
+    stage = args.get("stage") or ""
+    segment = args.get("segment") or ""
+    rows = [
+        row
+        for row in described(get_storage().iter_people(), clock.now())
+        if (
+            not query
+            or query in row["contact"]["email"]
+            or query in (row["contact"].get("first_name") or "").lower()
+        )
+        and (not stage or row["stage"] == stage)
+        and (not segment or row["segment"] == segment)
+    ]
+    rows.sort(key=lambda row: row["last_seen"], reverse=True)
+    if page is not None:
+        return rows[(page - 1) * size : page * size], len(rows)
+    return rows, len(rows)
+
+
+def one_contact(contact: dict, events: list[dict]) -> dict[str, Any]:
+    """A contact's page: the contact, its timeline, stage, lead score and value."""
+    now = clock.now()
+    purchases = [e for e in events if e["type"] in ("purchase", "booking")]
+    return {
+        "contact": contact,
+        "timeline": events,
+        "stage": stages.contact_stage(contact, events),
+        "score": stages.lead_score(events, now),
+        "rfm": stages.rfm(purchases, now),
+    }

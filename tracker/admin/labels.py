@@ -1,0 +1,104 @@
+"""The names the dashboard gives to stored values (stages, segments, devices...).
+
+English message ids, translated when shown (`label(table, key)` in the
+templates); a value without a name shows as it is stored.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
+# Tables whose names take a message context: one person's stage ("Engaged",
+# Finnish "Sitoutunut") is not the funnel's stage of many ("Sitoutuneet").
+CONTEXTS = {"stage": "one person's stage"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "periods": {
+        "today": N_("Today"),
+        "7d": N_("7 days"),
+        "30d": N_("30 days"),
+        "month": N_("This month"),
+        "custom": N_("Custom"),
+    },
+    "touches": {"first": N_("First touch"), "last": N_("Last touch")},
+    "dimensions": {
+        "source": N_("Source"),
+        "campaign": N_("Campaign"),
+        "landing": N_("Landing page"),
+        "page": N_("Page"),
+        "device": N_("Device"),
+    },
+    "kpis": {
+        "visitors": N_("Visitors"),
+        "pageviews": N_("Pageviews"),
+        "engaged": N_("Engaged"),
+        "leads": N_("Leads"),
+        "customers": N_("Customers"),
+        "advocates": N_("Advocates"),
+    },
+    "panels": {
+        "sources": N_("Sources"),
+        "campaigns": N_("Campaigns"),
+        "posts": N_("Posts and pages"),
+        "landings": N_("Landing pages"),
+        "guides": N_("Guides"),
+        "events": N_("Events"),
+    },
+    "chart_title": {
+        "visitors": N_("Visitors per day"),
+        "pageviews": N_("Pageviews per day"),
+    },
+    "stages": {
+        "visitor": N_("Visitors"),
+        "engaged": N_("Engaged"),
+        "lead": N_("Leads"),
+        "customer": N_("Customers"),
+        "advocate": N_("Advocates"),
+    },
+    "stage": {
+        "visitor": N_("Visitor"),
+        "engaged": N_("Engaged"),
+        "lead": N_("Lead"),
+        "customer": N_("Customer"),
+        "advocate": N_("Advocate"),
+    },
+    "devices": {
+        "desktop": N_("Desktop"),
+        "mobile": N_("Mobile"),
+        "tablet": N_("Tablet"),
+        "other": N_("Other"),
+    },
+    "statuses": {
+        "none": N_("not subscribed"),
+        "pending": N_("waiting for confirmation"),
+        "confirmed": N_("subscribed"),
+        "unsubscribed": N_("unsubscribed"),
+    },
+    "segments": {
+        "champions": N_("Champions"),
+        "loyal": N_("Loyal"),
+        "new": N_("New"),
+        "promising": N_("Promising"),
+        "at risk": N_("At risk"),
+        "hibernating": N_("Hibernating"),
+        "needs attention": N_("Needs attention"),
+    },
+    "timeline": {
+        "signup": N_("Signed up for the newsletter"),
+        "confirm": N_("Confirmed the newsletter"),
+        "download": N_("Downloaded a guide"),
+        "purchase": N_("Purchase"),
+        "booking": N_("Booking"),
+        "quote": N_("Asked for a quote"),
+        "unsubscribe": N_("Unsubscribed"),
+        "feedback": N_("Answered the recommend-us question"),
+        "click": N_("Clicked a link in an email"),
+        "import": N_("Imported"),
+        "referral": N_("Referred someone"),
+        "event": N_("Event"),
+    },
+}
