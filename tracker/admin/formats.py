@@ -56,7 +56,9 @@ def format_percent(value: Any, lang: str | None = "en", signed: bool = False) ->
     return sign + text
 
 
-def format_money(value: Any, currency: str | None = None, lang: str | None = "en"):
+def format_money(
+    value: Any, currency: str | None = None, lang: str | None = "en"
+) -> str:
     """An amount in its currency ("€1,290.50" / "1 290,50 €"); whole amounts
     without cents when no currency is known."""
     number = finite(value)
