@@ -174,3 +174,56 @@ def test_parse_cta(value, expected):
         "g": {"slug": "g", "title": "G", "url": "g/", "summary": "", "file": "g.pdf"}
     }
     assert parse_cta(value, "newsletter", guides, "post.md") == expected
+
+
+def small_theme(tmp_path: Path, override_tracking: bool = False) -> Path:
+    """A theme of one template that uses the plugin's partials, and nothing else."""
+    templates = tmp_path / "small-theme" / "templates"
+    templates.mkdir(parents=True)
+    (templates / "article.html").write_text(
+        '{% extends "!simple/article.html" %}\n'
+        '{% import "polku/forms.html" as forms with context %}\n'
+        "{% block content %}{{ super() }}{{ forms.signup_form() }}"
+        '{% include "polku/tracking.html" %}{% endblock %}\n'
+    )
+    if override_tracking:
+        (templates / "polku").mkdir()
+        (templates / "polku" / "tracking.html").write_text("<p>the theme's own</p>")
+    return templates.parent
+
+
+def test_signal_generator_init_gives_any_theme_the_plugins_partials(tmp_path):
+    out = build_tiny_site(tmp_path, {"THEME": str(small_theme(tmp_path))})
+    html = (out / "a-plain-post.html").read_text()
+    assert 'action="/subscribe"' in html and "Get new posts by email" in html
+    assert 'src="/theme/js/polku.min.js"' in html
+    assert (out / "theme" / "js" / "polku.min.js").stat().st_size > 100
+
+
+def test_a_theme_overrides_a_partial_of_the_plugin(tmp_path):
+    theme = small_theme(tmp_path, override_tracking=True)
+    out = build_tiny_site(tmp_path, {"THEME": str(theme)})
+    html = (out / "a-plain-post.html").read_text()
+    assert "<p>the theme's own</p>" in html and "polku.min.js" not in html
+
+
+def test_register_only_connects_module_level_receivers():
+    from blinker import ANY
+    from pelican import signals
+    from pelican.plugins import polku
+
+    polku.register()
+    signals_used = (
+        signals.initialized,
+        signals.generator_init,
+        signals.all_generators_finalized,
+        signals.finalized,
+    )
+    ours = [
+        receiver
+        for signal in signals_used
+        for receiver in signal.receivers_for(ANY)
+        if getattr(receiver, "__module__", "").startswith(polku.__name__)
+    ]
+    assert len(ours) == 6
+    assert all("<locals>" not in f.__qualname__ for f in ours)
