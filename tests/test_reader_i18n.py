@@ -331,3 +331,39 @@ def test_catalog_picks_the_language_and_fills_in_english():
     assert catalog.language("sv") == catalog.language(None) == "en"
     assert catalog.strings("fi") == {"a": "Ä", "b": "B", "g": {"x": "Ö", "y": "Y"}}
     assert catalog.strings("de") == catalog.strings(None) == catalog.languages["en"]
+
+
+# -- the owner's report by email ---------------------------------------------------
+
+REPORT = {
+    "since": "2026-11-01",
+    "pageviews": 1234,
+    "funnel": [
+        {"stage": "visitor", "count": 1200, "rate_from_previous": None},
+        {"stage": "lead", "count": 12, "rate_from_previous": 0.01},
+    ],
+    "sources": [{"source": "facebook", "visitors": 1, "leads": 2, "customers": 0}],
+    "posts": [{"title": "Kahvi", "views": 3, "signups": 1}],
+    "new_customers": [
+        {"first_name": "Aino", "email": "a@example.com", "since": "2026-11-20T10:00"}
+    ],
+}
+
+
+def test_the_report_email_in_finnish(finnish):
+    from tracker.mail.report import send_report
+
+    with finnish.test_request_context():
+        send_report(finnish, "owner@example.com", REPORT)
+    (message,) = Reader(finnish.test_client(), finnish).outbox()
+    assert message["Subject"] == "Kettu Studio: asiakaspolun raportti, alkaen 1.11.2026"
+    plain, html = parts(message)
+    text = words(plain)
+    assert "Sivunlatauksia: 1 234" in text  # words() folds the no-break space
+    assert "Asiakaspolun suppilo" in text and "liidi 12 1,0 % edellisestä" in text
+    assert "facebook: 1 kävijä, 2 liidiä, 0 asiakasta" in text
+    assert "Kahvi: 3 lukukertaa, 1 tilaus" in text
+    assert "Aino (20.11.2026)" in text
+    assert '<html lang="fi">' in html and "1&nbsp;234 sivunlatausta" in html
+    for english in ("report", "Journey", "visitor", "Top", "None", "views", "Open"):
+        assert english not in plain and english not in html, english

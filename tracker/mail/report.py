@@ -1,13 +1,28 @@
-"""The weekly report by email: the same numbers as `polku report`, for the owner."""
+"""The report by email: the same numbers as `polku report`, for the owner.
+
+In the site's language, numbers, percentages and dates through Babel.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import click
 from flask import render_template, url_for
 
-from .. import mail
+from .. import i18n, mail
 from ..journey import people
 from ..web import site as sitemeta
+from ..web.site import gettext as _
+
+
+def formats(lang: str | None) -> dict:
+    """The report's numbers, percentages and dates as the language writes them."""
+    return {
+        "number": lambda value: i18n.format_number(value, lang),
+        "percent": lambda rate: i18n.format_percent(rate, lang, 1),
+        "day": lambda ts: i18n.format_date(datetime.fromisoformat(ts).date(), lang),
+    }
 
 
 def send_report(app, address: str, data: dict) -> None:
@@ -16,18 +31,28 @@ def send_report(app, address: str, data: dict) -> None:
         to = people.normalise_email(address)
     except people.Refused as e:
         raise click.ClickException(f"--email: {e}") from e
+    lang = sitemeta.site_lang()
     site_name = (sitemeta.manifest().get("site") or {}).get("name") or "Polku"
-    period = f"since {data['since']}" if data["since"] else "all time"
+    if data["since"]:
+        day = i18n.format_date(date.fromisoformat(data["since"]), lang)
+        period = _("since %(day)s", day=day)
+    else:
+        period = _("all time")
+    subject = _(
+        "%(site)s: your journey report, %(period)s", site=site_name, period=period
+    )
     context = {
         "data": data,
         "site_name": site_name,
         "period": period,
+        "subject": subject,
         "dashboard": sitemeta.public_base() + url_for("admin.overview"),
+        **formats(lang),
     }
     msg = mail.build(
         app.config,
         to,
-        f"{site_name}: your journey report, {period}",
+        subject,
         render_template("email/report.txt", **context),
         render_template("email/report.html", **context),
     )
