@@ -319,20 +319,6 @@ def test_every_message_the_reader_sees_is_in_the_finnish_catalogue():
     assert not sorted(asked - known)
 
 
-def test_catalog_picks_the_language_and_fills_in_english():
-    catalog = i18n.Catalog(
-        {
-            "en": {"a": "A", "b": "B", "g": {"x": "X", "y": "Y"}},
-            "fi": {"a": "Ä", "g": {"x": "Ö"}},
-        }
-    )
-    for lang in ("fi", "fi-FI", "fi_FI", "FI"):
-        assert catalog.language(lang) == "fi"
-    assert catalog.language("sv") == catalog.language(None) == "en"
-    assert catalog.strings("fi") == {"a": "Ä", "b": "B", "g": {"x": "Ö", "y": "Y"}}
-    assert catalog.strings("de") == catalog.strings(None) == catalog.languages["en"]
-
-
 # -- the owner's report by email ---------------------------------------------------
 
 REPORT = {

@@ -18,7 +18,6 @@ import io
 import os
 from datetime import date, datetime
 from functools import cache
-from typing import Any
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -125,26 +124,3 @@ __all__ = [
     "ngettext",
     "translations",
 ]
-
-
-class Catalog:
-    """String tables in several languages (being replaced by the catalogues)."""
-
-    def __init__(self, languages: dict[str, dict[str, Any]]) -> None:
-        self.languages = languages
-        self.english = languages[FALLBACK]
-
-    def language(self, lang: str | None) -> str:
-        return language(lang) if language(lang) in self.languages else FALLBACK
-
-    def strings(self, lang: str | None) -> dict[str, Any]:
-        """Every string in the language, English where a translation lacks one."""
-        chosen = self.languages[self.language(lang)]
-        merged: dict[str, Any] = {}
-        for key, value in self.english.items():
-            other = chosen.get(key)
-            if isinstance(value, dict):
-                merged[key] = {**value, **(other if isinstance(other, dict) else {})}
-            else:
-                merged[key] = other if other is not None else value
-        return merged
