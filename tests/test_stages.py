@@ -23,9 +23,9 @@ from tracker.journey.stages import (
     rfm,
     rfm_segment,
     stage_counts,
-    touches,
     visitor_stage,
 )
+from tracker.journey.visits import touches
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

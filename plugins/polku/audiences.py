@@ -48,12 +48,11 @@ from typing import Any
 
 from tracker import clock
 from tracker.journey.audiences import NAME, Audience
-from tracker.journey.identifiers import (  # noqa: F401 (identifier_hashes: see below)
+from tracker.journey.identifiers import (
     AD_PLATFORMS,
     PLATFORMS,
     AudienceError,
     check_platform,
-    identifier_hashes,
     normalise_country,
     normalise_name,
     normalise_phone,
@@ -65,8 +64,6 @@ from tracker.journey.identifiers import (  # noqa: F401 (identifier_hashes: see 
 from tracker.journey.members import has_ads_consent
 from tracker.storage.files import atomic_write
 
-# identifier_hashes is importable from here for tests/security/test_privacy.py,
-# until it imports it from tracker.journey.identifiers.
 # One file format per platform; "csv" is the owner's CRM list.
 FORMATS = PLATFORMS
 AD_FORMATS = AD_PLATFORMS

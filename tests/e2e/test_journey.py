@@ -197,7 +197,7 @@ def test_a_readers_whole_journey(world, browser, artifacts):
 
     # 7. The digest reaches the reader; their one-click unsubscribe works.
     before = len(inbox.to(READER))
-    assert "1 of 1 messages sent" in polku(world, "digest", "--send", "--rate", "0")
+    assert "1 of 1 message sent" in polku(world, "digest", "--send", "--rate", "0")
     digest = inbox.to(READER)[before]
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     one_click = re.search(

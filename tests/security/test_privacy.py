@@ -16,10 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pelican.plugins.polku.audiences import identifier_hashes
 
 from tracker import clock
 from tracker.cli import cli
+from tracker.journey.identifiers import identifier_hashes
 
 from ..conftest import SITE, TEST_MANIFEST, build_site, copy_site
 from .conftest import (

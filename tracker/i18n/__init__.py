@@ -97,18 +97,18 @@ def format_date(value: date | datetime, lang: str | None, form: str = "medium") 
 
 def install(env, lang_of) -> None:
     """Give a Jinja environment `_`, `gettext` and `ngettext` in the language
-    lang_of() returns when the template renders (one environment, any language)."""
+    lang_of() returns when the template renders (one environment, any language).
+
+    New-style gettext: `_("Hello %(name)s", name=x)` and `{% trans count=n %}`
+    both work, and the values are escaped where the template autoescapes.
+    """
     if "jinja2.ext.InternationalizationExtension" not in env.extensions:
         env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(
-        lambda message, **kw: _format(gettext(lang_of(), message), kw),
-        lambda s, p, n, **kw: _format(ngettext(lang_of(), s, p, n), {"num": n, **kw}),
-        newstyle=False,
+        lambda message: gettext(lang_of(), message),
+        lambda singular, plural, n: ngettext(lang_of(), singular, plural, n),
+        newstyle=True,
     )
-
-
-def _format(text: str, values: dict) -> str:
-    return text % values if values else text
 
 
 __all__ = [

@@ -13,13 +13,14 @@ from datetime import timedelta
 from typing import Any
 
 from . import stages
+from .visits import parse_ts, touches
 
 LOOKBACK = timedelta(days=30)
 
 
 def since(now: str) -> str:
     """The moment from which a conversion at now looks back for its visits."""
-    return (stages.parse_ts(now) - LOOKBACK).isoformat()
+    return (parse_ts(now) - LOOKBACK).isoformat()
 
 
 def credit(
@@ -29,7 +30,7 @@ def credit(
 
     visits: the person's pageviews since `since(now)`, from all their browsers.
     """
-    found = stages.attribute(stages.touches(visits), now)
+    found = stages.attribute(touches(visits), now)
     first = asdict(found["first"]) if found["first"] else None
     last = asdict(found["last"]) if found["last"] else None
     if (

@@ -14,12 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .visits import (
-    DIRECT,
-    Touch,
-    parse_ts,
-    touches,  # noqa: F401 - attribution.py imports it from here
-)
+from .visits import DIRECT, Touch, parse_ts
 
 STAGES = ("visitor", "engaged", "lead", "customer", "advocate")
 _LEAD_EVENTS = frozenset({"confirm", "download", "quote", "import"})
