@@ -52,8 +52,8 @@ def main() -> int:
 
     from tracker import create_app
     from tracker.audiences import interests_by_contact
+    from tracker.db import get_storage
     from tracker.mail import digest as newsletter
-    from tracker.storage import get_storage
     from tracker.web import site as sitemeta
 
     common.print_header("digest")

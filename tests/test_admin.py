@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tracker.cli import cli
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import SITE
 from .test_collect import GOOD, send

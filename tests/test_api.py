@@ -2,7 +2,7 @@
 
 import pytest
 
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 AUTH = {"Authorization": "Bearer test-api-key"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import BROWSER_UA, SITE, raw_data, read_only
 

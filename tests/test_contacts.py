@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tracker import contacts
+from tracker.db import get_storage
 from tracker.journey import people
-from tracker.storage import get_storage
 
 NOW = "2026-11-20T12:00:00+00:00"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import SITE
 

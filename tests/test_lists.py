@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from tracker import clock
 from tracker.cli import cli
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import Reader, build_site, copy_site, raw_data
 

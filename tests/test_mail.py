@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tracker import mail, privacy
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import TEST_MANIFEST, Reader, write_manifest
 from .mailserver import mail_server

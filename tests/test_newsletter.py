@@ -18,7 +18,7 @@ import pytest
 
 from tracker import clock
 from tracker.cli import cli
-from tracker.storage import get_storage
+from tracker.db import get_storage
 
 from .conftest import SITE, TEST_MANIFEST, Inbox, Reader, child_environ, copy_site
 from .mailserver import mail_server

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from tracker import errors, i18n
-from tracker.storage import get_storage
+from tracker.db import get_storage
 from tracker.web import tokens
 
 from .conftest import SITE, TEST_MANIFEST, Reader, write_manifest

@@ -28,13 +28,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
 
-    from . import errors, i18n, storage
+    from . import db, errors, i18n
     from .admin import bp as admin_bp
     from .admin import init_app as init_admin
     from .web import api, collect, forms, health, site
     from .web.limits import limiter
 
-    storage.init_app(app)
+    db.init_app(app)
     errors.init_app(app)
     i18n.install(app.jinja_env, lambda: site.site_lang())  # every page and email
     limiter.init_app(app)

@@ -12,9 +12,9 @@ from typing import Any
 from flask import current_app, render_template, request
 
 from . import mail
+from .db import get_storage
 from .errors import BadToken, TrackerError
 from .journey import attribution, people
-from .storage import get_storage
 from .web import agents, identity
 from .web import site as sitemeta
 from .web.requests import client_ip, new_id, now_iso, user_agent, visitor_for

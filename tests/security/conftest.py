@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from itsdangerous import TimestampSigner
 
 from tracker import create_app
-from tracker.storage import get_storage
+from tracker.db import get_storage
 from tracker.web import tokens
 
 from ..conftest import BROWSER_UA, SITE, TEST_MANIFEST, Reader, write_manifest

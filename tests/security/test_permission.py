@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tracker import privacy
-from tracker.storage import get_storage
+from tracker.db import get_storage
 from tracker.web import tokens
 
 from ..conftest import SITE, Reader, write_manifest

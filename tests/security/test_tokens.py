@@ -14,7 +14,7 @@ import json
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from tracker.storage import get_storage
+from tracker.db import get_storage
 from tracker.web import tokens
 
 from ..conftest import SITE

@@ -25,7 +25,7 @@ from flask import (
 )
 from flask.sessions import SecureCookieSessionInterface
 
-from ..storage import get_storage
+from ..db import get_storage
 from ..web.limits import limiter
 from ..web.site import gettext as _
 from .blueprint import bp

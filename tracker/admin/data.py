@@ -14,10 +14,10 @@ from typing import Any
 from flask import current_app
 
 from .. import clock
+from ..db import get_storage
 from ..journey import report as journey_report
 from ..journey import stages
 from ..journey.counters import DIMENSIONS
-from ..storage import get_storage
 from ..web.site import manifest
 
 PERIODS = ("today", "7d", "30d", "month", "custom")

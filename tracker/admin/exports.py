@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Response, abort, request, stream_with_context
 
-from ..storage import get_storage
+from ..db import get_storage
 from . import data
 from .blueprint import bp
 from .views import load_contact

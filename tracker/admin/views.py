@@ -16,9 +16,9 @@ from flask import (
     url_for,
 )
 
+from ..db import get_storage
 from ..journey import stages
 from ..privacy import erase_everywhere
-from ..storage import get_storage
 from ..web.site import gettext as _
 from . import data
 from .blueprint import bp

@@ -35,7 +35,7 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
     from pelican.plugins.polku.audiences import FORMATS, AudienceError
     from pelican.plugins.polku.lists import write_lists
 
-    from ..storage import get_storage
+    from ..db import get_storage
     from ..web.site import manifest
 
     site = site_settings()

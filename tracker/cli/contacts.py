@@ -38,7 +38,7 @@ def contacts_export(email: str) -> None:
     Example:
         polku contacts export reader@example.com > reader.json
     """
-    from ..storage import get_storage
+    from ..db import get_storage
 
     with open_storage_app().app_context():
         storage = get_storage()
@@ -59,8 +59,8 @@ def contacts_erase(email: str) -> None:
     Example:
         polku contacts erase reader@example.com --yes
     """
+    from ..db import get_storage
     from ..privacy import erase_everywhere
-    from ..storage import get_storage
 
     app = open_storage_app()
     with app.app_context():
@@ -88,8 +88,8 @@ def contacts_import(file: str) -> None:
     Example:
         polku contacts import shop-orders.csv
     """
+    from ..db import get_storage
     from ..imports import CsvError, import_rows, read_csv
-    from ..storage import get_storage
 
     try:
         rows = read_csv(file)
@@ -118,8 +118,8 @@ def contacts_prune() -> None:
     Example:
         polku contacts prune
     """
+    from ..db import get_storage
     from ..privacy import prune_pending
-    from ..storage import get_storage
 
     app = open_storage_app()
     with app.app_context():

@@ -10,9 +10,9 @@ from pelican.plugins.polku import digest as content
 
 from .. import clock, mail
 from ..audiences import interests_by_contact
+from ..db import get_storage
 from ..mail import digest as newsletter
 from ..mail import lease
-from ..storage import get_storage
 from ..web import site as sitemeta
 from .common import _, n_, open_storage_app, site_settings
 

@@ -32,8 +32,8 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
         polku report --json
         polku report --email owner@example.com --since 2026-11-16
     """
+    from ..db import get_storage
     from ..journey import report as journey_report
-    from ..storage import get_storage
     from ..web.site import manifest
 
     app = open_storage_app()

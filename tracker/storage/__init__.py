@@ -1,8 +1,9 @@
-"""Open the configured backend once per process and hand it to the views."""
+"""The storage interface and its backends; `open_storage` picks one from settings.
+
+No Flask here: the app hands the configuration over (see tracker/db.py).
+"""
 
 from __future__ import annotations
-
-from flask import Flask, current_app
 
 from .base import People, Record, Storage, StorageError, StorageUnavailable
 
@@ -12,8 +13,6 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageUnavailable",
-    "get_storage",
-    "init_app",
     "open_storage",
 ]
 
@@ -36,16 +35,3 @@ def open_storage(config: dict) -> Storage:
     from .tinydb_store import TinyDBStorage
 
     return TinyDBStorage(config["DATA_DIR"], float(config.get("FLUSH_INTERVAL", 1.0)))
-
-
-def get_storage() -> Storage:
-    """Return this app's storage, opened on first use (after a server forks)."""
-    ext = current_app.extensions
-    if "polku.storage" not in ext:
-        ext["polku.storage"] = open_storage(current_app.config)
-    return ext["polku.storage"]
-
-
-def init_app(app: Flask) -> None:
-    """Storage lives as long as the process; open it lazily so forks get their own."""
-    app.extensions.pop("polku.storage", None)

@@ -9,9 +9,9 @@ import re
 from flask import Blueprint, current_app, request
 
 from .. import contacts
+from ..db import get_storage
 from ..errors import TrackerError
 from ..journey import people
-from ..storage import get_storage
 from .requests import check_origin, json_body, new_id, now_iso
 
 bp = Blueprint("api", __name__)

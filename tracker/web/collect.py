@@ -6,8 +6,8 @@ import base64
 
 from flask import Blueprint, Response, request
 
+from ..db import get_storage
 from ..errors import TrackerError
-from ..storage import get_storage
 from . import agents, beacon
 from .requests import (
     allow_site_origin,

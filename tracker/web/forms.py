@@ -12,9 +12,9 @@ from typing import Any
 from flask import Blueprint, current_app, request
 
 from .. import contacts, privacy
+from ..db import get_storage
 from ..errors import TrackerError
 from ..journey import people
-from ..storage import get_storage
 from . import links, pages, tokens
 from . import site as sitemeta
 from .limits import forms as form_limit

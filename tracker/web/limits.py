@@ -24,7 +24,8 @@ from limits import RateLimitItem, parse_many
 from limits.storage import Storage as LimitsStorage
 
 from .. import clock
-from ..storage import StorageError, get_storage
+from ..db import get_storage
+from ..storage import StorageError
 
 DOC = "counters"
 

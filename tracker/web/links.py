@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, redirect, request, send_file
 
 from .. import contacts
+from ..db import get_storage
 from ..errors import BadToken, TrackerError
-from ..storage import get_storage
 from . import beacon, identity, pages, tokens
 from . import site as sitemeta
 from .requests import check_origin, new_id, now_iso, visitor_for

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Response, current_app, request
 
 from ..clock import now_iso  # noqa: F401 - the views take it from here
+from ..db import get_storage
 from ..errors import TrackerError
-from ..storage import get_storage
 from . import identity
 from .beacon import storable
 from .site import origin_allowed
