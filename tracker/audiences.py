@@ -7,7 +7,6 @@ rules. Only storage and the pure core here: nothing of the web app or the plugin
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 
 from .journey import members as membership
@@ -45,8 +44,3 @@ def interests_by_contact(
         counts.update(profile.tags)
         result[contact_id] = counts
     return result
-
-
-def has_contacts(data_dir: str) -> bool:
-    """True when the data directory holds people (the build then writes lists)."""
-    return os.path.isdir(os.path.join(data_dir, "journal", "people"))

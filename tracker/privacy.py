@@ -6,13 +6,10 @@ import hashlib
 import os
 from datetime import timedelta
 
-from . import clock
+from . import clock, datadir
 from .journey import people
 from .storage import Storage
 from .storage.files import atomic_write
-
-# Folders of files that may name a person, apart from the storage itself.
-PERSONAL_FOLDERS = ("outbox", "audiences")
 
 
 def traces(contact: dict) -> list[bytes]:
@@ -35,7 +32,7 @@ def scrub_files(data_dir: str, contact: dict) -> int:
 
     needles = traces(contact)
     changed = 0
-    for folder in PERSONAL_FOLDERS:
+    for folder in datadir.PERSONAL:
         for root, _, names in os.walk(os.path.join(data_dir, folder)):
             for name in names:
                 path = os.path.join(root, name)

@@ -3,13 +3,12 @@ data directory holds contacts."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Iterable
 
-from tracker import clock
-from tracker.audiences import find_members, has_contacts
+from tracker import clock, datadir
+from tracker.audiences import find_members
 from tracker.storage import Storage, open_storage
 
 from . import settings as journey_settings
@@ -35,18 +34,19 @@ def write_lists(
 def write_audience_lists(pelican) -> None:
     """Write <data dir>/audiences/ from the stored journey, and say so in the log."""
     conf = journey_settings.read(pelican.settings)
-    if not has_contacts(conf.data_dir) and not os.environ.get("POLKU_DATABASE_URL"):
+    if not datadir.has_people(conf.data_dir) and not os.environ.get(
+        "POLKU_DATABASE_URL"
+    ):
         log.info("journey: no contacts in %s yet; no audience lists", conf.data_dir)
         return
-    with open(os.path.join(conf.data_dir, "manifest.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
+    manifest = datadir.read_manifest(conf.data_dir)
     storage = open_storage(
         {
             "DATA_DIR": conf.data_dir,
             "DATABASE_URL": os.environ.get("POLKU_DATABASE_URL"),
         }
     )
-    target = os.path.join(conf.data_dir, "audiences")
+    target = datadir.path(conf.data_dir, datadir.AUDIENCES)
     try:
         count, warnings = write_lists(
             storage, manifest, pelican.settings.get("JOURNEY_AUDIENCES"), target

@@ -6,21 +6,18 @@ ever written under the public output folder.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import shutil
 from typing import Any
 
-from tracker import clock
-from tracker.storage.files import atomic_write
+from tracker import clock, datadir
 
 from . import settings as journey_settings
 from .context import plain_summary, plain_text
 
 log = logging.getLogger(__name__)
 
-MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 
 
@@ -78,7 +75,7 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
 
 def copy_guides(guides: dict[str, dict], data_dir: str) -> None:
     """Copy each guide's file into <data dir>/guides/, the tracker's private folder."""
-    target = os.path.join(data_dir, "guides")
+    target = datadir.path(data_dir, datadir.GUIDES)
     for guide in guides.values():
         if guide.get("source"):
             os.makedirs(target, exist_ok=True)
@@ -97,8 +94,7 @@ def write_manifest(generators) -> None:
             "private data must live outside it"
         )
     manifest = build_manifest(context, conf)
-    path = os.path.join(conf.data_dir, MANIFEST_NAME)
-    atomic_write(path, json.dumps(manifest, indent=1, ensure_ascii=False).encode())
+    path = datadir.write_manifest(conf.data_dir, manifest)
     copy_guides(context.get("journey_guides", {}), conf.data_dir)
     log.info(
         "journey: manifest of %d posts and landing pages, %d guides -> %s",

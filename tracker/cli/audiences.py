@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
+from .. import datadir
 from .common import _, n_, open_storage_app, site_settings
 
 
@@ -41,7 +40,7 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
     site = site_settings()
     app = open_storage_app()
     with app.app_context():
-        target = out or os.path.join(app.config["DATA_DIR"], "audiences")
+        target = out or datadir.path(app.config["DATA_DIR"], datadir.AUDIENCES)
         try:
             count, warnings = write_lists(
                 get_storage(),

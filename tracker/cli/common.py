@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import click
 
-from .. import i18n
+from .. import datadir, i18n
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 def site_lang() -> str | None:
     """The site's language (the build's manifest), for what the owner is told."""
-    folder = os.environ.get("POLKU_DATA_DIR") or "var"
-    try:
-        with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
-            site = json.load(f).get("site") or {}
-    except (OSError, ValueError, AttributeError):
-        return None
-    return site.get("lang") if isinstance(site, dict) else None
+    return datadir.site_lang(os.environ.get("POLKU_DATA_DIR") or "var")
 
 
 def _(message: str, **values) -> str:

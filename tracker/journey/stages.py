@@ -2,8 +2,8 @@
 
 Visits and their sources are `visits.py`'s; attribution credits them.
 
-Pure functions over plain records (see DESIGN.md "The journey it models") so the
-admin, the CLI and the plugin agree on one definition, and tests need no app.
+Pure functions over plain records, so that the dashboard, the commands and
+the plugin agree on one definition of each stage, and tests need no app.
 Everything is linear (or n log n) in the records given, to run over 100k contacts.
 """
 

@@ -19,7 +19,7 @@ import ssl
 from email.message import Message
 from itertools import count
 
-from .. import clock
+from .. import clock, datadir
 from ..storage.files import atomic_write
 from .message import AddressRefused, Envelope, MailError, as_bytes, envelope_of
 
@@ -104,7 +104,7 @@ class Mailer:
             raise MailError(str(e) or type(e).__name__, envelope.shown) from e
 
     def _to_outbox(self, msg: Message) -> None:
-        outbox = os.path.join(self.config["DATA_DIR"], "outbox")
+        outbox = datadir.path(self.config["DATA_DIR"], datadir.OUTBOX)
         stamp = f"{clock.now():%Y%m%dT%H%M%S.%f}{next(_outbox_order) % 1000:03d}"
         name = f"{stamp}-{msg['Message-ID'].strip('<>')}.eml"
         path = os.path.join(outbox, name.replace("/", "_"))

@@ -16,15 +16,14 @@ from urllib.parse import urljoin, urlsplit
 from flask import current_app, g, has_request_context, request, url_for
 from werkzeug.security import safe_join
 
-from .. import i18n
+from .. import datadir, i18n
 
-MANIFEST = "manifest.json"
 _cache: dict[str, tuple[float, dict]] = {}
 
 
 def load_manifest(data_dir: str) -> dict[str, Any]:
     """Return the posts manifest the build wrote, re-read when it changes."""
-    path = os.path.join(data_dir, MANIFEST)
+    path = datadir.path(data_dir, datadir.MANIFEST)
     try:
         mtime = os.stat(path).st_mtime
     except FileNotFoundError:
@@ -173,6 +172,6 @@ def guide(slug: str) -> dict | None:
 
 def guide_path(guide: dict) -> str | None:
     """Return the guide's file in the data directory, if it is there."""
-    folder = os.path.join(current_app.config["DATA_DIR"], "guides")
+    folder = datadir.path(current_app.config["DATA_DIR"], datadir.GUIDES)
     path = safe_join(folder, guide.get("file") or "")
     return path if path and os.path.isfile(path) else None
