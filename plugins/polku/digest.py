@@ -22,6 +22,7 @@ import css_inline
 import jinja2
 
 from tracker import clock
+from tracker.i18n import N_ as _
 from tracker.i18n import format_date, gettext, ngettext
 from tracker.journey.digest import (  # noqa: F401 (build_digest: see below)
     DigestError,
@@ -42,11 +43,6 @@ UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 TEXT_WIDTH = 72
 TEMPLATE_HTML = "polku/email/digest.html"
 TEMPLATE_TEXT = "polku/email/digest.txt"
-
-
-def _(message: str) -> str:
-    """Mark a message for the catalogue; it is translated when a digest renders."""
-    return message
 
 
 # Every sentence of the digest, by the key the templates use. Placeholders are

@@ -11,15 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from tracker.i18n import N_ as _
 from tracker.i18n import gettext
 from tracker.journey.identifiers import SettingsError
 
 CONSENT_MODES = ("cookieless", "consent")
-
-
-def _(message: str) -> str:
-    """Mark a message for the catalogue; `read` translates it."""
-    return message
 
 
 # The consent wording the forms show when the site sets none (JOURNEY_CONSENT),

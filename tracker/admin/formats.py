@@ -14,7 +14,7 @@ from typing import Any
 from babel import dates as babel_dates
 
 from .. import i18n
-from .labels import N_
+from ..i18n import N_
 
 DASH = "\u2013"  # shown for a missing number
 MINUS = "\u2212"

@@ -6,11 +6,7 @@ templates); a value without a name shows as it is stored.
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogue; it is translated where it is shown."""
-    return message
-
+from ..i18n import N_
 
 # Tables whose names take a message context: one person's stage ("Engaged",
 # Finnish "Sitoutunut") is not the funnel's stage of many ("Sitoutuneet").

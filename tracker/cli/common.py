@@ -22,11 +22,6 @@ def _(message: str, **values) -> str:
     return text % values if values else text
 
 
-def N_(message: str) -> str:
-    """Mark a message for the catalogue; it is translated where it is shown."""
-    return message
-
-
 def n_(singular: str, plural: str, count: int, **values) -> str:
     """A message whose words follow a number (count is also %(count)s)."""
     text = i18n.ngettext(site_lang(), singular, plural, count)

@@ -7,7 +7,8 @@ import json
 import click
 
 from .. import i18n
-from .common import N_, _, open_storage_app, since_option, site_lang
+from ..i18n import N_
+from .common import _, open_storage_app, since_option, site_lang
 
 
 @click.command()

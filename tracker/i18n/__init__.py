@@ -59,6 +59,12 @@ def translations(lang: str | None) -> NullTranslations:
     return merged or NullTranslations()
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue where it is defined; it is translated
+    (gettext) where it is shown, in the language of that moment."""
+    return message
+
+
 def gettext(lang: str | None, message: str) -> str:
     return translations(lang).gettext(message)
 
@@ -112,6 +118,7 @@ def install(env, lang_of) -> None:
 
 
 __all__ = [
+    "N_",
     "FALLBACK",
     "LANGUAGES",
     "format_date",

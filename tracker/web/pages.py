@@ -12,16 +12,12 @@ from flask import redirect, render_template, request
 
 from .. import i18n
 from ..errors import TrackerError, wants_json
+from ..i18n import N_
 from . import site as sitemeta
 from .requests import json_body
 
 TRUE = {"yes", "on", "true", "1"}
 FIELD_MAX = 2048
-
-
-def N_(message: str) -> str:
-    """Mark an English message for the catalogue; it is translated when shown."""
-    return message
 
 
 # What a form or a button answers when it worked (JSON callers see it).
