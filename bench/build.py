@@ -6,12 +6,12 @@ Writes a site into a temp dir: 1,000 generated Markdown posts (headings,
 paragraphs, lists, a link, a quote and a fenced code block that Pygments
 highlights; 6 categories, 24 tags, dates over three years, some posts with a
 guide CTA) beside the demo site's pages, guide and images. Then builds it with
-our theme (theme/) and the settings of pelicanconf.py, twice per round:
+Pelican's own "simple" theme (the demo's theme needs the plugin: it includes the
+plugin's partials) and the settings of pelicanconf.py, twice per round:
 
-- "journey": PLUGINS = ["polku"] (the installed plugin), data dir
-  JOURNEY_DATA_DIR = <tmp>/var, outside the output (it gets the manifest);
-- "none": PLUGINS = [] with the same theme (which tolerates the missing
-  JOURNEY global).
+- "journey": PLUGINS = ["pelican.plugins.polku"] (the installed plugin), data
+  dir JOURNEY_DATA_DIR = <tmp>/var, outside the output (it gets the manifest);
+- "none": PLUGINS = [], the same theme.
 
 Each build is `pelican.Pelican(read_settings(path=None, override={...})).run()`
 in a fresh subprocess, into a fresh output folder; the two variants take turns
@@ -173,15 +173,10 @@ def make_site(root: Path, posts: int, seed: int = 1) -> Path:
     content = root / "content"
     for name in ("pages", "guides", "images"):
         shutil.copytree(REPO / "content" / name, content / name)
-    folder = content / "posts"
-    folder.mkdir(parents=True)
-    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC) - timedelta(days=3 * 365)
-    span = 3 * 365 * 86400
-    for n in range(posts):
-        when = start + timedelta(seconds=rng.randrange(span))
-        slug, text = post(rng, n, when)
-        (folder / f"{slug}.md").write_text(text, encoding="utf-8")
-    return content
+    for page in (content / "pages").glob("*.md"):  # "simple" has no such templates
+        head = page.read_text(encoding="utf-8").split("\n\n", 1)[0]
+        if "Template: landing" in head or "Template: download" in head:
+            page.unlink()
 
 
 def site_settings(root: Path, content: Path, output: Path, plugins: bool) -> dict:
@@ -194,7 +189,7 @@ def site_settings(root: Path, content: Path, output: Path, plugins: bool) -> dic
     base.update(
         PATH=str(content),
         OUTPUT_PATH=str(output),
-        THEME=str(REPO / "theme"),
+        THEME="simple",
         PLUGINS=["pelican.plugins.polku"] if plugins else [],
         JOURNEY_DATA_DIR=str(root / "var"),
         JOURNEY_GUIDES_DIR=str(content / "guides"),
