@@ -177,6 +177,15 @@ def make_site(root: Path, posts: int, seed: int = 1) -> Path:
         head = page.read_text(encoding="utf-8").split("\n\n", 1)[0]
         if "Template: landing" in head or "Template: download" in head:
             page.unlink()
+    folder = content / "posts"
+    folder.mkdir(parents=True)
+    start = datetime(2026, 11, 1, 9, 0, tzinfo=UTC) - timedelta(days=3 * 365)
+    span = 3 * 365 * 86400
+    for n in range(posts):
+        when = start + timedelta(seconds=rng.randrange(span))
+        slug, text = post(rng, n, when)
+        (folder / f"{slug}.md").write_text(text, encoding="utf-8")
+    return content
 
 
 def site_settings(root: Path, content: Path, output: Path, plugins: bool) -> dict:
