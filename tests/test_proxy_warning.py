@@ -11,7 +11,7 @@ import urllib.request
 from tracker import create_app
 
 from .conftest import write_manifest
-from .test_collect import GOOD, send
+from .web.test_collect import GOOD, send
 
 PROXY = "203.0.113.9"
 

@@ -24,19 +24,15 @@ import jinja2
 from tracker import clock
 from tracker.i18n import N_ as _
 from tracker.i18n import format_date, gettext, ngettext
-from tracker.journey.digest import (  # noqa: F401 (build_digest: see below)
+from tracker.journey.digest import (
     DigestError,
     DigestSettings,
     aware,
-    build_digest,
     first_name,
     order_for_reader,
     parse_date,
     post_date,
 )
-
-# build_digest is imported for the tracker's mail and CLI, which take the whole
-# digest (selection and rendering) from here.
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")

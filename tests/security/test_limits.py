@@ -2,7 +2,7 @@
 X-Forwarded-For does not buy more, and a refused request stores nothing.
 
 (The basic cases, a signup beyond the limit and the login's own limit, live
-in tests/test_forms.py and tests/test_admin.py.)
+in tests/web/test_forms.py and tests/admin/test_views.py.)
 """
 
 from __future__ import annotations

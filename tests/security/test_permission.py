@@ -23,7 +23,7 @@ from tracker.web import tokens
 
 from ..conftest import SITE, Reader, write_manifest
 from ..reliability.harness import Server
-from ..test_collect import GOOD, send
+from ..web.test_collect import GOOD, send
 
 VICTIM = "victim@example.com"
 

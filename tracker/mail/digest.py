@@ -31,6 +31,7 @@ from flask import current_app
 from pelican.plugins.polku import digest as content
 
 from .. import clock, mail
+from ..journey.digest import build_digest
 from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
@@ -206,14 +207,14 @@ def plan(
     posts = sitemeta.manifest().get("posts", [])
     current = state.get("current") if resume else None
     if current:
-        picked = content.build_digest(
+        picked = build_digest(
             [p for p in posts if (p.get("date") or "") <= current["until"]],
             current["since"],
             datetime.fromisoformat(current["until"]),
             settings,
         )
         return (current, picked) if picked else None
-    picked = content.build_digest(posts, state.get("cutoff"), now, settings)
+    picked = build_digest(posts, state.get("cutoff"), now, settings)
     if picked is None:
         return None
     run = {

@@ -1,7 +1,7 @@
 """A process that makes a person's decisions on the storage, one step at a time.
 
-tests/test_decision_order.py starts several of these (`python -m
-tests.decision_worker`) on one data directory, and one PostgreSQL schema, and
+tests/storage/test_decision_order.py starts several of these (`python -m
+tests.storage.decision_worker`) on one data directory, and one PostgreSQL schema, and
 hands each step to one of them, waiting for its answer before the next: the
 interleaving of processes is exactly the one the test chose.
 

@@ -41,7 +41,7 @@ def polku(runner, app, *args, input=None):
 
 
 def test_contacts_export_includes_stitched_visits(runner, app, reader):
-    from .test_collect import GOOD, send
+    from ..web.test_collect import GOOD, send
 
     send(reader.client, GOOD)
     reader.confirm()
@@ -60,7 +60,7 @@ def test_contacts_export_unknown(runner, app):
 
 
 def test_contacts_erase_leaves_no_trace(runner, app, reader):
-    from .conftest import raw_data
+    from ..conftest import raw_data
 
     reader.confirm()
     reader.subscribe("other@example.com", first_name="Other")

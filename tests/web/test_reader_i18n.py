@@ -13,7 +13,7 @@ from tracker import errors, i18n
 from tracker.db import get_storage
 from tracker.web import tokens
 
-from .conftest import SITE, TEST_MANIFEST, Reader, write_manifest
+from ..conftest import ROOT, SITE, TEST_MANIFEST, Reader, write_manifest
 
 
 def set_lang(app, lang: str) -> None:
@@ -275,7 +275,6 @@ def placeholders(text: str) -> list[str]:
 
 
 READER_PO = Path(i18n.FOLDER) / "fi" / "LC_MESSAGES" / "reader.po"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def finnish_catalogue():

@@ -7,7 +7,7 @@ import json
 from tracker.cli import cli
 from tracker.journey import report
 
-from .test_collect import GOOD, send
+from ..web.test_collect import GOOD, send
 
 
 def run(runner, app, *args):

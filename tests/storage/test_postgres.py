@@ -18,7 +18,7 @@ from tracker.storage import StorageUnavailable, open_storage
 from tracker.storage.postgres import PostgresStorage
 from tracker.storage.postgres.db import migrate, migration_files
 
-from .test_storage import contact, event
+from .test_backends import contact, event
 
 TS = "2026-11-20T10:00:00+00:00"
 
@@ -168,7 +168,7 @@ def test_two_erased_ids_in_one_ledger_become_one_blank(two):
 
 
 def pg_dump(url: str) -> bytes:
-    from .pg import dump
+    from ..pg import dump
 
     return dump(url)
 
@@ -253,7 +253,7 @@ def test_an_unreachable_database_is_unavailable():
 
 @pytest.mark.parametrize("app_factory", ["postgres"], indirect=True)
 def test_a_lost_connection_answers_503_then_recovers(pg_url, app_factory):
-    from .test_collect import GOOD, send
+    from ..web.test_collect import GOOD, send
 
     client = app_factory().test_client()
     assert send(client, GOOD).status_code == 202

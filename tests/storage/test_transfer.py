@@ -8,7 +8,7 @@ from tracker.cli import cli
 from tracker.storage.postgres import PostgresStorage
 from tracker.storage.tinydb_store import TinyDBStorage
 
-from .test_storage import contact, event
+from .test_backends import contact, event
 
 
 def polku_db(runner, url, *args):

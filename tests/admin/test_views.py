@@ -10,8 +10,8 @@ import pytest
 from tracker.cli import cli
 from tracker.db import get_storage
 
-from .conftest import SITE
-from .test_collect import GOOD, send
+from ..conftest import SITE
+from ..web.test_collect import GOOD, send
 
 PASSWORD = "correct horse battery staple"
 XSS = "<script>alert(1)</script><img src=x onerror=alert(2)>"
@@ -36,7 +36,7 @@ def csrf(client) -> str:
 
 
 def seed(app, campaign="spring", name="Aino"):
-    from .conftest import Reader
+    from ..conftest import Reader
 
     reader = Reader(app.test_client(), app)
     body = {
@@ -245,7 +245,7 @@ def test_the_contact_list_follows_each_change(admin, admin_app):
     assert reader["email"] in admin.get("/admin/contacts?stage=customer").get_data(
         as_text=True
     )
-    from .conftest import Reader
+    from ..conftest import Reader
 
     Reader(admin_app.test_client(), admin_app).subscribe("second@example.com")
     leads = admin.get("/admin/contacts?stage=engaged").get_data(as_text=True)
@@ -262,7 +262,7 @@ def test_the_contact_list_follows_each_change(admin, admin_app):
 def test_feedback_and_referrals_panels(admin, admin_app):
     from tracker.web import tokens
 
-    from .conftest import Reader
+    from ..conftest import Reader
 
     contact = seed(admin_app)
     reader = Reader(admin_app.test_client(), admin_app)

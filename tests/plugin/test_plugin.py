@@ -12,7 +12,7 @@ from pelican.plugins.polku.context import parse_cta
 from pelican.plugins.polku.settings import JourneySettingsError, read
 from pelican.settings import read_settings
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 POSTS = {
     "plain-post.md": """Title: A plain post

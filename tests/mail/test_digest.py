@@ -20,8 +20,8 @@ from tracker import clock
 from tracker.cli import cli
 from tracker.db import get_storage
 
-from .conftest import SITE, TEST_MANIFEST, Inbox, Reader, child_environ, copy_site
-from .mailserver import mail_server
+from ..conftest import SITE, TEST_MANIFEST, Inbox, Reader, child_environ, copy_site
+from ..mailserver import mail_server
 
 SECRET = "test-secret-key"
 
@@ -48,7 +48,7 @@ def site_on(tmp_path, port: int):
             "summary": "S.",
         },
     ]
-    from .conftest import write_manifest
+    from ..conftest import write_manifest
 
     write_manifest(data, {**TEST_MANIFEST, "posts": posts})
     env = {

@@ -25,8 +25,8 @@ from tracker import clock
 from tracker.storage.memory import MemoryStorage
 from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
 
-from . import pg
-from .conftest import (
+from .. import pg
+from ..conftest import (
     ROOT,
     bare_environ,
     copy_site,
@@ -35,7 +35,7 @@ from .conftest import (
     write_manifest,
 )
 from .decision_worker import apply_step, state
-from .test_storage import contact
+from .test_backends import contact
 
 # -- the same person decided about through two processes ---------------------
 
@@ -316,12 +316,12 @@ def scenarios(draw, max_steps: int) -> list[tuple[int, dict]]:
 
 
 class Workers:
-    """Worker processes (tests/decision_worker.py), asked one at a time."""
+    """Worker processes (tests/storage/decision_worker.py), asked one at a time."""
 
     def __init__(self, count: int) -> None:
         self.procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.decision_worker"],
+                [sys.executable, "-m", "tests.storage.decision_worker"],
                 cwd=ROOT,
                 env=bare_environ(),
                 stdin=subprocess.PIPE,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pelican
 
-from .conftest import ROOT, bare_environ, copy_site
+from ..conftest import ROOT, bare_environ, copy_site
 
 SOURCES = ("pyproject.toml", "README.md", "tracker", "plugins")
 

@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import bare_environ, polku_serve
+from ..conftest import bare_environ, polku_serve
 
 pytestmark = pytest.mark.browser
 

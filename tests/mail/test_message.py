@@ -19,8 +19,8 @@ import pytest
 from tracker import mail, privacy
 from tracker.db import get_storage
 
-from .conftest import TEST_MANIFEST, Reader, write_manifest
-from .mailserver import mail_server
+from ..conftest import TEST_MANIFEST, Reader, write_manifest
+from ..mailserver import mail_server
 
 JORG = "jörg@exämple.fi"
 ANNA = "anna@exämple.fi"

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 
 from tracker import i18n
 
-from .conftest import ROOT
+from ..conftest import ROOT
 from .test_plugin import build_tiny_site
 
 SITE_PO = Path(i18n.FOLDER) / "fi" / "LC_MESSAGES" / "site.po"

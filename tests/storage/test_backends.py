@@ -11,7 +11,7 @@ from tracker.storage.base import StorageUnavailable
 from tracker.storage.journal import Journal
 from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
 
-from .conftest import read_only
+from ..conftest import read_only
 
 
 def event(ts="2026-11-20T10:00:00+00:00", **fields):

@@ -13,8 +13,10 @@ from tracker import i18n
 from tracker.admin import charts, formats, templating
 from tracker.journey import visits
 
+from ..conftest import ROOT
+
 SVG = "{http://www.w3.org/2000/svg}"
-TEMPLATES = Path(__file__).resolve().parent.parent / "tracker" / "templates" / "admin"
+TEMPLATES = ROOT / "tracker" / "templates" / "admin"
 EVIL = "<script>alert('x')</script>&\"'"
 
 DAYS = [

@@ -9,7 +9,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from pelican.plugins.polku.script import minify
 
-from .conftest import ROOT, without_developer_settings
+from ..conftest import ROOT, without_developer_settings
 
 
 def soup(path: Path) -> BeautifulSoup:

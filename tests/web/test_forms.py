@@ -6,7 +6,7 @@ import pytest
 
 from tracker.db import get_storage
 
-from .conftest import SITE
+from ..conftest import SITE
 
 
 def contacts(app):
@@ -191,7 +191,7 @@ def test_oversized_body_is_refused(reader, app):
 
 
 def test_rate_limit_holds(app_factory):
-    from .conftest import Reader
+    from ..conftest import Reader
 
     app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_FORMS="3/minute")
     reader = Reader(app.test_client(), app)
@@ -285,7 +285,7 @@ def test_referral_code_credits_the_referrer(reader, app):
 
 
 def test_smtp_failure_keeps_the_signup_and_says_try_again(app_factory):
-    from .conftest import Reader, free_port
+    from ..conftest import Reader, free_port
 
     app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
     reader = Reader(app.test_client(), app)
@@ -299,7 +299,7 @@ def test_smtp_failure_keeps_the_signup_and_says_try_again(app_factory):
 
 
 def test_unconfirmed_signups_are_pruned_daily(app_factory):
-    from .conftest import Reader
+    from ..conftest import Reader
 
     app = app_factory(PENDING_DAYS=-1)  # every pending signup is already too old
     reader = Reader(app.test_client(), app)

@@ -9,7 +9,7 @@ import pytest
 
 from tracker.db import get_storage
 
-from .conftest import BROWSER_UA, SITE, raw_data, read_only
+from ..conftest import BROWSER_UA, SITE, raw_data, read_only
 
 GOOD = {
     "name": "pageview",

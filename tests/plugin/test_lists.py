@@ -12,7 +12,7 @@ from tracker import clock
 from tracker.cli import cli
 from tracker.db import get_storage
 
-from .conftest import Reader, build_site, copy_site, raw_data
+from ..conftest import Reader, build_site, copy_site, raw_data
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 

@@ -26,7 +26,9 @@ from tracker.journey.digest import (
     select_posts,
 )
 
-THEME = Path(__file__).resolve().parent.parent / "theme"
+from ..conftest import ROOT
+
+THEME = ROOT / "theme"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SITE = {"name": "Kettu", "url": "https://kettu.example"}
 CLICK = "https://kettu.example/c/TOKEN?u="
