@@ -1,4 +1,5 @@
-"""Shared fixtures: app, CLI runner, real Pelican builds, a running `polku serve`."""
+"""Shared fixtures: the app on each backend, its client and CLI runner, a reader;
+the clock and the environment every test starts from."""
 
 from __future__ import annotations
 
@@ -7,27 +8,41 @@ import email.parser
 import email.policy
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from tracker import clock, create_app
 
 from . import pg
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-SITE_FILES = ("pelicanconf.py", "publishconf.py", "content", "theme", "plugins")
+# The fixture families in modules of their own (imported here, they are found
+# everywhere): real sites and servers, the browser, the SMTP servers.
+from .browsers import (  # noqa: F401
+    ARTIFACTS,
+    artifacts,
+    browser,
+    launch_chromium,
+    playwright,
+)
+from .mailserver import Inbox, smtp  # noqa: F401
+from .sites import (  # noqa: F401
+    ROOT,
+    bare_environ,
+    build_site,
+    child_environ,
+    copy_site,
+    demo,
+    free_port,
+    polku_serve,
+    published,
+    served,
+    wait_for,
+    without_developer_settings,
+)
 
 
 @pytest.fixture
@@ -54,13 +69,6 @@ def pytest_configure(config):
     if config.getoption("--clock"):
         os.environ[clock.ENV] = config.getoption("--clock")
         clock.reset()
-
-
-def without_developer_settings(environ) -> dict[str, str]:
-    """The environment without POLKU_* settings, but for the session's clock."""
-    return {
-        k: v for k, v in environ.items() if not k.startswith("POLKU_") or k == clock.ENV
-    }
 
 
 def pytest_collection_modifyitems(config, items):
@@ -282,156 +290,6 @@ def runner():
     return CliRunner()
 
 
-def copy_site(target: Path) -> Path:
-    """Copy the demo site's sources into target, as a user's checkout would look."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in SITE_FILES:
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(
-                src, target / name, ignore=shutil.ignore_patterns("__pycache__")
-            )
-        else:
-            shutil.copy2(src, target / name)
-    return target
-
-
-def bare_environ(**settings: str) -> dict[str, str]:
-    """The environment without the developer's POLKU_* settings, plus these."""
-    env = without_developer_settings(os.environ)
-    env.update(settings)
-    return env
-
-
-def child_environ() -> dict[str, str]:
-    """The environment for a `polku` child process: no POLKU_* of the developer's,
-    but the test's database when it runs on PostgreSQL (see app_factory)."""
-    env = bare_environ()
-    if os.environ.get("POLKU_DATABASE_URL"):
-        env["POLKU_DATABASE_URL"] = os.environ["POLKU_DATABASE_URL"]
-    return env
-
-
-def build_site(
-    site: Path, publish: bool = False, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    """Run `polku build` in site, in a child process as a user would."""
-    args = [sys.executable, "-m", "tracker.cli", "build"] + (
-        ["--publish"] if publish else []
-    )
-    full_env = {**child_environ(), **(env or {})}
-    result = subprocess.run(
-        args, cwd=site, env=full_env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result
-
-
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> Path:
-    """The demo site, built once with `polku build` into its own output/ and var/."""
-    site = copy_site(tmp_path_factory.mktemp("demo"))
-    result = build_site(site)
-    (site / "build.log").write_text(result.stdout + result.stderr)
-    return site
-
-
-@pytest.fixture(scope="session")
-def published(tmp_path_factory) -> Path:
-    """The demo site built with publishconf.py."""
-    site = copy_site(tmp_path_factory.mktemp("published"))
-    build_site(site, publish=True)
-    return site
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 20.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
-@contextlib.contextmanager
-def polku_serve(site: Path, log: Path, env: dict[str, str], port: int | None = None):
-    """Run `polku serve` in site on port (a free one by default); yield its base URL."""
-    port = port or free_port()
-    base = f"http://127.0.0.1:{port}"
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tracker.cli", "serve", "--port", str(port)],
-            cwd=site,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(base + "/healthz")
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="session")
-def served(demo):
-    """`polku serve` on a free port over the built demo; yields its base URL."""
-    with polku_serve(demo, demo / "serve.log", bare_environ()) as base:
-        yield base
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    """One Playwright driver for the session (two at once refuse to run)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as driver:
-        yield driver
-
-
-def launch_chromium(playwright, *args: str):
-    """A real headless Chromium from Debian's `chromium` package (more args: args)."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (apt-get install chromium)")
-    return playwright.chromium.launch(
-        executable_path=executable,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            *args,
-        ],
-    )
-
-
-@pytest.fixture(scope="session")
-def browser(playwright):
-    launched = launch_chromium(playwright)
-    yield launched
-    launched.close()
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
-
-
 @pytest.fixture(params=["memory", "tinydb", "postgres"])
 def storage(request, tmp_path):
     """Every backend behind the one interface."""
@@ -443,36 +301,3 @@ def storage(request, tmp_path):
     backend = open_storage({"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "var")})
     yield backend
     backend.close()
-
-
-class Inbox:
-    """An SMTP handler that keeps what it accepted; it can kill the sender mid-run."""
-
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-        self.kill_at = None  # (count, pid): kill the sender before accepting that one
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
-        with self.lock:
-            if self.kill_at and len(self.messages) + 1 == self.kill_at[0]:
-                os.kill(self.kill_at[1], signal.SIGKILL)
-                self.kill_at = None
-                return "451 Try again later"
-            parsed = email.message_from_bytes(
-                envelope.content, policy=email.policy.default
-            )
-            self.messages.append(parsed)
-        return "250 OK"
-
-    def to(self, address):
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()

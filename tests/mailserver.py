@@ -7,13 +7,16 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import pytest
 from aiosmtpd.controller import Controller
 
-from .conftest import free_port
+from .sites import free_port
 
 
 @dataclass
@@ -85,3 +88,36 @@ def mail_server(
         yield recorder, controller.port
     finally:
         controller.stop()
+
+
+class Inbox:
+    """An SMTP handler that keeps what it accepted; it can kill the sender mid-run."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.kill_at = None  # (count, pid): kill the sender before accepting that one
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        with self.lock:
+            if self.kill_at and len(self.messages) + 1 == self.kill_at[0]:
+                os.kill(self.kill_at[1], signal.SIGKILL)
+                self.kill_at = None
+                return "451 Try again later"
+            parsed = email.message_from_bytes(
+                envelope.content, policy=email.policy.default
+            )
+            self.messages.append(parsed)
+        return "250 OK"
+
+    def to(self, address):
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
