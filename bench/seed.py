@@ -49,6 +49,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from itertools import accumulate
 
+from tracker.journey import attribution
+
 SITE = "https://kettu.example"
 HOST = "kettu.example"
 WRITER = "seed"
@@ -672,27 +674,7 @@ def credit(visits: list[Visit], traffic: Traffic, at: float, form_utm=None) -> d
     first = touch_of(before[0]) if before else None
     non_direct = [v for v in before if touch_of(v)["source"] != "direct"]
     last = touch_of((non_direct or before)[-1]) if before else None
-    if (
-        form_utm
-        and form_utm.get("source")
-        and (last is None or last["source"] == "direct")
-    ):
-        last = {
-            "ts": _ts_at(at),
-            "source": form_utm["source"],
-            "medium": form_utm.get("medium"),
-            "campaign": form_utm.get("campaign"),
-            "landing": None,
-            "referrer": None,
-        }
-    return {"first": first or last, "last": last or first}
-
-
-def apply_touch(contact: dict, touch: dict) -> None:
-    if touch["first"] and not contact.get("first_touch"):
-        contact["first_touch"] = touch["first"]
-    if touch["last"]:
-        contact["last_touch"] = touch["last"]
+    return attribution.with_form(first, last, _ts_at(at), form_utm)
 
 
 def digest_days(traffic: Traffic) -> list[int]:
@@ -991,7 +973,7 @@ def replay(
                 c["visitors"].append(data["visit"].visitor)
                 visits_of[cid].append(data["visit"])
             touch = credit(visits_of[cid], traffic, epoch, data.get("utm"))
-            apply_touch(c, touch)
+            attribution.apply(c, touch)
             c["lead_page"] = c.get("lead_page") or data["page"]
             reward(c, "download", ts)
             write(
@@ -1016,7 +998,7 @@ def replay(
             c["pending"] = None
             c["nonce"] = _hex(rng, 16)
             touch = credit(visits_of[cid], traffic, epoch, c.get("signup_utm"))
-            apply_touch(c, touch)
+            attribution.apply(c, touch)
             c.setdefault("lead_page", c["consent"]["newsletter"].get("page"))
             reward(c, "signup", ts)
             write(ts, c, event("confirm", c, ts, attribution=touch))
@@ -1033,7 +1015,7 @@ def replay(
             c["lead_at"] = min(t for t in (c["lead_at"], ts) if t)
             c["orders"] = c["orders"] + [data["order"]]
             touch = credit(visits_of[cid], traffic, epoch)
-            apply_touch(c, touch)
+            attribution.apply(c, touch)
             reward(c, data["kind"], ts)
             write(
                 ts,

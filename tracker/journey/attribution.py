@@ -33,6 +33,14 @@ def credit(
     found = stages.attribute(touches(visits), now)
     first = asdict(found["first"]) if found["first"] else None
     last = asdict(found["last"]) if found["last"] else None
+    return with_form(first, last, now, form_utm)
+
+
+def with_form(
+    first: dict | None, last: dict | None, now: str, form_utm: dict | None
+) -> dict[str, Any]:
+    """{"first", "last"}: the form's own UTM campaign is the last touch when the
+    visits give none but direct ones (a link in a newsletter, an ad's form)."""
     if (
         form_utm
         and form_utm.get("source")
