@@ -48,14 +48,19 @@ def write_manifest(data_dir: str, manifest: dict[str, Any]) -> str:
     return target
 
 
-def site_lang(data_dir: str) -> str | None:
-    """The site's language as the build wrote it, or None."""
-    try:
-        site = read_manifest(data_dir).get("site") or {}
-    except (OSError, ValueError):
-        return None
+def lang_of(manifest: dict[str, Any]) -> str | None:
+    """The site's language as the build wrote it into a manifest, or None."""
+    site = manifest.get("site") if isinstance(manifest, dict) else None
     lang = site.get("lang") if isinstance(site, dict) else None
     return lang if isinstance(lang, str) else None
+
+
+def site_lang(data_dir: str) -> str | None:
+    """The site's language as the build wrote it here, or None."""
+    try:
+        return lang_of(read_manifest(data_dir))
+    except (OSError, ValueError):
+        return None
 
 
 def has_people(data_dir: str) -> bool:
@@ -72,6 +77,7 @@ __all__ = [
     "PERSONAL",
     "atomic_write",
     "has_people",
+    "lang_of",
     "path",
     "read_manifest",
     "site_lang",

@@ -49,11 +49,9 @@ def manifest() -> dict[str, Any]:
 def site_lang() -> str | None:
     """Return the site's language as the build wrote it, or None."""
     try:
-        site = manifest().get("site") or {}
+        return datadir.lang_of(manifest())
     except (OSError, ValueError, RuntimeError):  # no app, or a broken manifest
         return None
-    lang = site.get("lang") if isinstance(site, dict) else None
-    return lang if isinstance(lang, str) else None
 
 
 def gettext(message: str, **values: Any) -> str:
