@@ -205,7 +205,7 @@ def test_a_directory_of_the_old_layout_is_copied_in_the_order_made(
     the copy follows the order the decisions were made in, not the files'."""
     import psycopg
 
-    from .test_decision_order import record, write_legacy
+    from .test_people_journal import record, write_legacy
 
     data = tmp_path / "old"
     ann = {**contact("ann@example.com"), "id": "c-ann"}
