@@ -3,7 +3,7 @@ tokens are refused with a readable 4xx (never a redirect) and change nothing.
 
 Expiry is tested by signing tokens in the past (the signer's timestamp), not
 by waiting. The basic cases (a forged string, an expired confirmation, a
-confirmation or a feedback answer used twice) live in tests/web/test_forms.py.
+confirmation or a feedback answer used twice) live in tests/web/test_links.py.
 """
 
 from __future__ import annotations
