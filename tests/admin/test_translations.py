@@ -79,7 +79,7 @@ def test_every_finnish_page_has_finnish_headings(app_factory):
     client = app.test_client()
     pages = [client.get("/admin/login").get_data(as_text=True)]
     client.post("/admin/login", data={"password": PASSWORD})
-    from .test_views import seed
+    from .conftest import seed
 
     contact = seed(app)
     for url in (

@@ -2,7 +2,7 @@
 X-Forwarded-For does not buy more, and a refused request stores nothing.
 
 (The basic cases, a signup beyond the limit and the login's own limit, live
-in tests/web/test_forms.py and tests/admin/test_views.py.)
+in tests/web/test_forms.py and tests/admin/test_auth.py.)
 """
 
 from __future__ import annotations
