@@ -143,3 +143,17 @@ def test_feedback_and_referrals_panels(admin, admin_app):
     assert "Too slow" in html and "-100" in html
     referrals = admin.get("/admin/referrals.csv").get_data(as_text=True)
     assert "reader@example.com" in referrals and ",1,1," in referrals
+
+
+def test_a_conversion_without_a_value_opens(admin, admin_app):
+    contact = seed(admin_app)
+    from ..conftest import Reader
+
+    Reader(admin_app.test_client(), admin_app).post(
+        "/api/conversion",
+        json_body={"email": "reader@example.com", "order_id": "o2"},
+        Authorization="Bearer test-api-key",
+    )
+    for url in (f"/admin/contacts/{contact['id']}", "/admin/contacts", "/admin/"):
+        assert admin.get(url).status_code == 200, url
+    assert admin.get("/admin/contacts.csv").status_code == 200
