@@ -157,3 +157,30 @@ def test_a_conversion_without_a_value_opens(admin, admin_app):
     for url in (f"/admin/contacts/{contact['id']}", "/admin/contacts", "/admin/"):
         assert admin.get(url).status_code == 200, url
     assert admin.get("/admin/contacts.csv").status_code == 200
+
+
+def test_contacts_csv_shows_ads_consent_withdrawn_after_an_unsubscribe(
+    admin, admin_app
+):
+    import csv
+    import io
+
+    from tracker import clock
+    from tracker.journey import people as journey_people
+
+    from ..conftest import Reader
+
+    reader = Reader(admin_app.test_client(), admin_app)
+    reader.subscribe(consent_ads="yes")
+    reader.post(reader.link("confirm"), data={"consent_ads": "yes"})
+
+    def ads_column():
+        rows = csv.DictReader(io.StringIO(admin.get("/admin/contacts.csv").text))
+        return [r["ads_consent"] for r in rows]
+
+    assert ads_column() == ["True"]
+    with admin_app.app_context(), get_storage().transaction() as people:
+        found = get_storage().find_contact("reader@example.com")
+        now = clock.now().isoformat()
+        people.save(journey_people.unsubscribe(found, now=now))
+    assert ads_column() == ["False"]

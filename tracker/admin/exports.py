@@ -15,6 +15,7 @@ from typing import Any
 from flask import Response, abort, request, stream_with_context
 
 from ..db import get_storage
+from ..journey.members import has_ads_consent
 from . import data
 from .blueprint import bp
 from .views import load_contact
@@ -136,6 +137,6 @@ def contact_line(row: dict) -> dict:
         "score": row["score"],
         "segment": row["segment"],
         "newsletter": contact["status"],
-        "ads_consent": bool(contact["consent"].get("ads")),
+        "ads_consent": has_ads_consent(contact),
         "last_seen": row["last_seen"],
     }
