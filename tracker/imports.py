@@ -1,13 +1,25 @@
-"""Customers from a shop or CRM CSV: email, name, date, value."""
+"""Customers from a shop or CRM CSV: email, name, date, value.
+
+Read as shops and spreadsheets write them: comma, semicolon or tab between
+the cells; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode
+text") or Windows-1252; amounts such as `1 200,50`, `1.200,50` or `1,200.50`.
+A file that cannot be imported raises `CsvError`, whose message is one
+sentence in the site's language.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
+import io
 import math
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from . import i18n
+from .i18n import N_
 from .journey import people
 from .storage import Storage
 from .web.requests import new_id
@@ -15,34 +27,91 @@ from .web.requests import new_id
 REQUIRED = ("email", "date")
 KINDS = ("purchase", "booking", "quote")
 BATCH = 500
+DELIMITERS = (",", ";", "\t")
+_SPACES = re.compile(r"[\s\u00a0\u202f']+")
+_CURRENCY = re.compile(r"^[€$£]|[€$£]$|^[A-Z]{3}|[A-Z]{3}$")
+_DIGITS = re.compile(r"\d+")
 
 
 class CsvError(ValueError):
     """The file cannot be imported; the message names the row and the column."""
 
 
-def parse_row(number: int, row: dict[str, str]) -> dict:
+def say(lang: str | None, message: str, **values) -> str:
+    text = i18n.gettext(lang, message)
+    return text % values if values else text
+
+
+def parse_value(raw: str | None, lang: str | None = None) -> float | None:
+    """An amount as shops and spreadsheets write it, or None when the cell is empty.
+
+    One comma or one dot is the decimal separator; with both, the last one is;
+    spaces and a separator repeated are thousands ("1 200,50", "1.234.567").
+    """
+    cell = _SPACES.sub("", raw or "").upper()
+    if not cell:
+        return None
+    text = _CURRENCY.sub("", cell)
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+    elif text.count(",") == 1 or text.count(".") == 1:
+        decimal = "," if "," in text else "."
+    else:
+        decimal = ""
+    whole, _, fraction = text.rpartition(decimal) if decimal else (text, "", "")
+    groups = re.split(r"[.,]", whole)
+    grouped = len(groups) == 1 or (
+        0 < len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    )
+    if (
+        not text
+        or not grouped
+        or not all(_DIGITS.fullmatch(g) for g in groups)
+        or (fraction and not _DIGITS.fullmatch(fraction))
+    ):
+        message = N_("the value %(value)s is not an amount such as 1 200,50")
+        raise CsvError(say(lang, message, value=repr(raw)))
+    value = float("".join(groups) + "." + (fraction or "0"))
+    if not math.isfinite(value):
+        raise CsvError(say(lang, N_("the value %(value)s is too large"), value=raw))
+    return value
+
+
+def parse_date(raw: str | None, lang: str | None = None) -> datetime:
+    text = (raw or "").strip()
+    if not text:
+        raise CsvError(say(lang, N_("the date is missing")))
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            when = datetime.strptime(text.split(" ")[0], "%d.%m.%Y")
+        except ValueError:
+            message = N_("the date %(date)s is not YYYY-MM-DD (or D.M.YYYY)")
+            raise CsvError(say(lang, message, date=repr(text))) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def parse_row(number: int, row: dict[str, str | None], lang: str | None = None) -> dict:
     """Check one row; return the order it describes."""
-    where = f"row {number}"
     try:
-        email = people.normalise_email(row.get("email"))
-    except people.Refused as e:
-        raise CsvError(f"{where}: {e}") from None
-    try:
-        when = datetime.fromisoformat(row["date"].strip())
-    except ValueError:
-        raise CsvError(f"{where}: date {row['date']!r} is not YYYY-MM-DD") from None
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    raw_value = (row.get("value") or "").strip().replace(",", ".")
-    try:
-        value = float(raw_value) if raw_value else None
-    except ValueError:
-        raise CsvError(f"{where}: value {raw_value!r} is not a number") from None
-    if value is not None and (not math.isfinite(value) or value < 0):
-        raise CsvError(f"{where}: value must be a non-negative number")
+        return _parse_row(row, lang)
+    except (CsvError, people.Refused) as e:
+        reason = i18n.gettext(lang, str(e)) if isinstance(e, people.Refused) else e
+        message = say(
+            lang, N_("In row %(row)d: %(reason)s."), row=number, reason=reason
+        )
+        raise CsvError(message.replace("..", ".")) from None
+
+
+def _parse_row(row: dict[str, str | None], lang: str | None) -> dict:
+    email = people.normalise_email(row.get("email"))
+    when = parse_date(row.get("date"), lang)
+    value = parse_value(row.get("value"), lang)
     kind = (row.get("kind") or "purchase").strip().lower()
     if kind not in KINDS:
-        raise CsvError(f"{where}: kind must be one of {', '.join(KINDS)}")
+        message = N_("the kind %(kind)s is not one of %(kinds)s")
+        raise CsvError(say(lang, message, kind=repr(kind), kinds=", ".join(KINDS)))
     order_id = (row.get("order_id") or "").strip()
     if not order_id:  # the same line imported twice is the same order
         key = f"{email}|{when.isoformat()}|{value}|{kind}"
@@ -58,16 +127,60 @@ def parse_row(number: int, row: dict[str, str]) -> dict:
     }
 
 
-def read_csv(path: str) -> list[dict]:
+def decode(raw: bytes, lang: str | None = None) -> str:
+    """The file's text: UTF-8 (with or without BOM), UTF-16 or Windows-1252."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings: tuple[str, ...] = ("utf-16",)
+    elif raw.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    elif raw[1:200:2].count(0) > len(raw[1:200:2]) * 0.4:
+        encodings = ("utf-16-le",)  # UTF-16 without its mark
+    elif raw[0:200:2].count(0) > len(raw[0:200:2]) * 0.4:
+        encodings = ("utf-16-be",)
+    else:
+        encodings = ("utf-8", "cp1252")
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    message = N_("The file is not text a spreadsheet saves as CSV (UTF-8 or UTF-16).")
+    raise CsvError(say(lang, message))
+
+
+def read_csv(path: str, lang: str | None = None) -> list[dict]:
     """Read and check every row first, so a bad file imports nothing."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
+    with open(path, "rb") as f:
+        text = decode(f.read(), lang)
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=first.count)
+    if not first.count(delimiter):
+        delimiter = ","
+    reader = csv.DictReader(
+        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter
+    )
+    try:
+        found = [(h or "").strip() for h in reader.fieldnames or []]
+        header = [h.lower() for h in found]
         missing = [c for c in REQUIRED if c not in header]
+        if not any(found):
+            raise CsvError(say(lang, N_("The file is empty.")))
         if missing:
-            raise CsvError(f"the file has no {', '.join(missing)} column")
+            message = i18n.ngettext(
+                lang,
+                "The file has no %(columns)s column; its columns are %(found)s.",
+                "The file has no %(columns)s columns; its columns are %(found)s.",
+                len(missing),
+            )
+            columns = ", ".join(f"“{c}”" for c in missing)
+            raise CsvError(message % {"columns": columns, "found": ", ".join(found)})
         reader.fieldnames = header
-        return [parse_row(n, row) for n, row in enumerate(reader, start=2)]
+        return [parse_row(n, row, lang) for n, row in enumerate(reader, start=2)]
+    except csv.Error:
+        message = N_("Line %(line)d of the file is not CSV.")
+        raise CsvError(say(lang, message, line=reader.line_num)) from None
 
 
 def import_rows(

@@ -123,3 +123,37 @@ def test_contacts_prune_removes_old_unconfirmed_signups(runner, app, reader):
         "No contact"
         in polku(runner, app, "contacts", "export", "old@example.com").output
     )
+
+
+def test_contacts_import_reads_a_spreadsheets_export(runner, app, tmp_path):
+    csv_file = tmp_path / "orders.csv"
+    text = (
+        "Sähköposti;Email;Name;Date;Value\r\n"
+        ";anna@example.com;Anna;2026-10-01;1 200,50\r\n"
+    )
+    csv_file.write_bytes(text.encode("utf-16"))
+    result = polku(runner, app, "contacts", "import", str(csv_file))
+    assert result.exit_code == 0, result.output
+    exported = json.loads(
+        polku(runner, app, "contacts", "export", "anna@example.com").output
+    )
+    assert exported["timeline"][0]["value"] == 1200.5
+
+
+def test_contacts_import_answers_a_wrong_file_in_one_sentence(runner, app, tmp_path):
+    csv_file = tmp_path / "orders.csv"
+    csv_file.write_text("Name,Total\nAnna,12\n")
+    result = polku(runner, app, "contacts", "import", str(csv_file))
+    assert result.exit_code == 1
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    )
+    (line,) = result.output.strip().splitlines()
+    assert "email" in line and "date" in line
+    short = tmp_path / "short.csv"
+    short.write_text("email,date\nanna@example.com\n")
+    result = polku(runner, app, "contacts", "import", str(short))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert len(result.output.strip().splitlines()) == 1 and "row 2" in result.output

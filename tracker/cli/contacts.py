@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .common import _, n_, open_storage_app
+from .common import _, n_, open_storage_app, site_lang
 
 
 @click.group()
@@ -82,6 +82,8 @@ def contacts_import(file: str) -> None:
     """Import customers from a shop or CRM CSV (email, name, date, value).
 
     Optional columns: currency, order_id, kind (purchase, booking or quote).
+    Comma, semicolon or tab between cells; UTF-8, UTF-16 or Windows-1252;
+    dates as YYYY-MM-DD or D.M.YYYY; amounts such as 1 200,50 or 1,200.50.
     Re-importing the same file changes nothing.
 
     \b
@@ -92,7 +94,7 @@ def contacts_import(file: str) -> None:
     from ..imports import CsvError, import_rows, read_csv
 
     try:
-        rows = read_csv(file)
+        rows = read_csv(file, site_lang())
     except CsvError as e:
         raise click.ClickException(str(e)) from e
     with open_storage_app().app_context():
