@@ -20,6 +20,7 @@ from .web import site as sitemeta
 from .web.requests import client_ip, new_id, now_iso, user_agent, visitor_for
 
 USED = "This link has already been used or is no longer valid."
+SUBSCRIBED = "You are already subscribed: this link has done its work."
 
 
 # -- what a request says about where a person came from ---------------------------
@@ -137,7 +138,9 @@ def waiting_request(contact: dict, payload: dict) -> dict:
     """The signup request a confirm link names, if it still waits."""
     ask = people.request_of(contact, payload.get("r"))
     if ask is None or not ask["newsletter"]:
-        raise BadToken(USED, 410)
+        # A second click on the link of a confirmed subscriber says so, not
+        # "invalid": the reader did nothing wrong.
+        raise BadToken(SUBSCRIBED if contact["status"] == "confirmed" else USED, 410)
     return ask
 
 

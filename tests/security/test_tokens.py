@@ -146,7 +146,7 @@ def test_a_confirmation_from_before_a_new_signup_is_spent(world):
     reader = Visitor(world.app, SITE)
     reader.subscribe("pending@example.com")
     assert reader.post(reader.link("confirm", to="pending@example.com")).status_code
-    refused_and_nothing_stored(world, "confirm", old, 410, "already been used")
+    refused_and_nothing_stored(world, "confirm", old, 410, "already subscribed")
 
 
 # -- the dashboard's session and CSRF token ------------------------------------

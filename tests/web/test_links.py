@@ -41,8 +41,21 @@ def test_a_confirm_link_works_once(reader):
     assert reader.post(path).status_code == 303
     replay = reader.post(path)
     assert replay.status_code == 410
-    assert b"already been used" in replay.data
+    assert b"You are already subscribed" in replay.data  # not "invalid link"
     assert "Location" not in replay.headers
+    opened_again = reader.client.get(path)
+    assert opened_again.status_code == 410
+    assert b"You are already subscribed" in opened_again.data
+
+
+def test_the_tracker_pages_belong_to_the_site(reader, app):
+    """A confirm page is no lone button: it carries the site's name and a way back."""
+    reader.subscribe()
+    page = reader.client.get(reader.link("confirm")).get_data(as_text=True)
+    assert '<header><a href="https://kettu.example/">Kettu Studio</a></header>' in page
+    assert "Back to Kettu Studio" in page
+    error = reader.client.get("/confirm/forged.token.value").get_data(as_text=True)
+    assert "Kettu Studio" in error and "not valid" in error
 
 
 @pytest.mark.parametrize("route", ["confirm", "unsubscribe", "download"])

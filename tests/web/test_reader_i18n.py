@@ -122,7 +122,7 @@ def test_confirm_page_in_finnish(fi_reader, finnish):
     replay = fi_reader.post(path)
     assert replay.status_code == 410
     assert '<html lang="fi">' in page_text(replay)
-    assert "Tätä linkkiä on jo käytetty" in page_text(replay)
+    assert "Olet jo tilaaja" in page_text(replay)
 
 
 def test_unsubscribe_page_in_finnish(fi_reader, finnish):

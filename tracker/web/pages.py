@@ -72,5 +72,15 @@ def action_page(title: str, message: str, button: str, **context: Any) -> str:
 
 
 def template_context() -> dict[str, Any]:
-    """The language of every page and email, for `<html lang>`."""
-    return {"reader_lang": i18n.language(sitemeta.site_lang())}
+    """What every page and email shows of the site: its language (`<html lang>`),
+    its name and its home page, so that the tracker's pages belong to the site."""
+    try:
+        site = sitemeta.manifest().get("site") or {}
+        home = sitemeta.public_base() + "/"
+    except (OSError, RuntimeError, ValueError):  # no app or request; no site yet
+        site, home = {}, None
+    return {
+        "reader_lang": i18n.language(sitemeta.site_lang()),
+        "site_title": str(site.get("name") or "") if isinstance(site, dict) else "",
+        "site_home": home,
+    }
