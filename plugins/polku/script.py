@@ -13,6 +13,8 @@ import shutil
 
 import rjsmin
 
+from . import inject
+
 log = logging.getLogger(__name__)
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "static", "polku.js")
@@ -35,7 +37,9 @@ def theme_has_script(settings) -> bool:
 
 
 def minify_tracking_script(pelican) -> None:
-    """Write js/polku.js (unless the theme has one) and js/polku.min.js."""
+    """Write js/polku.js (unless the theme has one) and js/polku.min.js, and the
+    stylesheet of the forms the plugin adds to other themes' pages."""
+    inject.write_stylesheet(pelican)
     settings = pelican.settings
     static = os.path.join(
         settings["OUTPUT_PATH"], settings.get("THEME_STATIC_DIR", "theme")

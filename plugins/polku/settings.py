@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEY_CONSENT": None,  # {"newsletter": ..., "ads": ..., "version": ...}
     "JOURNEY_CONSENT_VERSION": "2026-11-01",
     "JOURNEY_DEFAULT_CTA": "newsletter",
+    "JOURNEY_INJECT": True,  # add the script, pixel and signup to any theme's pages
     "JOURNEY_DATA_DIR": None,  # default: var/ beside the content folder
     "JOURNEY_GUIDES_DIR": None,  # default: guides/ inside the content folder
     "JOURNEY_STATUS_PAGES": {
@@ -66,6 +67,7 @@ class JourneySettings:
     data_dir: str
     guides_dir: str
     status_pages: dict[str, str] = field(default_factory=dict)
+    inject: bool = True
 
     def route(self, path: str) -> str:
         """Return the URL of a tracker route as the site's pages should use it."""
@@ -123,6 +125,10 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         if not str(consent.get(key, "")).strip():
             raise JourneySettingsError(f"JOURNEY_CONSENT[{key!r}]: must not be empty")
     guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
+    if not isinstance(merged["JOURNEY_INJECT"], bool):
+        raise JourneySettingsError(
+            f"JOURNEY_INJECT: expected True or False, not {merged['JOURNEY_INJECT']!r}"
+        )
         settings["PATH"], "guides"
     )
     return JourneySettings(
@@ -137,3 +143,4 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         guides_dir=os.path.abspath(guides_dir),
         status_pages=dict(merged["JOURNEY_STATUS_PAGES"]),
     )
+        inject=merged["JOURNEY_INJECT"],

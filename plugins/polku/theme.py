@@ -6,7 +6,8 @@ partials as `polku/forms.html`, `polku/journey.html`, `polku/tracking.html` and
 may override any of them with a file of the same name. Templates speak the
 site's `DEFAULT_LANG` through the gettext catalogues (`jinja2.ext.i18n`: `_()`,
 `{% trans %}`, plurals by `{% trans count=... %}`), and `format_date` writes a
-date as that language does, through Babel.
+date as that language does, through Babel. Its templates also add the
+plugin's blocks to any theme's pages (`inject.py`, unless JOURNEY_INJECT is off).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import date
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from tracker import i18n
+
+from . import inject
 
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 
@@ -48,3 +51,4 @@ def add_to_environment(generator) -> None:
     lang = site_language(generator.settings)
     i18n.install(env, lambda: lang)
     env.filters.setdefault("format_date", date_filter(lang))
+    inject.wrap_templates(generator)
