@@ -56,3 +56,10 @@ DISPLAY_CATEGORIES_ON_MENU = False
 # under `polku serve`.
 TRACKER_URL = ""
 TRACKER_PREFIX = ""
+
+# The newsletter's consent wording, the demo's own (the plugin's default names
+# the site: "Send me the <SITENAME> newsletter").
+JOURNEY_CONSENT = {
+    "newsletter": "Send me the Kettu letter: new posts about twice a month. "
+    "I can unsubscribe with one click in every email.",
+}

@@ -76,8 +76,8 @@ SETTINGS = (
     Setting("SMTP_STARTTLS", True, "Use STARTTLS on ports other than 465."),
     Setting(
         "MAIL_FROM",
-        "Kettu Studio <hello@kettu.example>",
-        "From address of every email.",
+        "",
+        "From address of every email; empty: the site's name, noreply@ its host.",
     ),
     Setting(
         "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
@@ -108,6 +108,31 @@ SETTINGS = (
 )
 
 
+def default_mail_from(config: dict[str, Any]) -> str:
+    """`<site name> <noreply@<site host>>`: the name the build wrote into the
+    manifest, the host of POLKU_SITE_URL or else of the build's SITEURL."""
+    from urllib.parse import urlsplit
+
+    from .datadir import read_manifest
+
+    try:
+        site = read_manifest(str(config["DATA_DIR"])).get("site") or {}
+    except (OSError, ValueError):
+        site = {}
+    origin = str(config.get("SITE_URL") or "").split(",")[0].strip()
+    host = urlsplit(origin or str(site.get("url") or "")).hostname or "localhost"
+    name = " ".join(str(site.get("name") or "").split())
+    return mailbox_text(name, f"noreply@{host}")
+
+
+def mailbox_text(name: str, address: str) -> str:
+    """`"Name" <address>` as POLKU_MAIL_FROM takes it (the name unencoded)."""
+    if not name:
+        return address
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
 class ConfigError(RuntimeError):
     """The tracker cannot start with these settings."""
 
@@ -129,6 +154,8 @@ def finalize(config: dict[str, Any]) -> None:
     config["ROUTE_PREFIX"] = (
         prefix if not prefix or prefix.startswith("/") else "/" + prefix
     )
+    if not str(config.get("MAIL_FROM") or "").strip():
+        config["MAIL_FROM"] = default_mail_from(config)
     if config.get("ENV") == "production":
         secret = str(config.get("SECRET_KEY") or "")
         if secret == DEV_SECRET or len(secret) < MIN_SECRET_LENGTH:

@@ -69,7 +69,8 @@ FORMATS = PLATFORMS
 AD_FORMATS = AD_PLATFORMS
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
-_FILE = re.compile(r"^[a-z0-9][a-z0-9_-]*\.(csv|meta|google|linkedin)\.csv$")
+# "csv" files are <name>.csv; those of earlier versions, <name>.csv.csv, still go.
+_FILE = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.(csv|meta|google|linkedin))?\.csv$")
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,11 @@ def _previous_files(out_dir: str) -> list[str]:
         return []
 
 
+def file_name(audience: str, fmt: str) -> str:
+    """``customers.csv`` for the CRM, ``customers.meta.csv`` for a platform."""
+    return f"{audience}.csv" if fmt == "csv" else f"{audience}.{fmt}.csv"
+
+
 def write_audiences(
     out_dir: str,
     audiences_members: Mapping[str, list[Mapping]],
@@ -282,14 +288,16 @@ def write_audiences(
     *,
     audiences: Iterable[Audience] | Mapping[str, Audience] | None = None,
     now: datetime | None = None,
-) -> list[str]:
-    """Write ``<name>.<format>.csv`` per audience and format, plus manifest.json.
+) -> list[dict[str, Any]]:
+    """Write ``<name>.csv`` (the CRM's) and ``<name>.<platform>.csv`` per
+    audience and format, plus manifest.json.
 
     Each file is replaced atomically. The manifest records when, from which
     ``source`` (a description the caller passes) and with which rules each
     file was made, its rows and the platform's minimum. A list below that
-    minimum is still written, with a warning in the manifest and in the list
-    returned for the caller to log. Files a previous run listed and this run
+    minimum is still written, with a warning in the manifest; the list returned
+    names each such file (file, platform, rows, minimum, note) for the caller
+    to sum up in one table. Files a previous run listed and this run
     did not write are removed, so that no list outlives the data it was made
     from. Rules come from ``audiences`` or, by default, from `members`' result.
     """
@@ -311,7 +319,7 @@ def write_audiences(
     now = now or clock.now()
     os.makedirs(out_dir, exist_ok=True)
     previous = _previous_files(out_dir)
-    warnings: list[str] = []
+    small: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
     caches: dict[str, dict] = {fmt: {} for fmt in formats}
     for name, people in audiences_members.items():
@@ -320,7 +328,7 @@ def write_audiences(
         for fmt in formats:
             platform = PLATFORMS[fmt]
             data, counts = render(fmt, people, caches[fmt])
-            filename = f"{name}.{fmt}.csv"
+            filename = file_name(name, fmt)
             atomic_write(os.path.join(out_dir, filename), data)
             entry: dict[str, Any] = {
                 "file": filename,
@@ -341,7 +349,15 @@ def write_audiences(
                         "for a matchable list; written anyway"
                     )
                     entry["warning"] = warning
-                    warnings.append(warning)
+                    small.append(
+                        {
+                            "file": filename,
+                            "platform": platform.title,
+                            "rows": counts["rows"],
+                            "minimum": platform.minimum,
+                            "note": platform.note,
+                        }
+                    )
             entries.append(entry)
     manifest = {
         "version": MANIFEST_VERSION,
@@ -361,4 +377,4 @@ def write_audiences(
                 os.unlink(os.path.join(out_dir, filename))
             except FileNotFoundError:
                 pass
-    return warnings
+    return small

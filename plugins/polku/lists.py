@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tracker import clock, datadir
 from tracker.audiences import find_members
@@ -23,12 +23,47 @@ def write_lists(
     definitions: dict | None,
     out_dir: str,
     formats: Iterable[str] = FORMATS,
-) -> tuple[int, list[str]]:
-    """Write every configured audience in the formats; return (audiences, warnings)."""
+) -> tuple[int, list[dict]]:
+    """Write every configured audience in the formats; return how many
+    audiences, and the files below their platform's minimum (`small_lists`)."""
     now = clock.now()
     found, source = find_members(storage, manifest, definitions, now)
-    warnings = write_audiences(out_dir, found, list(formats), source, now=now)
-    return len(found), warnings
+    small = write_audiences(out_dir, found, list(formats), source, now=now)
+    return len(found), small
+
+
+SMALL_HEADING = (
+    "%(count)d list is below its platform's minimum for a matchable list "
+    "(written anyway):",
+    "%(count)d lists are below their platform's minimum for a matchable list "
+    "(written anyway):",
+)
+COLUMNS = ("File", "Platform", "People", "Minimum")
+
+
+def small_lists(
+    small: list[dict],
+    gettext: Callable[[str], str] = lambda m: m,
+    ngettext: Callable[[str, str, int], str] = lambda s, p, n: s if n == 1 else p,
+) -> str:
+    """The lists below their platform's minimum, summed up in one table."""
+    if not small:
+        return ""
+    rows = [tuple(gettext(c) for c in COLUMNS)]
+    for entry in small:
+        minimum = f"{entry['minimum']:,}".replace(",", "\u00a0")
+        if entry.get("note"):
+            minimum += f" ({gettext(entry['note'])})"
+        rows.append((entry["file"], entry["platform"], str(entry["rows"]), minimum))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = [ngettext(*SMALL_HEADING, len(small)) % {"count": len(small)}]
+    for row in rows:
+        cells = [
+            row[i].rjust(widths[i]) if i == 2 else row[i].ljust(widths[i])
+            for i in range(len(COLUMNS))
+        ]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return "\n".join(lines)
 
 
 def write_audience_lists(pelican) -> None:
@@ -48,11 +83,11 @@ def write_audience_lists(pelican) -> None:
     )
     target = datadir.path(conf.data_dir, datadir.AUDIENCES)
     try:
-        count, warnings = write_lists(
+        count, small = write_lists(
             storage, manifest, pelican.settings.get("JOURNEY_AUDIENCES"), target
         )
     finally:
         storage.close()
-    for warning in warnings:
-        log.warning("journey: %s", warning)
+    if small:
+        log.warning("journey: %s", small_lists(small))
     log.info("journey: wrote %d audience lists to %s", count, target)

@@ -19,10 +19,10 @@ CONSENT_MODES = ("cookieless", "consent")
 
 
 # The consent wording the forms show when the site sets none (JOURNEY_CONSENT),
-# in English; the site's language comes from the catalogue.
+# in English; the site's language comes from the catalogue, %(site)s is SITENAME.
 CONSENT_WORDING = {
     "newsletter": _(
-        "Send me the Kettu letter: new posts about twice a month. "
+        "Send me the %(site)s newsletter: new posts by email. "
         "I can unsubscribe with one click in every email."
     ),
     "ads": _(
@@ -115,7 +115,8 @@ def read(settings: dict[str, Any]) -> JourneySettings:
             f"expected one of {', '.join(CONSENT_MODES)}"
         )
     lang = str(settings.get("DEFAULT_LANG", "en"))
-    consent = {key: gettext(lang, text) for key, text in CONSENT_WORDING.items()}
+    site = {"site": str(settings.get("SITENAME") or "").strip() or "this site"}
+    consent = {k: gettext(lang, text) % site for k, text in CONSENT_WORDING.items()}
     consent["version"] = merged["JOURNEY_CONSENT_VERSION"]
     if merged["JOURNEY_CONSENT"]:
         if not isinstance(merged["JOURNEY_CONSENT"], dict):

@@ -50,7 +50,7 @@ def write(tmp_path, rows, formats=aud.FORMATS, **kwargs):
 
 def test_headers_exactly_per_platform(tmp_path):
     out, _ = write(tmp_path, {"x": [full("ana")]})
-    assert read_csv(out / "x.csv.csv")[0] == [
+    assert read_csv(out / "x.csv")[0] == [
         "email",
         "first_name",
         "stage",
@@ -92,7 +92,7 @@ def test_csv_for_the_crm(tmp_path):
     no_ads = full("ben", first_name="=HYPERLINK(1)", consent={"newsletter": {}})
     out, warnings = write(tmp_path, {"x": [full("ana"), no_ads]}, ["csv"])
     assert warnings == []
-    assert read_csv(out / "x.csv.csv")[1:] == [
+    assert read_csv(out / "x.csv")[1:] == [
         ["ana.name@gmail.com", "Émilie", "lead", "12", "kahvi;tee-yrtit",
          ts(10), ts(10)],
         ["ben.name@gmail.com", "'=HYPERLINK(1)", "lead", "12", "kahvi;tee-yrtit",
@@ -168,7 +168,7 @@ def test_ad_formats_hold_only_live_ads_consent(tmp_path):
         body = read_csv(out / f"x.{fmt}.csv")[1:]
         assert len(body) == 1, fmt
         assert body[0][0] == sha256_hex(platform_email("ana.name@gmail.com", fmt))
-    assert len(read_csv(out / "x.csv.csv")) == 5  # the CRM gets everyone
+    assert len(read_csv(out / "x.csv")) == 5  # the CRM gets everyone
     manifest = json.loads((out / "manifest.json").read_text())
     meta = next(f for f in manifest["files"] if f["file"] == "x.meta.csv")
     assert meta["members"] == 4
@@ -199,19 +199,39 @@ def test_unmatchable_people_are_skipped_and_counted(tmp_path):
     assert meta["unmatchable"] == 1
 
 
-def test_below_minimum_warns_but_writes(tmp_path):
+def test_below_minimum_writes_and_names_the_small_lists(tmp_path):
     enough = [full(f"p{i}") for i in range(100)]
-    out, warnings = write(tmp_path, {"big": enough}, ["meta", "google", "linkedin"])
-    assert warnings == [
-        "big.linkedin.csv: 100 people, below LinkedIn's minimum of 300 for a "
-        "matchable list; written anyway"
+    out, small = write(tmp_path, {"big": enough}, ["meta", "google", "linkedin"])
+    assert small == [
+        {
+            "file": "big.linkedin.csv",
+            "platform": "LinkedIn",
+            "rows": 100,
+            "minimum": 300,
+            "note": "",
+        }
     ]
     assert len(read_csv(out / "big.linkedin.csv")) == 101
-    _, warnings = write(tmp_path, {"small": enough[:3]}, ["google"])
-    assert warnings == [
-        "small.google.csv: 3 people, below Google's minimum of 100 "
-        "(1,000 for YouTube) for a matchable list; written anyway"
+    _, small = write(tmp_path, {"small": enough[:3]}, ["google"])
+    assert small == [
+        {
+            "file": "small.google.csv",
+            "platform": "Google",
+            "rows": 3,
+            "minimum": 100,
+            "note": "1,000 for YouTube",
+        }
     ]
+
+
+def test_a_previous_runs_doubled_names_are_removed(tmp_path):
+    out, _ = write(tmp_path, {"x": [full("ana")]}, ["csv"])
+    (out / "x.csv.csv").write_text("old")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["files"].append({"file": "x.csv.csv"})
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    write(tmp_path, {"x": [full("ana")]}, ["csv"])
+    assert sorted(os.listdir(out)) == ["manifest.json", "x.csv"]
 
 
 def test_manifest_says_when_from_what_and_how(tmp_path):
@@ -224,7 +244,7 @@ def test_manifest_says_when_from_what_and_how(tmp_path):
     assert manifest["formats"] == ["csv", "meta"]
     assert manifest["files"] == [
         {
-            "file": "hot.csv.csv",
+            "file": "hot.csv",
             "audience": "hot",
             "format": "csv",
             "members": 1,
@@ -265,14 +285,14 @@ def test_files_are_replaced_atomically_and_stale_ones_removed(tmp_path):
     out, _ = write(tmp_path, {"old": [full("ana")], "keep": [full("ben")]})
     (out / "notes.txt").write_text("mine")
     write(tmp_path, {"keep": [full("ben")]}, ["csv"])
-    assert sorted(os.listdir(out)) == ["keep.csv.csv", "manifest.json", "notes.txt"]
-    mode = os.stat(out / "keep.csv.csv").st_mode & 0o777
+    assert sorted(os.listdir(out)) == ["keep.csv", "manifest.json", "notes.txt"]
+    mode = os.stat(out / "keep.csv").st_mode & 0o777
     assert mode == 0o600  # personal data: the owner's eyes only
 
 
 def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     out, _ = write(tmp_path, {"x": [full("ana")]}, ["csv"])
-    before = (out / "x.csv.csv").read_bytes()
+    before = (out / "x.csv").read_bytes()
 
     def broken(src, dst):
         raise OSError("disk full")
@@ -280,7 +300,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
     monkeypatch.setattr(aud.os, "replace", broken)
     with pytest.raises(OSError, match="disk full"):
         write(tmp_path, {"x": [full("ben")]}, ["csv"])
-    assert (out / "x.csv.csv").read_bytes() == before
+    assert (out / "x.csv").read_bytes() == before
     assert not [n for n in os.listdir(out) if n.startswith(".tmp")]
 
 

@@ -54,11 +54,15 @@ def test_polku_audiences_writes_every_format(runner, app, tmp_path, monkeypatch)
     out = tmp_path / "lists"
     result = run(runner, app, "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "below" in result.output.lower()  # three people: under every minimum
+    # three people: under every minimum, said once in one table
+    assert result.output.lower().count("below") == 1, result.output
+    table = result.output.split("\n", 1)[1]
+    for name in ("leads-not-customers.meta.csv", "leads-not-customers.google.csv"):
+        assert name in table
     files = {p.name for p in out.iterdir()}
     assert "manifest.json" in files
-    crm = out / "customers.csv.csv"
-    leads = next(out.glob("leads-not-customers.csv.csv"))
+    crm = out / "customers.csv"
+    leads = next(out.glob("leads-not-customers.csv"))
     rows = list(csv.DictReader(leads.read_text().splitlines()))
     emails = {r["email"] for r in rows}
     assert emails == {

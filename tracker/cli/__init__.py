@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from . import audiences, contacts, db, digest, report, site
+from . import audiences, contacts, db, digest, init, report, site
 from .common import CONTEXT_SETTINGS
 
 
@@ -20,6 +20,6 @@ def cli() -> None:
     """
 
 
-for family in (site, report, audiences, contacts, digest, db):
+for family in (init, site, report, audiences, contacts, digest, db):
     for command in family.COMMANDS:
         cli.add_command(command)

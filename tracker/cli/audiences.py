@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 
-from .. import datadir
-from .common import _, n_, open_storage_app, site_settings
+from .. import datadir, i18n
+from .common import _, n_, open_storage_app, site_lang, site_settings
 
 
 @click.command("audiences")
@@ -32,7 +34,7 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
         polku audiences --out exports/ --format meta --format google
     """
     from pelican.plugins.polku.audiences import FORMATS, AudienceError
-    from pelican.plugins.polku.lists import write_lists
+    from pelican.plugins.polku.lists import small_lists, write_lists
 
     from ..db import get_storage
     from ..web.site import manifest
@@ -42,7 +44,7 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
     with app.app_context():
         target = out or datadir.path(app.config["DATA_DIR"], datadir.AUDIENCES)
         try:
-            count, warnings = write_lists(
+            count, small = write_lists(
                 get_storage(),
                 manifest(),
                 site.get("JOURNEY_AUDIENCES"),
@@ -51,8 +53,9 @@ def audiences_command(out: str | None, formats: tuple[str, ...]) -> None:
             )
         except AudienceError as e:
             raise click.ClickException(str(e)) from e
-    for warning in warnings:
-        click.echo(_("Warning: %(warning)s", warning=warning), err=True)
+    if small:
+        plural = partial(i18n.ngettext, site_lang())
+        click.echo(small_lists(small, _, plural), err=True)
     click.echo(
         n_(
             "Wrote %(count)d audience to %(target)s/ (see manifest.json there).",

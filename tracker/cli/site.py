@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 
 import click
@@ -79,7 +80,15 @@ def build(publish: bool) -> None:
     metavar="NAME",
     help="Also answer requests for this host name (repeatable).",
 )
-def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> None:
+@click.option(
+    "--reload",
+    "reload_",
+    is_flag=True,
+    help="Rebuild the site when its content, theme or settings change.",
+)
+def serve(
+    host: str, port: int, output: str, allow_hosts: tuple[str, ...], reload_: bool
+) -> None:
     """Serve the built site and the tracker on one origin, for local use.
 
     Only requests for local names are answered (localhost, 127.0.0.0/8,
@@ -90,6 +99,7 @@ def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> No
     \b
     Example:
         polku build && polku serve --port 8000
+        polku serve --reload
         polku serve --host 0.0.0.0 --allow-host laptop.local
     """
     from werkzeug.serving import run_simple
@@ -111,7 +121,44 @@ def serve(host: str, port: int, output: str, allow_hosts: tuple[str, ...]) -> No
         err=True,
     )
     click.echo(_("Answering only for %(hosts)s.", hosts=app.hosts.describe()), err=True)
+    if reload_:
+        threading.Thread(
+            target=rebuild_on_change, args=(output,), name="polku-reload", daemon=True
+        ).start()
     run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def rebuild_on_change(output: str, stop: threading.Event | None = None) -> None:
+    """Rebuild whenever a file of the site changes, as `pelican --autoreload` does.
+
+    The whole site folder is watched but for what the build writes (the output,
+    the data directory) and hidden folders; a failed rebuild is reported and
+    the last good site stays served.
+    """
+    import watchfiles
+
+    site = os.path.abspath(".")
+    written = [
+        os.path.abspath(output),
+        os.path.abspath(os.environ.get("POLKU_DATA_DIR") or "var"),
+    ]
+
+    def wanted(change, path: str) -> bool:
+        relative = os.path.relpath(path, site)
+        return not (
+            any(os.path.commonpath([path, w]) == w for w in written)
+            or any(part.startswith(".") for part in relative.split(os.sep))
+            or "__pycache__" in relative
+        )
+
+    click.echo(_("Watching %(folder)s for changes.", folder=site), err=True)
+    for _changes in watchfiles.watch(site, watch_filter=wanted, stop_event=stop):
+        try:
+            seconds = run_build(False)
+        except click.ClickException as e:
+            click.echo(_("Rebuild failed: %(error)s", error=e.message), err=True)
+            continue
+        click.echo(_("Rebuilt the site in %(seconds).2f s.", seconds=seconds), err=True)
 
 
 COMMANDS = [build, serve]
