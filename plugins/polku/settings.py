@@ -125,11 +125,11 @@ def read(settings: dict[str, Any]) -> JourneySettings:
     for key in ("newsletter", "ads", "version"):
         if not str(consent.get(key, "")).strip():
             raise JourneySettingsError(f"JOURNEY_CONSENT[{key!r}]: must not be empty")
-    guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
     if not isinstance(merged["JOURNEY_INJECT"], bool):
         raise JourneySettingsError(
             f"JOURNEY_INJECT: expected True or False, not {merged['JOURNEY_INJECT']!r}"
         )
+    guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
         settings["PATH"], "guides"
     )
     return JourneySettings(
@@ -143,5 +143,5 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         data_dir=resolve_data_dir(settings),
         guides_dir=os.path.abspath(guides_dir),
         status_pages=dict(merged["JOURNEY_STATUS_PAGES"]),
-    )
         inject=merged["JOURNEY_INJECT"],
+    )
