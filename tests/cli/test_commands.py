@@ -157,3 +157,28 @@ def test_contacts_import_answers_a_wrong_file_in_one_sentence(runner, app, tmp_p
     result = polku(runner, app, "contacts", "import", str(short))
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert len(result.output.strip().splitlines()) == 1 and "row 2" in result.output
+
+
+def test_digest_refuses_a_malformed_test_address(runner, app):
+    result = polku(runner, app, "digest", "--to", "me@@example")
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    (line,) = result.output.strip().splitlines()
+    assert "me@@example" in line and line.endswith(".")
+
+
+def test_option_help_shows_dates_as_yyyy_mm_dd(runner):
+    import click
+
+    def every(command, path):
+        yield path
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from every(sub, [*path, name])
+
+    seen = ""
+    for path in every(cli, []):
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "%Y" not in result.output and "%m" not in result.output, path
+        seen += result.output
+    assert "--since YYYY-MM-DD" in seen

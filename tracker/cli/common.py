@@ -55,5 +55,6 @@ def since_option(f):
     return click.option(
         "--since",
         type=click.DateTime(formats=["%Y-%m-%d"]),
-        help="Only count from this day (YYYY-MM-DD); default: all time.",
+        metavar="YYYY-MM-DD",
+        help="Only count from this day; default: all time.",
     )(f)

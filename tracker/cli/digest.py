@@ -57,7 +57,7 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
         storage = get_storage()
         only = None
         if to:
-            known = storage.find_contact(to.strip().lower())
+            known = storage.find_contact(to)
             now = clock.now().isoformat()
             only = [known or {"id": "test-copy", "email": to, "created": now}]
         people = only if only is not None else newsletter.recipients(storage)
@@ -157,6 +157,20 @@ def report(
         raise click.ClickException(_("The test copy could not be sent (see above)."))
 
 
+def test_address(ctx, param, value: str | None) -> str | None:
+    """The --to address as stored, or one sentence saying it is none."""
+    from ..journey.people import Refused, normalise_email
+
+    if value is None:
+        return None
+    try:
+        return normalise_email(value)
+    except Refused:
+        raise click.ClickException(
+            _("%(address)s is not a valid email address.", address=value)
+        ) from None
+
+
 @click.command()
 @click.option(
     "--dry-run",
@@ -166,7 +180,11 @@ def report(
 )
 @click.option("--send", is_flag=True, help="Send to every confirmed subscriber.")
 @click.option(
-    "--to", "to", metavar="EMAIL", help="Send one test copy; changes nothing."
+    "--to",
+    "to",
+    metavar="EMAIL",
+    callback=test_address,
+    help="Send one test copy; changes nothing.",
 )
 @click.option(
     "--rate", default=10.0, show_default=True, help="Messages per second at most."
