@@ -44,8 +44,12 @@ def entry(item, kind: str) -> dict[str, Any]:
 def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dict:
     """Return the manifest: posts, landing pages, guides, status pages, consent."""
     pages = context.get("pages", []) + context.get("hidden_pages", [])
+    status = set(conf.status_pages.values())  # thank-you and oops: never posts
     landing = [
-        p for p in pages if getattr(p, "template", "page") in ("landing", "download")
+        p
+        for p in pages
+        if getattr(p, "template", "page") in ("landing", "download")
+        and p.slug not in status
     ]
     by_slug = {p.slug: p.url for p in pages}
     guides = context.get("journey_guides", {})

@@ -102,3 +102,18 @@ def test_report_email_needs_a_valid_address(runner, app):
     env = {"POLKU_DATA_DIR": app.config["DATA_DIR"]}
     result = runner.invoke(cli, ["report", "--email", "nope"], env=env)
     assert result.exit_code == 1 and "--email" in result.output
+
+
+def test_status_pages_are_neither_posts_nor_landing_pages(runner, app, reader):
+    send(reader.client, {**GOOD, "url": "https://kettu.example/thanks-signup/"})
+    send(
+        reader.client,
+        {**GOOD, "url": "https://kettu.example/posts/one/"},
+        Referer="https://kettu.example/thanks-signup/",
+    )
+    send(reader.client, {**GOOD, "url": "https://kettu.example/oops/?x=1"})
+    data = json.loads(run(runner, app, "--json"))
+    assert {p["path"] for p in data["posts"]} == {"/posts/one/"}
+    assert "/thanks-signup/" not in {row["path"] for row in data["landings"]}
+    assert "/oops/" not in {row["path"] for row in data["landings"]}
+    assert data["pageviews"] == 3  # still counted as pageviews

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import stages
 from .visits import DIRECT
@@ -131,7 +132,13 @@ def build(
     credited = people["credited"]
     sources = with_conversions(summary["sources"], credited["source"], "source")
     campaigns = with_conversions(summary["campaigns"], credited["campaign"], "campaign")
-    landings = with_conversions(summary["landings"], credited["landing"], "path")
+    status = status_paths(manifest)
+    landings = with_conversions(
+        [row for row in summary["landings"] if row["path"] not in status],
+        credited["landing"],
+        "path",
+    )
+    pages = [page for page in summary["pages"] if page["path"] not in status]
     return {
         "since": since,
         "until": until,
@@ -147,7 +154,7 @@ def build(
         "sources": sources,
         "campaigns": campaigns,
         "landings": landings,
-        "posts": posts(summary["pages"], manifest, people["by_page"]),
+        "posts": posts(pages, manifest, people["by_page"]),
         "devices": summary["devices"],
         "events": summary["events"],
         "days": summary["days"],
@@ -155,6 +162,13 @@ def build(
         "feedback": people["feedback"],
         "referrals": people["referrals"],
     }
+
+
+def status_paths(manifest: dict[str, Any]) -> set[str]:
+    """The paths of the site's status pages (thank-you, oops): read, but never
+    posts or landing pages."""
+    urls = (manifest.get("status_pages") or {}).values()
+    return {"/" + urlsplit(str(url)).path.lstrip("/") for url in urls}
 
 
 def posts(pages: list[dict], manifest: dict[str, Any], signups: Counter) -> list[dict]:
