@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from urllib.parse import quote
 
 from markupsafe import escape
 
@@ -33,6 +34,7 @@ from . import settings as journey_settings
 STYLESHEET = os.path.join(os.path.dirname(__file__), "static", "polku-embed.css")
 STYLESHEET_OUT = os.path.join("css", "polku-embed.css")
 
+HERE = "polku-page-path-here"  # stands for the page's path in the cached snippet
 HAS_TRACKING = re.compile(r"/js/polku(?:\.min)?\.js\b")
 HAS_FORM = "data-polku-form"
 CTA_SOURCE = (
@@ -40,6 +42,17 @@ CTA_SOURCE = (
     '{% if polku_guide %}{{ forms.download_form(polku_guide, "guide-download") }}'
     '{% else %}{{ forms.journey_cta(polku_doc, "article") }}{% endif %}'
 )
+
+
+def page_path(context) -> str:
+    """The page's path below the site, as polku/journey.html's HERE reads it."""
+    doc = context.get("article") or context.get("page")
+    if doc is not None and getattr(doc, "url", None) is not None:
+        here = str(doc.url)
+    else:
+        here = str(context.get("output_file") or "")
+        here = here[: -len("index.html")] if here.endswith("index.html") else here
+    return here[1:] if here.startswith("/") else here
 
 
 def _find_tag(html: str, tag: str) -> int:
@@ -61,12 +74,24 @@ class Injector:
     def __init__(self, env):
         self.env = env
         self._tracking = None
+        self._snippets: dict[tuple, str] = {}
         self._cta = None
 
     def tracking(self, context) -> str:
-        if self._tracking is None:
-            self._tracking = self.env.get_template("polku/tracking.html")
-        return self._tracking.render(context)
+        """The snippet for this page: rendered once per site, the page's own
+        path put in after (rendering it per page cost a tenth of the build)."""
+        key = (
+            context.get("SITEURL"),
+            context.get("THEME_STATIC_DIR"),
+            id(context.get("JOURNEY")),
+        )
+        if key not in self._snippets:
+            if self._tracking is None:
+                self._tracking = self.env.get_template("polku/tracking.html")
+            base = {k: v for k, v in context.items() if k not in ("article", "page")}
+            base["output_file"] = HERE + "/index.html"
+            self._snippets[key] = self._tracking.render(base)
+        return self._snippets[key].replace(HERE, quote(page_path(context), safe="/"))
 
     def cta(self, context, doc, guide) -> str:
         if self._cta is None:
