@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 
 from tracker.cli import cli
 
@@ -182,3 +183,29 @@ def test_option_help_shows_dates_as_yyyy_mm_dd(runner):
         assert "%Y" not in result.output and "%m" not in result.output, path
         seen += result.output
     assert "--since YYYY-MM-DD" in seen
+
+
+def test_the_site_folders_polku_env_applies_unless_the_shell_says_otherwise(
+    runner, tmp_path, monkeypatch
+):
+    data = tmp_path / "elsewhere"
+    data.mkdir()
+    manifest = {"site": {"name": "Env", "url": "https://e.example", "lang": "fi"}}
+    (data / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "polku.env").write_text(
+        f'# settings\nPOLKU_DATA_DIR="{data}"\nNOT_POLKU=1\n'
+        f"POLKU_SECRET_KEY={'k' * 40}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("POLKU_DATA_DIR", "POLKU_SECRET_KEY"):  # absent again afterwards
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
+    result = runner.invoke(cli, ["contacts", "prune"])
+    assert result.exit_code == 0, result.output
+    assert result.output == "Poistettiin 0 vahvistamatonta tilausta.\n"  # its manifest
+    assert "NOT_POLKU" not in os.environ
+    other = tmp_path / "shell"
+    other.mkdir()
+    monkeypatch.setenv("POLKU_DATA_DIR", str(other))  # the shell wins
+    result = runner.invoke(cli, ["contacts", "prune"])
+    assert result.output == "Pruned 0 unconfirmed signups.\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from . import audiences, contacts, db, digest, init, report, site
-from .common import CONTEXT_SETTINGS
+from .common import CONTEXT_SETTINGS, load_site_env
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -16,8 +16,10 @@ from .common import CONTEXT_SETTINGS
 def cli() -> None:
     """Polku: a static site with the customer journey built in.
 
-    Run the commands in the site's folder (the one with pelicanconf.py).
+    Run the commands in the site's folder (the one with pelicanconf.py); the
+    POLKU_* settings in its polku.env apply unless the shell sets them.
     """
+    load_site_env()
 
 
 for family in (init, site, report, audiences, contacts, digest, db):

@@ -11,6 +11,33 @@ from .. import datadir, i18n
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
+SITE_ENV = "polku.env"
+
+
+def load_site_env(path: str = SITE_ENV) -> list[str]:
+    """Read the site folder's `polku.env` (POLKU_* settings) into the environment.
+
+    A variable the shell already sets wins. Returns the names taken from the
+    file. Lines are `NAME=value`; `#` starts a comment; quotes around a value
+    are dropped.
+    """
+    if not os.path.isfile(path):
+        return []
+    taken = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            name, sep, value = line.strip().partition("=")
+            name = name.strip()
+            if not sep or not name.startswith("POLKU_") or name in os.environ:
+                continue
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            os.environ[name] = value
+            taken.append(name)
+    return taken
+
+
 def site_lang() -> str | None:
     """The site's language (the build's manifest), for what the owner is told."""
     return datadir.site_lang(os.environ.get("POLKU_DATA_DIR") or "var")
