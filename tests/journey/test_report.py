@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from tracker.cli import cli
 from tracker.journey import report
@@ -117,3 +118,59 @@ def test_status_pages_are_neither_posts_nor_landing_pages(runner, app, reader):
     assert "/thanks-signup/" not in {row["path"] for row in data["landings"]}
     assert "/oops/" not in {row["path"] for row in data["landings"]}
     assert data["pageviews"] == 3  # still counted as pageviews
+
+
+EMPTY_SUMMARY = {
+    "pageviews": 0,
+    "bots": 0,
+    "visitors": 0,
+    "engaged_visitors": 0,
+    "sources": [],
+    "campaigns": [],
+    "landings": [],
+    "pages": [],
+    "devices": [],
+    "events": {},
+    "days": [],
+}
+
+
+def test_funnel_counts_people_moving_through_stages():
+    # Today: a customer who converted in the period without a visit in it, a
+    # lead of last month, would make 1 customer out of 0 leads and 0 visitors.
+    contacts = [
+        {
+            "id": "c1",
+            "email": "a@example.com",
+            "lead_at": "2026-02-10T10:00:00+00:00",
+            "customer_at": "2026-03-05T10:00:00+00:00",
+        },
+        {
+            "id": "c2",
+            "email": "b@example.com",
+            "lead_at": "2026-01-10T10:00:00+00:00",
+            "customer_at": "2026-01-12T10:00:00+00:00",
+            "advocate_at": "2026-03-06T10:00:00+00:00",
+        },
+        {"id": "c3", "email": "c@example.com", "lead_at": "2026-03-07T10:00:00+00:00"},
+    ]
+    summary = {**EMPTY_SUMMARY, "visitors": 2, "engaged_visitors": 1}
+    data = report.build(summary, contacts, {}, "2026-03-01", "2026-03-31")
+    counts = [step["count"] for step in data["funnel"]]
+    assert counts == [3, 3, 3, 2, 1]
+    assert all(a >= b for a, b in pairwise(counts))
+    assert [s["stage"] for s in data["funnel"]] == [
+        "visitor",
+        "engaged",
+        "lead",
+        "customer",
+        "advocate",
+    ]
+    # The period's new leads and customers are still told apart.
+    assert (data["leads"], data["customers"], data["advocates"]) == (1, 1, 1)
+
+
+def test_report_text_says_what_the_funnel_counts(runner, app, reader):
+    send(reader.client, GOOD)
+    out = run(runner, app)
+    assert "reached each stage or beyond" in out

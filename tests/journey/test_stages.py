@@ -4,6 +4,7 @@ records and no app."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 
@@ -258,8 +259,16 @@ def test_funnel_with_zeros():
     assert all(s.drop_off == 0 for s in steps)
 
 
-def test_funnel_zero_in_the_middle_and_never_negative_drop_off():
-    steps = funnel({"visitor": 10, "engaged": 0, "lead": 3})
+def test_funnel_zero_at_the_end_and_never_negative_drop_off():
+    steps = funnel({"visitor": 10, "engaged": 0, "lead": 0})
     assert steps[1] == Step("engaged", 0, 0.0, 0.0, 10)
-    assert steps[2] == Step("lead", 3, None, 0.3, 0)
-    assert steps[3] == Step("customer", 0, 0.0, 0.0, 3)
+    assert steps[2] == Step("lead", 0, None, 0.0, 0)
+
+
+def test_funnel_steps_never_exceed_the_step_before():
+    # People move through the stages: a lead has been engaged and a visitor,
+    # even when the tracker saw no visit of theirs (a sale the shop recorded).
+    steps = funnel({"visitor": 1, "engaged": 0, "lead": 3, "customer": 2})
+    assert [s.count for s in steps] == [3, 3, 3, 2, 0]
+    assert all(a.count >= b.count for a, b in pairwise(steps))
+    assert all(s.rate_from_previous <= 1 for s in steps[1:] if s.rate_from_previous)

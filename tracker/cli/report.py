@@ -82,6 +82,7 @@ def render_report(data: dict) -> str:
         _("Pageviews %(count)s (bots apart: %(bots)s)", count=pageviews, bots=bots)
     )
     lines += ["", _("Journey funnel")]
+    lines.append("  " + _("People seen in the period who reached each stage or beyond"))
     for step in data["funnel"]:
         rate = step["rate_from_previous"]
         shown = ""

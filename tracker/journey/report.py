@@ -16,6 +16,7 @@ from . import stages
 from .visits import DIRECT
 
 TOUCHES = ("first", "last")
+_STAGE_OF = {"leads": "lead", "customers": "customer", "advocates": "advocate"}
 
 
 def _in_period(ts: str | None, since: str | None, until: str | None) -> bool:
@@ -46,6 +47,7 @@ def contact_counts(
 ) -> dict[str, Any]:
     """Count leads, customers and advocates of the period, and credit their sources."""
     counts = Counter()
+    furthest = Counter()  # each contact once, at the furthest stage of the period
     credited: dict[str, dict[str, Counter]] = {
         "source": {},
         "campaign": {},
@@ -62,6 +64,7 @@ def contact_counts(
         reached = [n for n, f in steps if _in_period(contact.get(f), since, until)]
         if not reached:  # most contacts, on most days: nothing more to work out
             continue
+        furthest[_STAGE_OF[reached[-1]]] += 1
         touched = contact.get(f"{touch}_touch") or {}
         keys = {
             "source": touched.get("source") or DIRECT,
@@ -89,6 +92,7 @@ def contact_counts(
             )
     return {
         "counts": counts,
+        "reached": stages.stage_counts(furthest.elements()),
         "credited": credited,
         "by_page": by_page,
         "new_customers": sorted(new_customers, key=lambda c: c["since"]),
@@ -122,12 +126,15 @@ def build(
     if people is None:
         people = people_part(contacts or [], since, until, touch)
     counts = people["counts"]
+    # People moving through the stages: the visitors and engaged visitors the
+    # tracker saw, and the contacts by the furthest stage they reached in the
+    # period (a customer of the period is a lead of it too, whenever they
+    # signed up); stages.funnel makes each step hold the ones after it.
+    reached = people.get("reached") or {}
     funnel_counts = {
         "visitor": summary["visitors"],
         "engaged": summary["engaged_visitors"],
-        "lead": counts["leads"],
-        "customer": counts["customers"],
-        "advocate": counts["advocates"],
+        **{stage: reached.get(stage, 0) for stage in stages.STAGES[2:]},
     }
     credited = people["credited"]
     sources = with_conversions(summary["sources"], credited["source"], "source")

@@ -229,14 +229,25 @@ class Step:
 def funnel(counts: dict[str, int]) -> list[Step]:
     """Return the five stages in order with conversion and drop-off between them.
 
-    `counts` are people who reached at least each stage (see `stage_counts`);
-    missing stages count 0. Rates are None where the denominator is 0.
+    The funnel counts people moving through the stages: of the people seen,
+    how many reached engaged or beyond, lead or beyond, customer or beyond,
+    advocate. Whoever reached a stage passed the ones before it, so each step
+    counts at least the people of the step after it (a sale the shop recorded
+    for someone the tracker never saw still makes a visitor); no step ever
+    exceeds the step before. `counts` are people who reached at least each
+    stage (see `stage_counts`); missing stages count 0. Rates are None where
+    the denominator is 0.
     """
-    top = counts.get(STAGES[0], 0)
+    reached: dict[str, int] = {}
+    beyond = 0
+    for stage in reversed(STAGES):
+        beyond = max(counts.get(stage, 0), beyond)
+        reached[stage] = beyond
+    top = reached[STAGES[0]]
     steps: list[Step] = []
     previous: int | None = None
     for stage in STAGES:
-        count = counts.get(stage, 0)
+        count = reached[stage]
         rate = count / previous if previous else None
         drop = max(previous - count, 0) if previous is not None else 0
         steps.append(Step(stage, count, rate, count / top if top else None, drop))
