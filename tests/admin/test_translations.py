@@ -102,6 +102,10 @@ def test_every_finnish_page_has_finnish_headings(app_factory):
     overview = pages[1]
     assert "Suosittelukysymyksen vastaukset" in overview  # the recommend-us panel
     assert "Asiakaspolun suppilo" in overview
+    assert "palasi toisena päivänä tai luki saman päivän aikana useita sivuja" in (
+        overview
+    )
+    assert "asiakas, joka suosittelee meitä (9–10)" in overview
 
 
 def test_off_page_is_finnish_too(app_factory):

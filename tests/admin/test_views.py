@@ -184,3 +184,20 @@ def test_contacts_csv_shows_ads_consent_withdrawn_after_an_unsubscribe(
         now = clock.now().isoformat()
         people.save(journey_people.unsubscribe(found, now=now))
     assert ads_column() == ["False"]
+
+
+FUNNEL_SAYS = "People seen in the period who reached each stage or beyond"
+ENGAGED = "came back on another day, or read several pages in one"
+ADVOCATES = "a customer who recommends us (9–10) or whose referral brought a new lead"
+
+
+def test_the_funnel_says_what_it_counts_and_explains_its_stages(admin, admin_app):
+    seed(admin_app)
+    html = admin.get("/admin/?period=30d").get_data(as_text=True)
+    funnel = html[html.index('id="funnel"') :]
+    funnel = funnel[: funnel.index("</section>")]
+    assert FUNNEL_SAYS in funnel
+    assert ENGAGED in funnel and ADVOCATES in funnel
+    kpis = html[html.index('class="kpis"') :]
+    kpis = kpis[: kpis.index("</section>")]
+    assert ENGAGED in kpis and ADVOCATES in kpis
