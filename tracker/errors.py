@@ -2,7 +2,8 @@
 
 - JSON callers (`/api/*`, or `Accept: application/json`) get
   `{"ok": false, "error": "...", "status": N}`.
-- A plain HTML form post gets a 303 to the site's readable error page.
+- A plain HTML form post gets a 303 to the form again (web/retry.py): the
+  reason next to its field, what the reader typed filled in; nothing stored.
 - Anything else, links from emails included, gets a readable page with the
   status, never a redirect.
 
@@ -20,7 +21,8 @@ from werkzeug.exceptions import HTTPException
 
 from . import i18n
 from .storage import StorageUnavailable
-from .web.site import site_lang, status_page
+from .web import retry
+from .web.site import site_lang
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,12 @@ class TrackerError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, field: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field  # the form field the reason is about, if one
         if status is not None:
             self.status = status
 
@@ -58,7 +63,7 @@ def wants_json() -> bool:
     )
 
 
-# Plain HTML forms: an error sends the reader on to the site's error page.
+# Plain HTML forms: an error sends the reader back to the form, filled in.
 FORM_ENDPOINTS = {"forms.subscribe", "forms.download"}
 
 
@@ -86,7 +91,7 @@ def translate(message: str, status: int | None = None) -> str:
     return i18n.gettext(lang, GENERIC[status or 0])
 
 
-def respond(message: str, status: int):
+def respond(message: str, status: int, field: str | None = None):
     """Answer a refusal; readers get it in the site's language, the API in English."""
     if not is_api():
         message = translate(message, status)
@@ -95,13 +100,13 @@ def respond(message: str, status: int):
     if request.endpoint not in FORM_ENDPOINTS:
         title = i18n.gettext(site_lang(), "Sorry")
         return render_template("message.html", title=title, message=message), status
-    return redirect(status_page("error"), 303)
+    return redirect(retry.link(message, field), 303)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(TrackerError)
     def tracker_error(e: TrackerError):
-        return respond(e.message, e.status)
+        return respond(e.message, e.status, e.field)
 
     @app.errorhandler(StorageUnavailable)
     def unavailable(e: StorageUnavailable):

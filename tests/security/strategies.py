@@ -464,6 +464,23 @@ def token_arg(purpose: str) -> dict[str, Callable[[World], st.SearchStrategy[str
     return {"token": lambda w: tokens(w, purpose)}
 
 
+def form_tokens(world: World) -> st.SearchStrategy[str]:
+    """A refused form's link (GET /form/<token>): usually a real one carrying
+    hostile typed values, else another link's token, a broken one or junk."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    signer = URLSafeTimedSerializer(world.app.config["SECRET_KEY"], salt="polku-form")
+    typed = {"email": XSS, "first_name": XSS, "source": EVIL, "guide": "../x"}
+    own = [
+        signer.dumps({"k": "signup", "m": XSS, "f": "email", "d": typed}),
+        signer.dumps({"k": "download", "m": "", "f": XSS, "d": {"guide": XSS}}),
+        signer.dumps({"k": XSS, "d": []}),
+    ]
+    others = [t for ts in world.tokens.values() for t in ts]
+    bad = st.sampled_from(others) | st.sampled_from(own).map(lambda t: t[:-3])
+    return st.sampled_from(own).flatmap(lambda t: usually(t, bad | hostile_text()))
+
+
 def files(world: World) -> st.SearchStrategy[str]:
     names = ["admin.css", "../__init__.py", "..%2f__init__.py", "%2e%2e/config.py"]
     return st.sampled_from(names) | hostile_text()
@@ -517,6 +534,7 @@ SHAPES: dict[str, Shape] = {
         args=token_arg("unsubscribe"),
     ),
     "forms.click": Shape(args=token_arg("click")),
+    "forms.form_again": Shape(args={"token": form_tokens}),
     "forms.feedback": Shape(
         query_base={"score": "9"},
         query={"score": ["0", "10", "11", "-1", "9.5"]},

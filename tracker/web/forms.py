@@ -1,6 +1,7 @@
 """The reader's forms: newsletter signup and guide download.
 
-Plain HTML posts get a 303 to a thank-you page; JSON callers get JSON. Nothing
+Plain HTML posts get a 303 to a thank-you page, or when refused to the form
+again, filled in, with the reason (retry.py); JSON callers get JSON. Nothing
 a form says is believed until the link it emails is used (links.py, whose
 routes this blueprint carries too, so their endpoints are `forms.*`).
 """
@@ -13,9 +14,9 @@ from flask import Blueprint, current_app, request
 
 from .. import contacts, privacy
 from ..db import get_storage
-from ..errors import TrackerError
+from ..errors import BadToken, TrackerError
 from ..journey import people
-from . import links, pages, tokens
+from . import links, pages, retry, tokens
 from . import site as sitemeta
 from .limits import forms as form_limit
 from .limits import take_mail_quota
@@ -47,7 +48,7 @@ def email_address(data: dict) -> str:
     try:
         return people.normalise_email(data.get("email"))
     except people.Refused as e:
-        raise TrackerError(str(e)) from None
+        raise TrackerError(str(e), field="email") from None
 
 
 def confirm_context(contact: dict, ask: dict) -> dict[str, Any]:
@@ -71,7 +72,10 @@ def subscribe():
         return pages.done("signup")  # a bot filled the honeypot
     email = email_address(data)
     if not pages.ticked(data, "consent_newsletter"):
-        raise TrackerError("Please tick the box to agree to receive the newsletter.")
+        raise TrackerError(
+            "Please tick the box to agree to receive the newsletter.",
+            field="consent_newsletter",
+        )
     ask = signup_request(data, newsletter=True)
     known = get_storage().find_contact(email)
     if known and not people.asks_for_news(known, ads=ask["ads"]):
@@ -100,7 +104,7 @@ def download():
     email = email_address(data)
     guide = sitemeta.guide(str(data.get("guide") or ""))
     if guide is None or not sitemeta.guide_path(guide):
-        raise TrackerError("We do not have that guide.", 404)
+        raise TrackerError("We do not have that guide.", 404, field="guide")
     if not take_mail_quota("MAIL_LIMIT_GUIDE", "guide", guide["slug"], email):
         return pages.done("download")  # the same answer: the inbox is not flooded
     known = get_storage().find_contact(email)
@@ -122,3 +126,14 @@ def download():
         **(confirm_context(contact, ask) if news else {"confirm_url": None}),
     )
     return pages.done("download")
+
+
+@bp.route("/form/<token>")
+def form_again(token: str):
+    """A refused form, filled in as it was typed, with the reason; changes nothing."""
+    kept = retry.read(token)
+    if kept == retry.EXPIRED:
+        raise BadToken("This form has expired. Please fill it in again.", 410)
+    if not isinstance(kept, dict):
+        raise BadToken("This link is not valid. Please check that it was copied whole.")
+    return pages.form_page(kept)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, render_template, request
+from flask import redirect, render_template, request, url_for
 
 from .. import i18n
 from ..errors import TrackerError, wants_json
@@ -68,6 +68,30 @@ def action_page(title: str, message: str, button: str, **context: Any) -> str:
         action=request.path,
         button=button,
         **context,
+    )
+
+
+SHOWN_AT = {"email", "consent_newsletter"}  # reasons shown next to their field
+
+
+def form_page(kept: dict[str, Any]) -> str:
+    """Render a refused form again (retry.py): the reason, the typed values."""
+    signup = kept["kind"] == "signup"
+    data = kept["data"]
+    guide = None if signup else sitemeta.guide(data.get("guide", ""))
+    consent = sitemeta.manifest().get("consent") or {}
+    return render_template(
+        "form.html",
+        title=sitemeta.gettext("Please check the form"),
+        message="" if kept["field"] in SHOWN_AT else kept["reason"],
+        reason=kept["reason"],
+        field=kept["field"],
+        signup=signup,
+        guide_title=guide.get("title") if guide else None,
+        action=url_for("forms.subscribe" if signup else "forms.download"),
+        data=data,
+        ticked={k for k in ("consent_newsletter", "consent_ads") if ticked(data, k)},
+        wording={k: str(consent.get(k) or "") for k in ("newsletter", "ads")},
     )
 
 
