@@ -53,6 +53,34 @@ def test_unknown_path_is_404(tmp_path):
     assert Buffered(make_client(tmp_path)).get("/nope/").status_code == 404
 
 
+def test_a_missing_page_is_the_sites_own_404(tmp_path):
+    raw = make_client(tmp_path)
+    client = Buffered(raw)
+    (tmp_path / "output" / "404.html").write_text("<h1>Not here, sorry</h1>")
+    for path in ("/nope/", "/posts/nope", "/static/nope.css", "/form/x/y"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.text == "<h1>Not here, sorry</h1>", path
+        assert response.mimetype == "text/html"
+    head = raw.head("/nope/", buffered=True)
+    assert head.status_code == 404 and head.data == b""
+    assert client.get("/healthz").json == {"ok": True}  # the tracker still answers
+    posted = raw.post("/nope/", buffered=True)
+    assert posted.status_code in (404, 405) and "Not here" not in posted.text
+
+
+def test_without_a_built_404_the_tracker_answers_with_the_sites_name(tmp_path):
+    import json
+
+    (tmp_path / "var").mkdir()
+    site = {"name": "Kettu Studio", "url": "http://127.0.0.1:8000", "lang": "en"}
+    (tmp_path / "var" / "manifest.json").write_text(json.dumps({"site": site}))
+    response = Buffered(make_client(tmp_path)).get("/nope/")
+    assert response.status_code == 404 and "text/html" in response.content_type
+    assert "Kettu Studio" in response.text and "<html" in response.text
+    assert "404 Not Found" not in response.text  # never Werkzeug's bare page
+
+
 # -- only local Host names (DNS rebinding) -------------------------------------------
 #
 # A web page whose name the attacker re-points at 127.0.0.1 reaches the server with

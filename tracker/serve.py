@@ -17,7 +17,7 @@ import ipaddress
 import os
 import re
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect
@@ -105,7 +105,9 @@ class SiteAndTracker:
     Directories serve their index.html, as a static host does, so that Pelican's
     clean URLs (`posts/slug/`) work locally exactly as they will in production.
     Only local Host names are answered (`host` is the interface it listens on,
-    `allow` more names to answer to).
+    `allow` more names to answer to). A page that is neither a file nor a
+    tracker route answers 404 with the built site's own `404.html`, if the
+    build made one; else the tracker's readable page, with the site's name.
     """
 
     def __init__(
@@ -140,4 +142,28 @@ class SiteAndTracker:
             if found:
                 environ = {**environ, "PATH_INFO": "/" + found.replace(os.sep, "/")}
                 return self.files(environ, start_response)
+            page = os.path.join(self.root, "404.html")
+            if os.path.isfile(page) and self._no_route(environ):
+                with open(page, "rb") as f:
+                    response = Response(f.read(), 404, mimetype="text/html")
+                response.headers["Cache-Control"] = "no-store"
+                return response(environ, start_response)
         return self.tracker(environ, start_response)
+
+    def _no_route(self, environ) -> bool:
+        """True when the tracker has no page at this path either (its static
+        folder included: a missing file there is the site's missing page)."""
+        url_map = getattr(self.tracker, "url_map", None)
+        if url_map is None:
+            return False
+        try:
+            endpoint, values = url_map.bind_to_environ(environ).match()
+        except NotFound:
+            return True
+        except HTTPException:  # a redirect, a method the route does not take
+            return False
+        if endpoint != "static":
+            return False
+        folder = self.tracker.static_folder or ""
+        found = safe_join(folder, str(values.get("filename") or ""))
+        return found is None or not os.path.isfile(found)

@@ -216,3 +216,13 @@ def test_pelican_command_builds_the_same_site(demo, tmp_path):
         tmp_path / "out" / article
     ).read_text()
     assert (tmp_path / "var" / "manifest.json").is_file()
+
+
+def test_the_demo_has_its_own_404_page(demo):
+    """`polku serve` (and most static hosts) answer a missing page with it."""
+    page = soup(demo / "output" / "404.html")
+    assert page.html["lang"] == "en"
+    assert "not found" in page.find("h1").get_text().lower()
+    assert page.find("nav") and page.find("a", href="/")  # the site's way back
+    assert not (demo / "output" / "404" / "index.html").exists()
+    assert "404" not in {p["url"].strip("/") for p in manifest(demo)["posts"]}
