@@ -6,6 +6,14 @@
 AUTHOR = "Kettu Studio"
 SITENAME = "Kettu Studio"
 SITESUBTITLE = "Websites that small businesses can run themselves"
+# What the home page opens with (the demo theme's index.html), under the subtitle.
+SITE_INTRO = (
+    "Kettu Studio is a two-person web studio in Tampere. We build fast, simple "
+    "websites for shops, cafés and consultancies, and teach their owners to "
+    "update them without us. Here we write down what we learn: plain advice on "
+    "speed, search, accessibility and getting more customers from the site you "
+    "already have."
+)
 SITEURL = ""
 TIMEZONE = "Europe/Helsinki"
 DEFAULT_LANG = "en"

@@ -226,3 +226,18 @@ def test_the_demo_has_its_own_404_page(demo):
     assert page.find("nav") and page.find("a", href="/")  # the site's way back
     assert not (demo / "output" / "404" / "index.html").exists()
     assert "404" not in {p["url"].strip("/") for p in manifest(demo)["posts"]}
+
+
+def test_the_home_page_says_what_the_business_does_and_offers_the_signup(demo):
+    main = soup(demo / "output" / "index.html").find("main")
+    opening = main.find("header", class_="home-intro")
+    assert "small businesses" in opening.find("h1").get_text()  # SITESUBTITLE
+    assert "Kettu Studio" in opening.get_text() and len(opening.get_text()) > 150
+    form = main.select_one("form[action='/subscribe']")
+    assert form.find("input", attrs={"name": "form"})["value"] == "home-signup"
+    assert form.find("input", attrs={"name": "source"})["value"] == "/"
+    headings = [h.get_text(strip=True) for h in main.find_all(["h1", "h2"])]
+    assert headings.index("Latest posts") > 0  # the posts come after the offer
+    page_two = soup(demo / "output" / "page" / "2" / "index.html").find("main")
+    assert page_two.find("h1").get_text(strip=True) == "Latest posts"
+    assert not page_two.select("form[action='/subscribe']")
