@@ -55,3 +55,33 @@ def test_no_request_leaves_the_origin(browser, served):
     page.wait_for_load_state("networkidle")
     context.close()
     assert seen and all(url.startswith(served) for url in seen), seen
+
+
+@pytest.mark.parametrize("path", ["/", "/newsletter/"])
+def test_the_phone_menu_fits_one_row(browser, served, path):
+    """At 390 px the header's links sit on one line: no two or three rows."""
+    context, page, _ = open_page(browser, served + path, 390)
+    try:
+        nav = page.evaluate(
+            """() => {
+              const list = document.querySelector('.site-nav ul');
+              const links = [...list.querySelectorAll('a')];
+              const box = a => a.getBoundingClientRect();
+              const tops = new Set(links.map(a => Math.round(box(a).top)));
+              const line = Math.max(...links.map(a => box(a).height));
+              const style = getComputedStyle(list);
+              return {rows: tops.size, height: list.getBoundingClientRect().height,
+                      line, links: links.length, scrolls: style.overflowX,
+                      wide: list.scrollWidth > list.clientWidth + 1};
+            }"""
+        )
+        assert nav["links"] >= 4
+        assert nav["rows"] == 1 and nav["height"] <= nav["line"] * 1.5, nav
+        if nav["wide"]:  # a row wider than the phone scrolls instead of wrapping
+            assert nav["scrolls"] in ("auto", "scroll"), nav
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth > window.innerWidth + 1"
+        )
+        assert not overflow, "the page scrolls sideways"
+    finally:
+        context.close()
