@@ -58,13 +58,15 @@ def requested_hosts(call: Call, app) -> set[str]:
 
 
 def refused(response, prefix: str) -> bool:
-    """A 4xx, a form's 303 to the error page, or the dashboard sending a
-    visitor who is not logged in to its login (with ?next=)."""
+    """A 4xx, a form's 303 back to itself with the reason (`/form/<token>`) or
+    to the error page, or the dashboard sending a visitor who is not logged in
+    to its login (with ?next=)."""
     if 400 <= response.status_code < 500:
         return True
     target = urlsplit(response.headers.get("Location", ""))
     return response.status_code in (302, 303) and (
         target.path.endswith("/oops/")
+        or target.path.startswith(prefix + "/form/")
         or (target.path == prefix + "/admin/login" and "next=" in target.query)
     )
 
