@@ -60,6 +60,9 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
             "name": context.get("SITENAME", ""),
             "url": context.get("SITEURL", ""),
             "lang": context.get("DEFAULT_LANG", "en"),
+            # Where the tracker answers when it is not on the site's origin:
+            # the owner's dashboard lives there.
+            "tracker": conf.tracker_url,
         },
         "posts": [entry(a, "article") for a in context.get("articles", [])]
         + [entry(p, "landing") for p in landing],

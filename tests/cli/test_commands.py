@@ -209,3 +209,23 @@ def test_the_site_folders_polku_env_applies_unless_the_shell_says_otherwise(
     monkeypatch.setenv("POLKU_DATA_DIR", str(other))  # the shell wins
     result = runner.invoke(cli, ["contacts", "prune"])
     assert result.output == "Pruned 0 unconfirmed signups.\n"
+
+
+def test_pelicans_build_warnings_belong_to_polku_build_only(demo, tmp_path):
+    """A command that only reads the site's settings does not repeat them."""
+    import subprocess
+    import sys
+
+    from ..sites import child_environ
+
+    assert "Feeds generated without SITEURL" in (demo / "build.log").read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "tracker.cli", "digest", "--dry-run", str(tmp_path)],
+        cwd=demo,
+        env={**child_environ(), "POLKU_DATA_DIR": str(tmp_path / "var")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Feeds generated" not in result.stdout + result.stderr

@@ -99,6 +99,29 @@ def test_report_by_email_is_a_real_multipart_email(runner, app, reader, smtp):
     assert "https://kettu.example/admin/" in text
 
 
+def test_the_reports_dashboard_link_is_on_the_trackers_origin(runner, app, smtp):
+    """In production the tracker answers on its own origin; the dashboard is there."""
+    import json
+    from pathlib import Path
+
+    inbox, port = smtp
+    manifest_path = Path(app.config["DATA_DIR"]) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["site"]["tracker"] = "https://track.kettu.example"
+    manifest_path.write_text(json.dumps(manifest))
+    env = {
+        "POLKU_DATA_DIR": app.config["DATA_DIR"],
+        "POLKU_SECRET_KEY": "test-secret-key",
+        "POLKU_SMTP_HOST": "127.0.0.1",
+        "POLKU_SMTP_PORT": str(port),
+    }
+    result = runner.invoke(cli, ["report", "--email", "owner@example.com"], env=env)
+    assert result.exit_code == 0, result.output
+    (msg,) = inbox.to("owner@example.com")
+    text = msg.get_body(("plain",)).get_content()
+    assert "https://track.kettu.example/admin/" in text
+
+
 def test_report_email_needs_a_valid_address(runner, app):
     env = {"POLKU_DATA_DIR": app.config["DATA_DIR"]}
     result = runner.invoke(cli, ["report", "--email", "nope"], env=env)

@@ -18,6 +18,7 @@ def test_status_pages_are_neither_posts_nor_landing_pages():
         status_pages={"signup": "thanks-signup", "error": "oops"},
         consent={},
         consent_mode="explicit",
+        tracker_url="",
     )
     context = {
         "articles": [],

@@ -73,7 +73,7 @@ def test_a_finnish_build_reads_in_finnish(tmp_path):
     consent = signup.find("label", attrs={"for": "article-signup-consent-newsletter"})
     assert consent.get_text().startswith("Lähettäkää minulle uutiskirje")
     index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
-    assert index.find("h1").get_text() == "Uusimmat kirjoitukset"
+    assert index.find("h2", class_="home-posts").get_text() == "Uusimmat kirjoitukset"
     assert "Lue lisää" in index.get_text()
     tags = (out / "tags.html").read_text()
     # Plurals through the catalogue: "1 kirjoitus", never "1 kirjoitusta".

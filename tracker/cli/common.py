@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import click
@@ -67,7 +68,11 @@ def open_storage_app():
 
 
 def site_settings(publish: bool = False) -> dict:
-    """Read the site's Pelican settings (theme, digest options) from this folder."""
+    """Read the site's Pelican settings (theme, digest options) from this folder.
+
+    Pelican's own warnings about building (feeds without SITEURL, say) belong
+    to `polku build`; a command that only reads the settings keeps them quiet.
+    """
     from pelican.settings import read_settings
 
     name = "publishconf.py" if publish else "pelicanconf.py"
@@ -75,7 +80,13 @@ def site_settings(publish: bool = False) -> dict:
         raise click.ClickException(
             _("No %(name)s here; run polku in the site's folder.", name=name)
         )
-    return read_settings(name)
+    quiet = logging.getLogger("pelican.settings")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)
+    try:
+        return read_settings(name)
+    finally:
+        quiet.setLevel(level)
 
 
 def since_option(f):

@@ -46,7 +46,7 @@ def send_report(app, address: str, data: dict) -> None:
         "site_name": site_name,
         "period": period,
         "subject": subject,
-        "dashboard": sitemeta.public_base() + url_for("admin.overview"),
+        "dashboard": sitemeta.tracker_base() + url_for("admin.overview"),
         **formats(lang),
     }
     msg = mail.build(

@@ -142,6 +142,15 @@ def public_base() -> str:
     return "http://127.0.0.1:8000"
 
 
+def tracker_base() -> str:
+    """The tracker's own origin (the build's TRACKER_URL), else the site's: where
+    the owner's dashboard is, when the tracker runs on another origin."""
+    site = manifest().get("site")
+    given = site.get("tracker") if isinstance(site, dict) else None
+    tracker = origin_of(str(given or ""))
+    return tracker if tracker.startswith("http") else public_base()
+
+
 def site_link(path: str) -> str:
     """Return an absolute URL on the public site for a manifest path."""
     return urljoin(public_base() + "/", path.lstrip("/"))
