@@ -222,8 +222,13 @@ def email_context(contact: dict) -> dict[str, Any]:
     }
 
 
-def send_email(contact: dict, template: str, subject: str, **context: Any) -> None:
-    """Email the reader `email/<template>.txt` and `.html`, in the site's language."""
+def send_email(
+    contact: dict, template: str, subject: str, key: str | None = None, **context: Any
+) -> None:
+    """Email the reader `email/<template>.txt` and `.html`, in the site's language.
+
+    key: what this email answers (a request's id): its stable Message-ID.
+    """
     context = {**email_context(contact), **context}
     msg = mail.build(
         current_app.config,
@@ -231,6 +236,8 @@ def send_email(contact: dict, template: str, subject: str, **context: Any) -> No
         subject,
         render_template(f"email/{template}.txt", **context),
         render_template(f"email/{template}.html", **context),
+        key=key and f"{template}:{key}",
+        send=template,
     )
     try:
         mail.send_one(current_app.config, msg)

@@ -256,3 +256,29 @@ def test_list_headers_are_ascii_for_a_unicode_site_name_and_sender(app_factory):
         "<https://kettu.example/unsubscribe/T>, "
         "<mailto:uutiset@xn--kett-3ra.example?subject=unsubscribe>"
     )
+
+
+# ---- headers that receivers expect ----
+
+
+def test_a_message_keeps_its_id_when_it_is_sent_again():
+    """A digest resent after a crash is the same message to the receiver."""
+    first = mail.build(config(), "a@example.com", "S", "t", "<p>h</p>", key="d1:c1")
+    again = mail.build(config(), "a@example.com", "S", "t", "<p>h</p>", key="d1:c1")
+    other = mail.build(config(), "a@example.com", "S", "t", "<p>h</p>", key="d1:c2")
+    assert first["Message-ID"] == again["Message-ID"] != other["Message-ID"]
+    assert first["Message-ID"].endswith("@kettu.example>")
+    assert "a@example" not in first["Message-ID"] and "c1" not in first["Message-ID"]
+
+
+def test_every_message_says_its_send_for_gmails_feedback_loop():
+    msg = mail.build(config(), "a@example.com", "S", "t", "<p>h</p>", send="digest-x")
+    assert msg["Feedback-ID"] == "digest-x:polku:kettu.example"
+
+
+def test_reader_emails_carry_both(reader):
+    reader.subscribe()
+    (message,) = reader.outbox()
+    assert message["Feedback-ID"] == "confirm:polku:kettu.example"
+    assert message["Message-ID"].endswith("@kettu.example>")
+    assert "reader" not in message["Message-ID"]

@@ -195,6 +195,8 @@ def message_for(
         html,
         headers=list_headers(links.unsubscribe_url),
         inline_css=False,  # render() inlined it already
+        key=f"{run['id']}:{contact['id']}",  # a resend is the same message
+        send=run["id"],
     )
     return msg
 

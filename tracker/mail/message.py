@@ -14,6 +14,7 @@ written (erasure scrubs the outbox with it).
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -143,6 +144,18 @@ def _sender(mail_from: str) -> tuple[str, str, str, bool, MailError | None]:
     return mailbox(name, wire), wire, wire.rpartition("@")[2], international, None
 
 
+def message_id(key: str, domain: str) -> str:
+    """A stable Message-ID for a key: the same key, the same id; no address in it."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def feedback_id(send: str, domain: str) -> str:
+    """Gmail's Feedback-ID (`a:b:SenderId`): which send, what kind, whose domain."""
+    kind = "".join(c if c.isalnum() or c in "-_." else "-" for c in send)[:64]
+    return f"{kind}:polku:{domain}"
+
+
 def build(
     config: dict,
     to: str,
@@ -151,8 +164,15 @@ def build(
     html: str,
     headers: dict[str, str] | None = None,
     inline_css: bool = True,
+    key: str | None = None,
+    send: str = "mail",
 ) -> Message:
     """Return a multipart/alternative message with the HTML's CSS inlined.
+
+    `key` names this message within its send (the digest run and the person,
+    a signup request): its Message-ID is built from it, so a message sent again
+    after a crash is the same message to the receiver, and it reveals no
+    address. `send` names the send for Gmail's feedback loop (`Feedback-ID`).
 
     Built with email.mime's compat32 policy: the modern policy parses every
     header it is given, which made building a digest ten times slower. The
@@ -171,7 +191,8 @@ def build(
     msg["To"] = to_header
     msg["Subject"] = Header(" ".join(subject.split()), "utf-8")
     msg["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = message_id(key, domain) if key else make_msgid(domain=domain)
+    msg["Feedback-ID"] = feedback_id(send, domain)
     for header, value in (headers or {}).items():
         msg[header] = value
     msg.attach(MIMEText(text, "plain", "utf-8"))

@@ -55,6 +55,7 @@ def send_report(app, address: str, data: dict) -> None:
         subject,
         render_template("email/report.txt", **context),
         render_template("email/report.html", **context),
+        send="report",
     )
     try:
         mail.send_one(app.config, msg)

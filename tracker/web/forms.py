@@ -86,7 +86,9 @@ def subscribe():
     contact = contacts.keep_request(email, ask, event)
     subject = _("Please confirm your subscription")
     context = confirm_context(contact, ask)
-    contacts.send_email(contact, "confirm", subject, name=ask["first_name"], **context)
+    contacts.send_email(
+        contact, "confirm", subject, ask["id"], name=ask["first_name"], **context
+    )
     config = current_app.config
     privacy.prune_daily(get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"]))
     return pages.done("signup")
@@ -120,6 +122,7 @@ def download():
         contact,
         "download",
         _("Your guide: %(guide_title)s", guide_title=guide["title"]),
+        ask["id"],
         name=ask["first_name"],
         guide_title=guide["title"],
         download_url=sitemeta.link("forms.guide_file", token=token),
