@@ -116,6 +116,21 @@ def report(
         click.echo(_("Not sent: %(reason)s", reason=failure), err=True)
     for refusal in outcome.refused:
         click.echo(_("Refused: %(reason)s", reason=refusal), err=True)
+    for block in outcome.blocked:
+        click.echo(
+            _(
+                "Alert: the mail server blocked the sender by policy (no address "
+                "was suppressed; check SPF, DKIM, DMARC and the sender's "
+                "reputation): %(reason)s",
+                reason=block,
+            ),
+            err=True,
+        )
+    for address in outcome.suppressed:
+        click.echo(
+            _("Suppressed: no more mail goes to %(address)s", address=address),
+            err=True,
+        )
     for address in outcome.refused_before:
         click.echo(
             _(

@@ -13,6 +13,7 @@ from datetime import datetime
 from . import stages
 from .audiences import ANY, STATUSES, Audience, check_exclusions
 from .profiles import DAY, OBSERVED, Profile
+from .suppression import is_suppressed
 
 CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
 
@@ -28,10 +29,14 @@ def is_listable(contact: Mapping) -> bool:
 
     Refused: erased records (no id or address left), unsubscribed people,
     anyone who withdrew the newsletter consent, and signups never confirmed
-    ("pending"). Status "none" (identified, not subscribed) passes here; each
-    audience's ``status`` rule then decides.
+    ("pending"), and suppressed addresses (a hard bounce, a complaint, repeated
+    soft bounces: see `tracker.journey.suppression`). Status "none"
+    (identified, not subscribed) passes here; each audience's ``status`` rule
+    then decides.
     """
     if not contact.get("id") or not contact.get("email") or contact.get("erased"):
+        return False
+    if is_suppressed(contact):
         return False
     if contact.get("status") not in STATUSES:
         return False

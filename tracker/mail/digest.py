@@ -32,11 +32,12 @@ from pelican.plugins.polku import digest as content
 
 from .. import clock, mail
 from ..journey.digest import build_digest
+from ..journey.suppression import HARD, POLICY, SOFT, classify, is_suppressed
 from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
-from . import lease
+from . import bounces, lease
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
@@ -53,7 +54,10 @@ class Outcome:
     failed: list[str] = field(default_factory=list)  # for now: tried again
     refused: list[str] = field(default_factory=list)  # for good: not tried again
     refused_before: list[str] = field(default_factory=list)  # by an earlier pass
+    blocked: list[str] = field(default_factory=list)  # 5.7.x: the sender's problem
+    suppressed: list[str] = field(default_factory=list)  # by this pass's answers
     finished: bool = False
+    answer: tuple[int, str] | None = None  # the server's last refusal, until kept
 
 
 def refusals(run_id: str) -> str:
@@ -62,12 +66,13 @@ def refusals(run_id: str) -> str:
 
 
 def subscribed(contact: dict) -> bool:
-    """A confirmed subscriber whose newsletter consent stands."""
+    """A confirmed subscriber whose newsletter consent stands, not suppressed."""
     consent = (contact.get("consent") or {}).get("newsletter") or {}
     return (
         contact.get("status") == "confirmed"
         and bool(consent)
         and not consent.get("withdrawn_at")
+        and not is_suppressed(contact)
     )
 
 
@@ -295,8 +300,12 @@ def send_digest(
                 if ask:
                     storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
                 storage.ledger_add(run["id"], contact["id"])
+                if contact.get("soft_bounces"):  # a delivery resets them
+                    bounces.record_delivery(storage, contact["id"], run["id"])
             elif mode == "send" and result == REFUSED:
                 storage.ledger_add(refusals(run["id"]), contact["id"])
+            if mode == "send" and outcome.answer is not None:
+                note_answer(storage, outcome, contact, run["id"])
             progress(1)
             if pause:
                 time.sleep(pause)
@@ -310,6 +319,23 @@ def send_digest(
 
 
 SENT, REFUSED, FAILED = "sent", "refused", "failed"
+
+
+def note_answer(storage: Storage, outcome: Outcome, contact: dict, send: str) -> None:
+    """Keep what the server's last refusal says about the address: a 5xx is a
+    hard bounce, a 4xx after the last try a soft one; a 5.7.x policy block is
+    the sender's problem and suppresses no one (the command reports it)."""
+    code, text = outcome.answer
+    outcome.answer = None
+    kind = classify(code, text)
+    status = f"{code} {text}".strip()
+    if kind == POLICY:
+        outcome.blocked.append(f"{contact['email']}: {status}")
+        return
+    if kind in (HARD, SOFT) and bounces.record_bounce(
+        storage, contact["id"], kind, send, status
+    ):
+        outcome.suppressed.append(contact["email"])
 
 
 def deliver_with_retries(
@@ -329,9 +355,11 @@ def deliver_with_retries(
             reason = f"{contact['email']}: {e.reason}"
             if e.permanent:
                 outcome.refused.append(reason)
+                outcome.answer = e.smtp
                 return REFUSED
             if attempt == RETRIES - 1:
                 outcome.failed.append(reason)
+                outcome.answer = e.smtp
                 return FAILED
             time.sleep(0.5 * 2**attempt)
         else:

@@ -45,18 +45,23 @@ class MailError(RuntimeError):
     """A message could not be handed to the mail server.
 
     `reason` says why without the address; `permanent` is True when sending
-    the same message again would fail the same way.
+    the same message again would fail the same way; `smtp` is the server's
+    answer (code, text) when it gave one.
     """
 
     permanent = False
 
     def __init__(
-        self, reason: str, address: str = "", permanent: bool | None = None
+        self,
+        reason: str,
+        address: str = "",
+        permanent: bool | None = None,
+        smtp: tuple[int, str] | None = None,
     ) -> None:
         super().__init__(
             f"could not send to {address}: {reason}" if address else reason
         )
-        self.reason, self.address = reason, address
+        self.reason, self.address, self.smtp = reason, address, smtp
         if permanent is not None:
             self.permanent = permanent
 

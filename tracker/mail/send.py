@@ -91,6 +91,7 @@ class Mailer:
                 f"the mail server refused the address ({code} {_text(reply)})",
                 envelope.shown,
                 permanent=code >= 500,
+                smtp=(code, _text(reply)),
             ) from e
         except smtplib.SMTPDataError as e:
             raise MailError(
@@ -98,6 +99,7 @@ class Mailer:
                 f"{_text(e.smtp_error)})",
                 envelope.shown,
                 permanent=e.smtp_code >= 500,
+                smtp=(e.smtp_code, _text(e.smtp_error)),
             ) from e
         except (smtplib.SMTPException, OSError) as e:
             self.close()

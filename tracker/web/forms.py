@@ -16,6 +16,7 @@ from .. import contacts, privacy
 from ..db import get_storage
 from ..errors import BadToken, TrackerError
 from ..journey import people
+from ..journey.suppression import is_suppressed
 from . import links, pages, retry, tokens
 from . import site as sitemeta
 from .limits import forms as form_limit
@@ -78,6 +79,8 @@ def subscribe():
         )
     ask = signup_request(data, newsletter=True)
     known = get_storage().find_contact(email)
+    if known and is_suppressed(known):
+        return pages.done("signup")  # a suppressed address: nothing sent or kept
     if known and not people.asks_for_news(known, ads=ask["ads"]):
         return pages.done("signup")  # nothing new to confirm: nothing sent or kept
     if not take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email):
@@ -112,6 +115,7 @@ def download():
     known = get_storage().find_contact(email)
     news = pages.ticked(data, "consent_newsletter")
     news = news and (known is None or people.asks_for_news(known, ads=False))
+    news = news and not (known and is_suppressed(known))
     news = news and take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email)
     ask = signup_request(data, newsletter=news, guide=guide["slug"])
     contact = contacts.keep_request(email, ask, None)
