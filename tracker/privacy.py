@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 from datetime import timedelta
 
@@ -56,8 +57,32 @@ def scrub_files(data_dir: str, contact: dict) -> int:
     return changed
 
 
-def erase_everywhere(storage: Storage, data_dir: str, contact: dict) -> int:
-    """Erase the contact from storage and scrub their files; return files touched."""
+SUPPRESSED = "suppressed-addresses"  # keyed hashes of erased, suppressed addresses
+
+
+def address_key(secret: str, email: str) -> str:
+    """A keyed hash of an address: it finds the address again, and nothing else
+    (unlike a plain SHA-256, no list of addresses turns it back into one)."""
+    return hmac.new(secret.encode(), email.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def still_suppressed(storage: Storage, secret: str, email: str) -> bool:
+    """True for the address of someone erased while suppressed (bounced, complained)."""
+    return address_key(secret, email) in (storage.get_meta(SUPPRESSED) or [])
+
+
+def erase_everywhere(
+    storage: Storage, data_dir: str, contact: dict, secret: str = ""
+) -> int:
+    """Erase the contact from storage and scrub their files; return files touched.
+
+    A suppressed address stays suppressed as a keyed hash (with the app's
+    secret): erasing a bounced or complaining address must not let a form post
+    send it mail again.
+    """
+    if contact.get("suppressed") and secret:
+        key = address_key(secret, contact["email"])
+        storage.update_meta(SUPPRESSED, lambda old: sorted({*(old or []), key}))
     storage.erase_contact(contact["id"])
     return scrub_files(data_dir, contact)
 

@@ -72,3 +72,40 @@ def test_a_policy_block_suppresses_no_one_and_is_reported(
         assert "5.7.1" in result.output and "policy" in result.output.lower()
         for address in EVERYONE:
             assert "suppressed" not in export(runner, site, address)["contact"]
+
+
+def test_erasing_a_suppressed_person_keeps_the_address_suppressed(
+    runner, tmp_path, app_factory, monkeypatch
+):
+    """Erased, the bounced address leaves only a keyed hash: no form post can
+    mail it again, and nothing stored names it."""
+    import hashlib
+
+    from tracker import privacy
+
+    from ..conftest import raw_data
+
+    refuse = {GONE: "550 5.1.1 No such mailbox"}
+    with mail_server(smtputf8=True, refuse=refuse) as (_server, port):
+        site = site_on(tmp_path, port)
+        app = subscribers(app_factory, site, EVERYONE)
+        polku(runner, site, "--send", monkeypatch=monkeypatch)
+    env = {k: v for k, v in site[1].items() if k.startswith("POLKU_")}
+    erased = runner.invoke(cli, ["contacts", "erase", GONE, "--yes"], env=env)
+    assert erased.exit_code == 0, erased.output
+    with app.app_context():
+        storage = get_storage()
+        assert storage.find_contact(GONE) is None
+        secret = env.get("POLKU_SECRET_KEY") or app.config["SECRET_KEY"]
+        assert privacy.still_suppressed(storage, secret, GONE)
+        assert not privacy.still_suppressed(storage, secret, "a@example.com")
+    stored = raw_data(app)
+    assert GONE.encode() not in stored
+    assert hashlib.sha256(GONE.encode()).hexdigest().encode() not in stored
+    app.config["SECRET_KEY"] = secret
+    reader = Reader(app.test_client(), app)
+    before = len(reader.outbox())
+    assert reader.subscribe(GONE).status_code == 303  # answered as usual
+    assert len(reader.outbox()) == before  # and nothing sent
+    with app.app_context():
+        assert get_storage().find_contact(GONE) is None  # nor kept

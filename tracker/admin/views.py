@@ -70,6 +70,7 @@ def erase_contact(contact_id: str):
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm the erasure."))
         return redirect(url_for("admin.contact", contact_id=contact_id), 303)
-    erase_everywhere(get_storage(), current_app.config["DATA_DIR"], found)
+    config = current_app.config
+    erase_everywhere(get_storage(), config["DATA_DIR"], found, config["SECRET_KEY"])
     flash(_("The contact was erased."))
     return redirect(url_for("admin.contacts"), 303)

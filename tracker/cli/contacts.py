@@ -65,7 +65,9 @@ def contacts_erase(email: str) -> None:
     app = open_storage_app()
     with app.app_context():
         contact = find_or_fail(get_storage(), email)
-        removed = erase_everywhere(get_storage(), app.config["DATA_DIR"], contact)
+        removed = erase_everywhere(
+            get_storage(), app.config["DATA_DIR"], contact, app.config["SECRET_KEY"]
+        )
     click.echo(
         n_(
             "Erased %(email)s (%(count)d file rewritten or removed).",

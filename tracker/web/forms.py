@@ -62,6 +62,15 @@ def confirm_context(contact: dict, ask: dict) -> dict[str, Any]:
     }
 
 
+def suppressed(email: str, known: dict | None) -> bool:
+    """The address bounced or complained: kept on its contact, or, once the
+    person was erased, as a keyed hash (see privacy.erase_everywhere)."""
+    if known is not None:
+        return is_suppressed(known)
+    secret = current_app.config["SECRET_KEY"]
+    return privacy.still_suppressed(get_storage(), secret, email)
+
+
 @bp.route("/subscribe", methods=["POST", "OPTIONS"])
 @form_limit
 def subscribe():
@@ -79,7 +88,7 @@ def subscribe():
         )
     ask = signup_request(data, newsletter=True)
     known = get_storage().find_contact(email)
-    if known and is_suppressed(known):
+    if suppressed(email, known):
         return pages.done("signup")  # a suppressed address: nothing sent or kept
     if known and not people.asks_for_news(known, ads=ask["ads"]):
         return pages.done("signup")  # nothing new to confirm: nothing sent or kept
@@ -115,7 +124,7 @@ def download():
     known = get_storage().find_contact(email)
     news = pages.ticked(data, "consent_newsletter")
     news = news and (known is None or people.asks_for_news(known, ads=False))
-    news = news and not (known and is_suppressed(known))
+    news = news and not suppressed(email, known)
     news = news and take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email)
     ask = signup_request(data, newsletter=news, guide=guide["slug"])
     contact = contacts.keep_request(email, ask, None)
