@@ -37,11 +37,6 @@ class CsvError(ValueError):
     """The file cannot be imported; the message names the row and the column."""
 
 
-def say(lang: str | None, message: str, **values) -> str:
-    text = i18n.gettext(lang, message)
-    return text % values if values else text
-
-
 def parse_value(raw: str | None, lang: str | None = None) -> float | None:
     """An amount as shops and spreadsheets write it, or None when the cell is empty.
 
@@ -70,17 +65,19 @@ def parse_value(raw: str | None, lang: str | None = None) -> float | None:
         or (fraction and not _DIGITS.fullmatch(fraction))
     ):
         message = N_("the value %(value)s is not an amount such as 1 200,50")
-        raise CsvError(say(lang, message, value=repr(raw)))
+        raise CsvError(i18n.gettext(lang, message, value=repr(raw)))
     value = float("".join(groups) + "." + (fraction or "0"))
     if not math.isfinite(value):
-        raise CsvError(say(lang, N_("the value %(value)s is too large"), value=raw))
+        raise CsvError(
+            i18n.gettext(lang, N_("the value %(value)s is too large"), value=raw)
+        )
     return value
 
 
 def parse_date(raw: str | None, lang: str | None = None) -> datetime:
     text = (raw or "").strip()
     if not text:
-        raise CsvError(say(lang, N_("the date is missing")))
+        raise CsvError(i18n.gettext(lang, N_("the date is missing")))
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
@@ -88,7 +85,7 @@ def parse_date(raw: str | None, lang: str | None = None) -> datetime:
             when = datetime.strptime(text.split(" ")[0], "%d.%m.%Y")
         except ValueError:
             message = N_("the date %(date)s is not YYYY-MM-DD (or D.M.YYYY)")
-            raise CsvError(say(lang, message, date=repr(text))) from None
+            raise CsvError(i18n.gettext(lang, message, date=repr(text))) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
@@ -98,7 +95,7 @@ def parse_row(number: int, row: dict[str, str | None], lang: str | None = None) 
         return _parse_row(row, lang)
     except (CsvError, people.Refused) as e:
         reason = i18n.gettext(lang, str(e)) if isinstance(e, people.Refused) else e
-        message = say(
+        message = i18n.gettext(
             lang, N_("In row %(row)d: %(reason)s."), row=number, reason=reason
         )
         raise CsvError(message.replace("..", ".")) from None
@@ -111,7 +108,9 @@ def _parse_row(row: dict[str, str | None], lang: str | None) -> dict:
     kind = (row.get("kind") or "purchase").strip().lower()
     if kind not in KINDS:
         message = N_("the kind %(kind)s is not one of %(kinds)s")
-        raise CsvError(say(lang, message, kind=repr(kind), kinds=", ".join(KINDS)))
+        raise CsvError(
+            i18n.gettext(lang, message, kind=repr(kind), kinds=", ".join(KINDS))
+        )
     order_id = (row.get("order_id") or "").strip()
     if not order_id:  # the same line imported twice is the same order
         key = f"{email}|{when.isoformat()}|{value}|{kind}"
@@ -147,7 +146,7 @@ def decode(raw: bytes, lang: str | None = None) -> str:
         if "\x00" not in text:
             return text
     message = N_("The file is not text a spreadsheet saves as CSV (UTF-8 or UTF-16).")
-    raise CsvError(say(lang, message))
+    raise CsvError(i18n.gettext(lang, message))
 
 
 def read_csv(path: str, lang: str | None = None) -> list[dict]:
@@ -166,7 +165,7 @@ def read_csv(path: str, lang: str | None = None) -> list[dict]:
         header = [h.lower() for h in found]
         missing = [c for c in REQUIRED if c not in header]
         if not any(found):
-            raise CsvError(say(lang, N_("The file is empty.")))
+            raise CsvError(i18n.gettext(lang, N_("The file is empty.")))
         if missing:
             message = i18n.ngettext(
                 lang,
@@ -180,7 +179,7 @@ def read_csv(path: str, lang: str | None = None) -> list[dict]:
         return [parse_row(n, row, lang) for n, row in enumerate(reader, start=2)]
     except csv.Error:
         message = N_("Line %(line)d of the file is not CSV.")
-        raise CsvError(say(lang, message, line=reader.line_num)) from None
+        raise CsvError(i18n.gettext(lang, message, line=reader.line_num)) from None
 
 
 def import_rows(

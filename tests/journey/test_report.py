@@ -78,10 +78,8 @@ def test_pages_outside_the_manifest_are_counted():
     )
 
 
-def test_report_by_email_is_a_real_multipart_email(runner, app, reader, smtp):
-    inbox, port = smtp
-    send(reader.client, GOOD)
-    reader.confirm()
+def emailed_report(runner, app, inbox, port):
+    """Run `polku report --email` against the test SMTP server; return the email."""
     env = {
         "POLKU_DATA_DIR": app.config["DATA_DIR"],
         "POLKU_SECRET_KEY": "test-secret-key",
@@ -91,6 +89,14 @@ def test_report_by_email_is_a_real_multipart_email(runner, app, reader, smtp):
     result = runner.invoke(cli, ["report", "--email", "owner@example.com"], env=env)
     assert result.exit_code == 0, result.output
     (msg,) = inbox.to("owner@example.com")
+    return msg
+
+
+def test_report_by_email_is_a_real_multipart_email(runner, app, reader, smtp):
+    inbox, port = smtp
+    send(reader.client, GOOD)
+    reader.confirm()
+    msg = emailed_report(runner, app, inbox, port)
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -109,15 +115,7 @@ def test_the_reports_dashboard_link_is_on_the_trackers_origin(runner, app, smtp)
     manifest = json.loads(manifest_path.read_text())
     manifest["site"]["tracker"] = "https://track.kettu.example"
     manifest_path.write_text(json.dumps(manifest))
-    env = {
-        "POLKU_DATA_DIR": app.config["DATA_DIR"],
-        "POLKU_SECRET_KEY": "test-secret-key",
-        "POLKU_SMTP_HOST": "127.0.0.1",
-        "POLKU_SMTP_PORT": str(port),
-    }
-    result = runner.invoke(cli, ["report", "--email", "owner@example.com"], env=env)
-    assert result.exit_code == 0, result.output
-    (msg,) = inbox.to("owner@example.com")
+    msg = emailed_report(runner, app, inbox, port)
     text = msg.get_body(("plain",)).get_content()
     assert "https://track.kettu.example/admin/" in text
 

@@ -44,16 +44,14 @@ def site_lang() -> str | None:
     return datadir.site_lang(os.environ.get("POLKU_DATA_DIR") or "var")
 
 
-def _(message: str, **values) -> str:
+def _(message: str, /, **values) -> str:
     """The message in the site's language, with %(name)s values filled in."""
-    text = i18n.gettext(site_lang(), message)
-    return text % values if values else text
+    return i18n.gettext(site_lang(), message, **values)
 
 
-def n_(singular: str, plural: str, count: int, **values) -> str:
+def n_(singular: str, plural: str, count: int, /, **values) -> str:
     """A message whose words follow a number (count is also %(count)s)."""
-    text = i18n.ngettext(site_lang(), singular, plural, count)
-    return text % {"count": count, **values}
+    return i18n.ngettext(site_lang(), singular, plural, count, count=count, **values)
 
 
 def open_storage_app():

@@ -18,6 +18,7 @@ import io
 import os
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from babel import Locale
 from babel import dates as babel_dates
@@ -65,12 +66,19 @@ def N_(message: str) -> str:
     return message
 
 
-def gettext(lang: str | None, message: str) -> str:
-    return translations(lang).gettext(message)
+def gettext(lang: str | None, message: str, /, **values: Any) -> str:
+    """The message in the language; with values, its %(name)s fields filled."""
+    text = translations(lang).gettext(message)
+    return text % values if values else text
 
 
-def ngettext(lang: str | None, singular: str, plural: str, n: int) -> str:
-    return translations(lang).ngettext(singular, plural, n)
+def ngettext(
+    lang: str | None, singular: str, plural: str, n: int, /, **values: Any
+) -> str:
+    """The form of the message for n; with values, its %(name)s fields filled
+    (Jinja's own gettext passes none: it fills them itself)."""
+    text = translations(lang).ngettext(singular, plural, n)
+    return text % values if values else text
 
 
 def locale(lang: str | None) -> Locale:

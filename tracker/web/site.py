@@ -54,15 +54,14 @@ def site_lang() -> str | None:
         return None
 
 
-def gettext(message: str, **values: Any) -> str:
+def gettext(message: str, /, **values: Any) -> str:
     """The English message in the site's language, its %(name)s filled with values."""
-    text = i18n.gettext(site_lang(), message)
-    return text % values if values else text
+    return i18n.gettext(site_lang(), message, **values)
 
 
-def ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **values: Any) -> str:
     """The message for n in the site's language; %(num)d is n."""
-    return i18n.ngettext(site_lang(), singular, plural, n) % {"num": n, **values}
+    return i18n.ngettext(site_lang(), singular, plural, n, num=n, **values)
 
 
 def origin_of(url: str) -> str:
