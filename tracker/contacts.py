@@ -238,6 +238,7 @@ def send_email(
         render_template(f"email/{template}.html", **context),
         key=key and f"{template}:{key}",
         send=template,
+        contact=contact.get("id"),
     )
     try:
         mail.send_one(current_app.config, msg)

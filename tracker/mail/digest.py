@@ -202,6 +202,7 @@ def message_for(
         inline_css=False,  # render() inlined it already
         key=f"{run['id']}:{contact['id']}",  # a resend is the same message
         send=run["id"],
+        contact=contact["id"],
     )
     return msg
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -161,6 +162,37 @@ def feedback_id(send: str, domain: str) -> str:
     return f"{kind}:polku:{domain}"
 
 
+REF_HEADER = "X-Polku-Ref"
+
+
+def _ref_mac(secret: str, body: str) -> str:
+    return hmac.new(secret.encode(), f"ref:{body}".encode(), "sha256").hexdigest()[:20]
+
+
+def reference(secret: str, contact_id: str, send: str) -> str:
+    """The X-Polku-Ref of a message: whom and which send it was, no address.
+
+    Bounce reports and abuse reports (ARF) often redact the recipient but
+    attach the original's headers: this one finds the person again. It is
+    signed, so a forged report cannot name someone else's record.
+    """
+    body = f"{contact_id}/{send}"
+    return f"{body}/{_ref_mac(secret, body)}"
+
+
+def read_reference(secret: str, value: str | None) -> tuple[str, str] | None:
+    """Return (contact id, send) from a genuine X-Polku-Ref, else None."""
+    body, _, mac = " ".join(str(value or "").split()).rpartition("/")
+    contact_id, _, send = body.partition("/")
+    if (
+        not contact_id
+        or not send
+        or not hmac.compare_digest(mac.encode(), _ref_mac(secret, body).encode())
+    ):
+        return None
+    return contact_id, send
+
+
 def build(
     config: dict,
     to: str,
@@ -171,6 +203,7 @@ def build(
     inline_css: bool = True,
     key: str | None = None,
     send: str = "mail",
+    contact: str | None = None,
 ) -> Message:
     """Return a multipart/alternative message with the HTML's CSS inlined.
 
@@ -178,6 +211,7 @@ def build(
     a signup request): its Message-ID is built from it, so a message sent again
     after a crash is the same message to the receiver, and it reveals no
     address. `send` names the send for Gmail's feedback loop (`Feedback-ID`).
+    `contact` (an id) adds the signed X-Polku-Ref that bounces are matched by.
 
     Built with email.mime's compat32 policy: the modern policy parses every
     header it is given, which made building a digest ten times slower. The
@@ -198,6 +232,8 @@ def build(
     msg["Date"] = formatdate(clock.now().timestamp(), usegmt=True)
     msg["Message-ID"] = message_id(key, domain) if key else make_msgid(domain=domain)
     msg["Feedback-ID"] = feedback_id(send, domain)
+    if contact:
+        msg[REF_HEADER] = reference(config["SECRET_KEY"], contact, send)
     for header, value in (headers or {}).items():
         msg[header] = value
     msg.attach(MIMEText(text, "plain", "utf-8"))
