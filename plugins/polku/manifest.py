@@ -75,6 +75,8 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
             for name, slug in conf.status_pages.items()
             if slug in by_slug
         },
+        # The A/B tests (plugins/polku/experiments.py), checked, by name.
+        "experiments": context.get("journey_experiments", {}),
         "consent": dict(conf.consent),
         "consent_mode": conf.consent_mode,
     }
