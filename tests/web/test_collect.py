@@ -259,3 +259,72 @@ def test_forms_take_no_claimed_visitor_id_whatever_it_is(
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.json["ok"] is True
     assert b"browser-id-1234" not in raw_data(app)
+
+
+# -- A/B test exposures -----------------------------------------------------------
+
+CTA_TEST = {
+    "name": "newsletter-cta",
+    "status": "running",
+    "goal": "signup",
+    "variants": [{"name": "control"}, {"name": "fixes"}],
+}
+
+
+def with_experiments(app, **experiments):
+    """The build's manifest, now with these experiments."""
+    path = Path(app.config["DATA_DIR"]) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    path.write_text(json.dumps({**manifest, "experiments": experiments}))
+    return app
+
+
+def shown(variant, experiment="newsletter-cta", **more):
+    props = {"experiment": experiment, "variant": variant, **more}
+    return {**GOOD, "name": "exposure", "props": props}
+
+
+def test_an_exposure_is_stored_with_its_experiment_variant_and_reader(app):
+    client = with_experiments(app, **{"newsletter-cta": CTA_TEST}).test_client()
+    assert send(client, GOOD).status_code == 202
+    assert send(client, shown("fixes")).status_code == 202
+    pageview, exposure = events(app)
+    assert exposure["type"] == "exposure"
+    assert (exposure["experiment"], exposure["variant"]) == ("newsletter-cta", "fixes")
+    assert exposure["visitor"] == pageview["visitor"]
+    assert "name" not in exposure and "props" not in exposure
+    # Not a named event: the dashboard's events panel does not count it.
+    with app.app_context():
+        assert get_storage().summary()["events"] == {}
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (shown("fixes", experiment="unknown-test"), "No experiment 'unknown-test'"),
+        (shown("fixes", experiment="Not A Name"), "is not a name"),
+        (shown("fixes", experiment=["x"]), "short scalar values"),
+        (shown("treatment"), "no such variant"),
+        (shown(7), "no such variant"),
+        (shown("fixes", extra="x"), "exactly an experiment and a variant"),
+        ({**GOOD, "name": "exposure"}, "exactly an experiment and a variant"),
+        (shown("fixes", experiment="draft-test"), "No experiment 'draft-test'"),
+    ],
+)
+def test_a_junk_exposure_gets_a_400_with_the_reason_and_stores_nothing(
+    app, body, reason
+):
+    draft = {**CTA_TEST, "name": "draft-test", "status": "draft"}
+    with_experiments(app, **{"newsletter-cta": CTA_TEST, "draft-test": draft})
+    client = app.test_client()
+    before = stored(app)
+    response = send(client, body)
+    assert response.status_code == 400, response.json
+    assert reason in response.json["error"]
+    assert events(app) == [] and stored(app) == before
+
+
+def test_an_exposure_on_a_site_without_experiments_is_refused(client, app):
+    response = send(client, shown("fixes"))
+    assert response.status_code == 400 and "No experiment" in response.json["error"]
+    assert events(app) == []

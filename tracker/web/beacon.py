@@ -24,6 +24,8 @@ FIELDS: dict[str, type | tuple[type, ...]] = {
     "props": dict,
 }
 LIMITS = {"url": 2048, "referrer": 2048, "title": 300, "visitor": 64}
+EXPOSURE = "exposure"  # an A/B test's variant shown: props experiment, variant
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 INT64 = (-(2**63), 2**63 - 1)  # what orjson and PostgreSQL's bigint hold
 
 
@@ -66,6 +68,26 @@ def parse(data: bytes) -> dict[str, Any]:
     body["name"] = name
     body["props"] = clean_props(body.get("props"))
     return body
+
+
+def exposure(props: dict | None, experiments: dict | None) -> dict[str, str]:
+    """The experiment and variant an exposure names, checked against the build's.
+
+    Only a running experiment's own variants are kept: anything else would be
+    counted in no report.
+    """
+    props = props or {}
+    if set(props) != {"experiment", "variant"}:
+        raise InvalidBeacon("An exposure carries exactly an experiment and a variant.")
+    name, variant = props["experiment"], props["variant"]
+    if not (isinstance(name, str) and SLUG.match(name)):
+        raise InvalidBeacon("The exposure's experiment is not a name.")
+    test = (experiments or {}).get(name)
+    if not isinstance(test, dict) or test.get("status") != "running":
+        raise InvalidBeacon(f"No experiment {name!r} is running.")
+    if variant not in [v.get("name") for v in test.get("variants") or ()]:
+        raise InvalidBeacon(f"The experiment {name!r} has no such variant.")
+    return {"experiment": name, "variant": variant}
 
 
 def storable(value: Any) -> bool:

@@ -17,7 +17,7 @@ from .requests import (
     user_agent,
     visitor_for,
 )
-from .site import origin_allowed, public_base
+from .site import manifest, origin_allowed, public_base
 
 bp = Blueprint("collect", __name__)
 bp.after_request(allow_site_origin)
@@ -45,6 +45,9 @@ def record(fields: dict, name: str = "pageview") -> None:
     }
     if agents.is_bot(ua):
         event["type"] = "bot"
+    elif name == beacon.EXPOSURE:  # an A/B test's variant shown, not a named event
+        event.update(type=name, visitor=visitor_for(origin, fields.get("visitor")))
+        event.update(fields["exposure"])
     else:
         event.update(
             type="pageview" if name == "pageview" else "event",
@@ -80,6 +83,9 @@ def event():
         raise TrackerError("Send the event as text/plain or application/json.", 415)
     try:
         fields = beacon.parse(read_body())
+        if fields["name"] == beacon.EXPOSURE:
+            experiments = manifest().get("experiments")
+            fields["exposure"] = beacon.exposure(fields["props"], experiments)
     except beacon.InvalidBeacon as e:
         raise TrackerError(str(e)) from None
     record(fields, fields["name"])
