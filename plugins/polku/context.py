@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from . import sequences
 from . import settings as journey_settings
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,10 @@ GUIDE_EXTENSIONS = (".pdf", ".epub", ".zip")
 
 
 def check_settings(pelican) -> None:
-    """Fail the build early, with the setting's name, on a bad journey setting."""
+    """Fail the build early, with the setting's name, on a bad journey setting;
+    keep the sequences' emails out of the published pages."""
     journey_settings.read(pelican.settings)
+    sequences.exclude(pelican.settings)
 
 
 def plain_text(html) -> str:

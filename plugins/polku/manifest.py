@@ -13,6 +13,7 @@ from typing import Any
 
 from tracker import clock, datadir
 
+from . import sequences
 from . import settings as journey_settings
 from .context import plain_summary, plain_text
 
@@ -63,7 +64,9 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
             # Where the tracker answers when it is not on the site's origin:
             # the owner's dashboard lives there.
             "tracker": conf.tracker_url,
+            "timezone": context.get("TIMEZONE") or "UTC",
         },
+        "journey": {"send_window": conf.send_window, "max_per_day": conf.max_per_day},
         "posts": [entry(a, "article") for a in context.get("articles", [])]
         + [entry(p, "landing") for p in landing],
         "guides": {
@@ -79,6 +82,7 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
         "experiments": context.get("journey_experiments", {}),
         "consent": dict(conf.consent),
         "consent_mode": conf.consent_mode,
+        "sequences": sequences.collect(context, set(guides)),
     }
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from tracker.i18n import N_ as _
 from tracker.i18n import gettext
+from tracker.journey import sendtime
 from tracker.journey.identifiers import SettingsError
 
 CONSENT_MODES = ("cookieless", "consent")
@@ -39,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEY_CONSENT_VERSION": "2026-11-01",
     "JOURNEY_DEFAULT_CTA": "newsletter",
     "JOURNEY_INJECT": True,  # add the script, pixel and signup to any theme's pages
+    "JOURNEY_SEND_WINDOW": "08:00-20:00",  # sequences' mail, in the site's TIMEZONE
+    "JOURNEY_MAX_PER_DAY": 1,  # automated emails per person per local day
     "JOURNEY_DATA_DIR": None,  # default: var/ beside the content folder
     "JOURNEY_GUIDES_DIR": None,  # default: guides/ inside the content folder
     "JOURNEY_STATUS_PAGES": {
@@ -68,6 +71,8 @@ class JourneySettings:
     guides_dir: str
     status_pages: dict[str, str] = field(default_factory=dict)
     inject: bool = True
+    send_window: str = "08:00-20:00"
+    max_per_day: int = 1
 
     def route(self, path: str) -> str:
         """Return the URL of a tracker route as the site's pages should use it."""
@@ -129,6 +134,16 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         raise JourneySettingsError(
             f"JOURNEY_INJECT: expected True or False, not {merged['JOURNEY_INJECT']!r}"
         )
+    try:
+        sendtime.zone(settings.get("TIMEZONE"))
+        window = sendtime.parse_window(merged["JOURNEY_SEND_WINDOW"])
+    except sendtime.DelayError as e:
+        raise JourneySettingsError(f"JOURNEY_SEND_WINDOW / TIMEZONE: {e}") from None
+    per_day = merged["JOURNEY_MAX_PER_DAY"]
+    if not isinstance(per_day, int) or isinstance(per_day, bool) or per_day < 1:
+        raise JourneySettingsError(
+            f"JOURNEY_MAX_PER_DAY: a whole number of 1 or more, not {per_day!r}"
+        )
     guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
         settings["PATH"], "guides"
     )
@@ -144,4 +159,6 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         guides_dir=os.path.abspath(guides_dir),
         status_pages=dict(merged["JOURNEY_STATUS_PAGES"]),
         inject=merged["JOURNEY_INJECT"],
+        send_window=f"{window.start:%H:%M}-{window.end:%H:%M}",
+        max_per_day=per_day,
     )
