@@ -19,6 +19,8 @@ def test_status_pages_are_neither_posts_nor_landing_pages():
         consent={},
         consent_mode="explicit",
         tracker_url="",
+        send_window="08:00-20:00",
+        max_per_day=1,
     )
     context = {
         "articles": [],
