@@ -73,7 +73,9 @@ def _check_template(text: str, where: str) -> None:
 
 def collect(settings: dict[str, Any], guides: set[str]) -> list[dict]:
     """Every sequence under the content folder, checked, for the manifest."""
-    root = os.path.join(settings.get("PATH", "content"), FOLDER)
+    if not settings.get("PATH"):
+        return []
+    root = os.path.join(settings["PATH"], FOLDER)
     if not os.path.isdir(root):
         return []
     reader = MarkdownReader({**settings, "FORMATTED_FIELDS": []})
