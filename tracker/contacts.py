@@ -15,6 +15,7 @@ from . import mail
 from .db import get_storage
 from .errors import BadToken, TrackerError
 from .journey import attribution, people
+from .mail import retry
 from .web import agents, identity
 from .web import site as sitemeta
 from .web.requests import client_ip, new_id, now_iso, user_agent, visitor_for
@@ -223,15 +224,25 @@ def email_context(contact: dict) -> dict[str, Any]:
 
 
 def send_email(
-    contact: dict, template: str, subject: str, key: str | None = None, **context: Any
+    contact: dict,
+    template: str,
+    subject: str,
+    key: str | None = None,
+    asked: bool = False,
+    **context: Any,
 ) -> None:
     """Email the reader `email/<template>.txt` and `.html`, in the site's language.
 
     key: what this email answers (a request's id): its stable Message-ID.
+    asked: a link the person asked for (the guide): a later try is not stopped
+    by a suppression. The server's answer is kept (mail.retry): a 4xx queues
+    the email (the reader is told it is on its way), a 5xx suppresses the
+    address and tells the reader, a policy block is the owner's alert.
     """
     context = {**email_context(contact), **context}
+    config = current_app.config
     msg = mail.build(
-        current_app.config,
+        config,
         contact["email"],
         subject,
         render_template(f"email/{template}.txt", **context),
@@ -240,13 +251,25 @@ def send_email(
         send=template,
         contact=contact.get("id"),
     )
-    try:
-        mail.send_one(current_app.config, msg)
-    except mail.MailError as e:
-        current_app.logger.error("%s", e)
-        if e.permanent:  # the address itself: trying again will not help
-            raise TrackerError("We cannot send email to that address.") from None
-        raise TrackerError(
-            "We could not send the email just now. Please try again in a few minutes.",
-            503,
-        ) from None
+    answer = retry.deliver(
+        get_storage(),
+        lambda m: mail.send_one(config, m),
+        msg,
+        send=template,
+        contact=contact,
+        needs=retry.ASKED if asked else retry.MAILABLE,
+    )
+    if answer.result in (retry.SENT, retry.QUEUED):
+        return
+    current_app.logger.error(
+        "could not send %s to %s: %s",
+        template,
+        contact["email"],
+        answer.status or answer.reason,
+    )
+    if answer.result in (retry.BOUNCED, retry.REFUSED):  # the address itself
+        raise TrackerError("We cannot send email to that address.")
+    raise TrackerError(
+        "We could not send the email just now. Please try again in a few minutes.",
+        503,
+    )

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -215,9 +216,11 @@ def test_someone_who_leaves_during_a_send_is_not_mailed(site, smtp, app_factory)
     assert outcome.skipped == 1
 
 
-def test_a_failing_recipient_is_reported_and_the_rest_go_out(
-    runner, site, smtp, app_factory, monkeypatch
+def test_a_recipient_refused_for_now_is_tried_again_later_and_gets_one_copy(
+    runner, site, smtp, app_factory, monkeypatch, set_clock
 ):
+    """A 451 no longer holds the run: the message waits in the retry queue,
+    the run finishes, and a later run sends it once the backoff is over."""
     inbox, port = smtp
     people(app_factory, site)
 
@@ -230,12 +233,21 @@ def test_a_failing_recipient_is_reported_and_the_rest_go_out(
 
     monkeypatch.setattr(Inbox, "handle_DATA", refuse_b)
     result = polku(runner, site, "--send", monkeypatch=monkeypatch)
-    assert result.exit_code == 1 and "b@example.com" in result.output
+    assert result.exit_code == 0, result.output
+    assert "b@example.com: 451 Mailbox busy" in result.output
+    assert "the next one starts from here" in result.output
     assert [m["To"] for m in inbox.messages] == ["a@example.com"]
     monkeypatch.setattr(Inbox, "handle_DATA", original)
+    soon = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert "Nothing new" in soon.output and len(inbox.messages) == 1  # not yet due
+    set_clock(clock.now() + timedelta(minutes=16))
     retry = polku(runner, site, "--send", monkeypatch=monkeypatch)
     assert retry.exit_code == 0, retry.output
+    assert "1 delayed message sent" in retry.output
     assert sorted(m["To"] for m in inbox.messages) == ["a@example.com", "b@example.com"]
+    set_clock(clock.now() + timedelta(hours=5))
+    polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert len(inbox.to("b@example.com")) == 1
 
 
 def test_customers_are_asked_for_feedback_at_most_once_per_period(

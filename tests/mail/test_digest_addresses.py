@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+
+from tracker import clock
 
 from ..conftest import Reader
 from ..mailserver import mail_server
@@ -91,23 +94,24 @@ def test_without_smtputf8_a_unicode_local_part_is_refused_and_the_rest_go_out(
     assert anna.header("To") == f"anna@{XN}".encode()
 
 
-def test_a_rerun_after_a_temporary_failure_skips_who_was_refused(
-    runner, tmp_path, app_factory, monkeypatch
+def test_a_later_run_retries_the_busy_one_and_not_who_was_refused(
+    runner, tmp_path, app_factory, monkeypatch, set_clock
 ):
-    """One refused (for good), one busy (451, for now): the rerun retries the
-    busy one only, and nobody gets two."""
+    """One refused (for good), one busy (451, for now, queued): a later run
+    tries the busy one only, and nobody gets two."""
     refuse = {"b@example.com": "451 4.3.0 Busy"}
     with mail_server(smtputf8=False, refuse=refuse) as (server, port):
         site = site_on(tmp_path, port)
         subscribers(app_factory, site)
         first = polku(runner, site, "--send", monkeypatch=monkeypatch)
-        assert first.exit_code == 1 and "b@example.com" in first.output
+        assert first.exit_code == 1 and "b@example.com: 451 4.3.0" in first.output
         assert JORG in first.output
         server.refuse.clear()
+        set_clock(clock.now() + timedelta(minutes=16))
         rerun = polku(runner, site, "--send", monkeypatch=monkeypatch)
         assert rerun.exit_code == 0, rerun.output
-        assert "1 of 4 messages sent" in rerun.output
-        assert JORG in rerun.output  # reported again, not retried
+        assert "1 delayed message sent" in rerun.output
+        assert JORG not in rerun.output  # refused for good: not tried again
     assert server.recipients == sorted(["a@example.com", f"anna@{XN}", "b@example.com"])
 
 

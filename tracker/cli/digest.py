@@ -12,7 +12,7 @@ from .. import clock, mail
 from ..audiences import interests_by_contact
 from ..db import get_storage
 from ..mail import digest as newsletter
-from ..mail import lease
+from ..mail import lease, retry
 from ..web import site as sitemeta
 from .common import _, n_, open_storage_app, site_settings
 
@@ -83,7 +83,44 @@ def run_digest(app, site: dict, *, dry_run, send: bool, to, rate: float) -> None
             raise click.ClickException(_("Not sending: %(reason)s.", reason=e)) from e
         finally:
             mailer.close()
+        retried = retry.flush(storage, app.config) if send else None
+    if retried is not None:
+        report_retries(retried)
     report(outcome, dry_run=dry_run, send=send, test_copy=bool(to))
+
+
+def report_retries(summary: retry.Summary) -> None:
+    """Say what a pass over the retry queue did (nothing when it did nothing)."""
+    if summary.sent:
+        click.echo(
+            n_(
+                "%(count)d delayed message sent from the retry queue.",
+                "%(count)d delayed messages sent from the retry queue.",
+                summary.sent,
+            )
+        )
+    for line in summary.bounced:
+        click.echo(_("Bounced, suppressed: %(reason)s", reason=line), err=True)
+    for line in summary.soft:
+        click.echo(_("Gave up after the last try: %(reason)s", reason=line), err=True)
+    for line in summary.blocked:
+        click.echo(policy_alert(line), err=True)
+    for line in summary.refused + summary.failed:
+        click.echo(_("Not sent: %(reason)s", reason=line), err=True)
+    if summary.failed:
+        click.echo(
+            _("The mail server did not answer; the queue waits for the next run."),
+            err=True,
+        )
+
+
+def policy_alert(reason: str) -> str:
+    return _(
+        "Alert: the mail server blocked the sender by policy (no address "
+        "was suppressed; check SPF, DKIM, DMARC and the sender's "
+        "reputation): %(reason)s",
+        reason=reason,
+    )
 
 
 def report(
@@ -117,12 +154,14 @@ def report(
     for refusal in outcome.refused:
         click.echo(_("Refused: %(reason)s", reason=refusal), err=True)
     for block in outcome.blocked:
+        click.echo(policy_alert(block), err=True)
+    for line in outcome.queued:
         click.echo(
             _(
-                "Alert: the mail server blocked the sender by policy (no address "
-                "was suppressed; check SPF, DKIM, DMARC and the sender's "
-                "reputation): %(reason)s",
-                reason=block,
+                "Delayed by the mail server, tried again in 15 minutes, 1 hour "
+                "and 4 hours by `polku digest --send` or `polku sequences run "
+                "--send`: %(reason)s",
+                reason=line,
             ),
             err=True,
         )
@@ -150,7 +189,7 @@ def report(
             )
         )
     if send and outcome.finished:
-        refused = outcome.refused or outcome.refused_before
+        refused = outcome.refused or outcome.refused_before or outcome.queued
         click.echo(
             _("Everyone else has this digest; the next one starts from here.")
             if refused

@@ -8,11 +8,13 @@ in flight at the instant of the kill (accepted by the server, not yet in the
 ledger). The run's identity and its cut-off are stored before the first send,
 so a rerun resumes the same digest with the same posts.
 
-A recipient the mail server refuses for good (a 5xx, an address it cannot
-take) is reported and recorded in the run's refusal ledger: the rest of the
-run goes on, reruns do not try them again, and the run can finish. A
-temporary failure (a 4xx, a lost connection) is tried again, now and on the
-next run, which does not finish until it has gone out.
+Each recipient's answer is kept by mail.retry: a 5xx is a hard bounce (and
+a 5.7.x a policy block), recorded in the run's refusal ledger so that reruns
+do not try it again; a 4xx queues the message, tried again by later passes
+(`retry.flush`) with backoff and a soft bounce after the last try: the run
+goes on and can finish, and a rerun skips whoever waits in the queue. Only a
+lost connection (no answer) is tried again at once and, failing, leaves the
+run unfinished for the next one.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ from pelican.plugins.polku import digest as content
 
 from .. import clock, mail
 from ..journey.digest import build_digest
-from ..journey.suppression import HARD, POLICY, SOFT, classify, is_suppressed
+from ..journey.suppression import is_suppressed
 from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
-from . import bounces, lease
+from . import lease, retry
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
@@ -51,13 +53,13 @@ class Outcome:
     recipients: int = 0
     sent: int = 0
     skipped: int = 0
-    failed: list[str] = field(default_factory=list)  # for now: tried again
+    failed: list[str] = field(default_factory=list)  # no answer: the next run tries
+    queued: list[str] = field(default_factory=list)  # a 4xx: tried again later
     refused: list[str] = field(default_factory=list)  # for good: not tried again
     refused_before: list[str] = field(default_factory=list)  # by an earlier pass
     blocked: list[str] = field(default_factory=list)  # 5.7.x: the sender's problem
     suppressed: list[str] = field(default_factory=list)  # by this pass's answers
     finished: bool = False
-    answer: tuple[int, str] | None = None  # the server's last refusal, until kept
 
 
 def refusals(run_id: str) -> str:
@@ -80,13 +82,6 @@ def recipients(storage: Storage) -> list[dict]:
     """Confirmed subscribers whose newsletter consent stands; never anyone else."""
     chosen = [c for c in storage.iter_contacts() if subscribed(c)]
     return sorted(chosen, key=lambda c: c["created"])
-
-
-def still_subscribed(storage: Storage, contact: dict) -> bool:
-    """Look again just before sending: a long send must not mail (or write the id
-    of) someone who unsubscribed or was erased since it began."""
-    current = storage.get_contact(contact["id"])
-    return current is not None and subscribed(current)
 
 
 def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
@@ -275,9 +270,15 @@ def send_digest(
         keep = holding.keep if holding else lambda: None
         for contact in people:
             keep()
-            if contact["id"] in done or (
-                mode == "send" and not still_subscribed(storage, contact)
-            ):
+            if mode == "send":
+                # Look again just before sending: a long send must not mail (or
+                # write the id of) someone who left since it began, nor anyone
+                # whose digest waits in the retry queue.
+                current = storage.get_contact(contact["id"])
+                gone = current is None or not subscribed(current)
+                if not gone and retry.waiting(current, run["id"]):
+                    done = done | {contact["id"]}
+            if contact["id"] in done or (mode == "send" and gone):
                 outcome.skipped += 1
                 progress(1)
                 continue
@@ -296,17 +297,11 @@ def send_digest(
                 interests(contact),
                 ask,
             )
-            result = deliver_with_retries(deliver, msg, outcome, contact, keep)
-            if mode == "send" and result == SENT:
-                if ask:
-                    storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
-                storage.ledger_add(run["id"], contact["id"])
-                if contact.get("soft_bounces"):  # a delivery resets them
-                    bounces.record_delivery(storage, contact["id"], run["id"])
-            elif mode == "send" and result == REFUSED:
-                storage.ledger_add(refusals(run["id"]), contact["id"])
-            if mode == "send" and outcome.answer is not None:
-                note_answer(storage, outcome, contact, run["id"])
+            if mode == "send":
+                answer = send_one(storage, deliver, msg, current, run["id"], keep)
+                keep_answer(storage, outcome, current, run, answer, ask)
+            else:
+                deliver_with_retries(deliver, msg, outcome, contact, keep)
             progress(1)
             if pause:
                 time.sleep(pause)
@@ -319,35 +314,56 @@ def send_digest(
         return outcome
 
 
-SENT, REFUSED, FAILED = "sent", "refused", "failed"
+def send_one(storage, deliver, msg, contact: dict, run_id: str, keep) -> retry.Answer:
+    """Send one recipient's digest; the answer is kept by mail.retry (a 4xx is
+    queued for later tries). No answer at all (a lost connection) is tried
+    again at once, RETRIES times, then left to the next run."""
+    for attempt in range(RETRIES):
+        keep()  # slow tries must not outlast the sender's lease
+        answer = retry.deliver(
+            storage,
+            deliver,
+            msg,
+            send=run_id,
+            contact=contact,
+            needs=retry.SUBSCRIBED,
+            ledger=run_id,
+        )
+        if answer.result != retry.FAILED or attempt == RETRIES - 1:
+            return answer
+        time.sleep(0.5 * 2**attempt)
+    return answer
 
 
-def note_answer(storage: Storage, outcome: Outcome, contact: dict, send: str) -> None:
-    """Keep what the server's last refusal says about the address: a 5xx is a
-    hard bounce, a 4xx after the last try a soft one; a 5.7.x policy block is
-    the sender's problem and suppresses no one (the command reports it)."""
-    code, text = outcome.answer
-    outcome.answer = None
-    kind = classify(code, text)
-    status = f"{code} {text}".strip()
-    if kind == POLICY:
-        outcome.blocked.append(f"{contact['email']}: {status}")
-        return
-    if kind in (HARD, SOFT) and bounces.record_bounce(
-        storage, contact["id"], kind, send, status
-    ):
-        outcome.suppressed.append(contact["email"])
+def keep_answer(
+    storage: Storage, outcome: Outcome, contact: dict, run: dict, answer, ask: bool
+) -> None:
+    """Record one recipient's answer in the run's ledgers and the outcome."""
+    run_id = run["id"]
+    line = f"{contact['email']}: {answer.reason or answer.status}"
+    if answer.result == retry.SENT:
+        outcome.sent += 1
+        if ask:
+            storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
+        storage.ledger_add(run_id, contact["id"])
+    elif answer.result == retry.QUEUED:
+        outcome.queued.append(f"{contact['email']}: {answer.status}")
+    elif answer.result == retry.FAILED:
+        outcome.failed.append(line)
+    else:  # refused for good: not tried again by a rerun
+        outcome.refused.append(line)
+        storage.ledger_add(refusals(run_id), contact["id"])
+        if answer.result == retry.BLOCKED:
+            outcome.blocked.append(f"{contact['email']}: {answer.status}")
+        if answer.suppressed:
+            outcome.suppressed.append(contact["email"])
 
 
 def deliver_with_retries(
     deliver, msg, outcome: Outcome, contact: dict, keep: Callable[[], None]
-) -> str:
-    """Try a temporary failure again; report, and go on with the others.
-
-    Return SENT, REFUSED (for good: a permanent refusal is not tried again)
-    or FAILED (for now). keep() renews the sender's lease before each try:
-    slow retries must not outlast it.
-    """
+) -> None:
+    """A preview (dry run, test copy): try a temporary failure again at once;
+    report, and go on with the others. Nothing is recorded."""
     for attempt in range(RETRIES):
         keep()
         try:
@@ -356,14 +372,11 @@ def deliver_with_retries(
             reason = f"{contact['email']}: {e.reason}"
             if e.permanent:
                 outcome.refused.append(reason)
-                outcome.answer = e.smtp
-                return REFUSED
+                return
             if attempt == RETRIES - 1:
                 outcome.failed.append(reason)
-                outcome.answer = e.smtp
-                return FAILED
+                return
             time.sleep(0.5 * 2**attempt)
         else:
             outcome.sent += 1
-            return SENT
-    return FAILED
+            return

@@ -11,9 +11,11 @@ import click
 from flask import render_template, url_for
 
 from .. import i18n, mail
+from ..db import get_storage
 from ..journey import people
 from ..web import site as sitemeta
 from ..web.site import gettext as _
+from . import retry
 
 
 def formats(lang: str | None) -> dict:
@@ -57,7 +59,25 @@ def send_report(app, address: str, data: dict) -> None:
         render_template("email/report.html", **context),
         send="report",
     )
-    try:
-        mail.send_one(app.config, msg)
-    except mail.MailError as e:
-        raise click.ClickException(str(e)) from e
+    storage = get_storage()
+    answer = retry.deliver(
+        storage,
+        lambda m: mail.send_one(app.config, m),
+        msg,
+        send="report",
+        contact=storage.find_contact(to),  # the owner may be a subscriber too
+        needs=retry.ASKED,
+    )
+    if answer.result == retry.QUEUED:
+        raise click.ClickException(
+            _(
+                "The mail server delayed the report (%(status)s); it waits in the "
+                "retry queue and goes out with the next `polku sequences run "
+                "--send` or `polku digest --send`.",
+                status=answer.status,
+            )
+        )
+    if answer.result != retry.SENT:
+        raise click.ClickException(
+            f"could not send to {to}: {answer.status or answer.reason}"
+        )

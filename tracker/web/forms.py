@@ -136,6 +136,7 @@ def download():
         "download",
         _("Your guide: %(guide_title)s", guide_title=guide["title"]),
         ask["id"],
+        asked=True,  # the guide: a link the person asks for
         name=ask["first_name"],
         guide_title=guide["title"],
         download_url=sitemeta.link("forms.guide_file", token=token),

@@ -1,0 +1,61 @@
+"""How many messages each send put in the mail server's hands, and its alerts.
+
+A send is the `send` string every message carries (mail.build: the digest
+run's id, a transactional kind such as "confirm", a sequence step): its
+bounces and complaints, kept on the people's timelines, carry it too. Here,
+one small document counts per send what only the moment of sending knows:
+messages accepted (`sent`), recipients it gave up on at send time (`failed`:
+refused, blocked by policy, soft-bounced after the last try), and the policy
+blocks (5.7.x), the sender's problem, shown to the owner as an alert.
+`journey.deliverability` turns the counts and the events into rates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import clock
+from ..storage import Storage
+
+KEY = "sends"
+KEEP = 500  # sends kept; the oldest are dropped (a digest a week: ten years)
+
+
+def _bump(storage: Storage, send: str, *fields: str, **extra: Any) -> None:
+    now = clock.now().isoformat(timespec="seconds")
+
+    def change(old: dict | None) -> dict:
+        sends = dict(old or {})
+        row = dict(sends.get(send) or {"first": now})
+        for field in fields:
+            row[field] = int(row.get(field) or 0) + 1
+        row.update(extra, last=now)
+        sends[send] = row
+        if len(sends) > KEEP:
+            oldest = sorted(sends, key=lambda k: sends[k].get("last") or "")
+            for key in oldest[: len(sends) - KEEP]:
+                del sends[key]
+        return sends
+
+    storage.update_meta(KEY, change)
+
+
+def sent(storage: Storage, send: str) -> None:
+    """One message accepted by the mail server."""
+    _bump(storage, send, "sent")
+
+
+def failed(storage: Storage, send: str) -> None:
+    """One recipient the send gave up on (refused for good, or after its last try)."""
+    _bump(storage, send, "failed")
+
+
+def blocked(storage: Storage, send: str, status: str) -> None:
+    """A policy block (5.7.x): nobody is suppressed; the owner is alerted."""
+    at = clock.now().isoformat(timespec="seconds")
+    _bump(storage, send, "blocked", "failed", block=status[:300], block_at=at)
+
+
+def read(storage: Storage) -> dict[str, dict]:
+    """Every send's counts: {send: {sent, failed, blocked, block, first, last}}."""
+    return dict(storage.get_meta(KEY) or {})
