@@ -66,6 +66,28 @@ SETTINGS = (
         "Bearer key for `POST /api/conversion`; empty disables the route.",
     ),
     Setting(
+        "BOUNCE_SECRET",
+        "",
+        "Password (HTTP basic auth) of `POST /api/bounces/postmark`; empty: off.",
+    ),
+    Setting(
+        "MAILGUN_SIGNING_KEY",
+        "",
+        "Mailgun's webhook signing key, for `POST /api/bounces/mailgun`; empty: off.",
+    ),
+    Setting(
+        "SES_TOPIC_ARN",
+        "",
+        "SNS topic ARN(s), comma-separated, whose SES notifications "
+        "`POST /api/bounces/ses` takes; empty: off.",
+    ),
+    Setting(
+        "SNS_EXTRA_HOSTS",
+        "",
+        "Hosts trusted for SNS certificates besides sns.<region>.amazonaws.com "
+        "(tests only).",
+    ),
+    Setting(
         "SMTP_HOST",
         "",
         "SMTP server; empty: mail goes to `<data dir>/outbox/` as .eml.",
