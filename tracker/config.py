@@ -102,21 +102,6 @@ SETTINGS = (
         "From address of every email; empty: the site's name, noreply@ its host.",
     ),
     Setting(
-        "BOUNCE_IMAP_HOST",
-        "",
-        "IMAP server of the bounce mailbox `polku bounces fetch` reads; empty: off.",
-    ),
-    Setting("BOUNCE_IMAP_PORT", 993, "IMAP port of the bounce mailbox."),
-    Setting("BOUNCE_IMAP_USER", "", "Login of the bounce mailbox."),
-    Setting("BOUNCE_IMAP_PASSWORD", "", "Password of the bounce mailbox."),
-    Setting("BOUNCE_IMAP_FOLDER", "INBOX", "Folder the bounces arrive in."),
-    Setting(
-        "BOUNCE_IMAP_SSL",
-        True,
-        "IMAP over TLS (implicit, port 993); `false` only for a server on this "
-        "machine.",
-    ),
-    Setting(
         "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
     ),
     Setting(
@@ -133,6 +118,12 @@ SETTINGS = (
         "MAIL_LIMIT_GUIDE",
         "1/day",
         "Emails with the same guide one address can be sent.",
+    ),
+    Setting(
+        "CURRENCY",
+        "EUR",
+        "The site's currency: revenue, ad spend, cost per lead and ROAS are "
+        "reported in it; amounts in other currencies are shown apart, never summed.",
     ),
     Setting(
         "FEEDBACK_DAYS",
@@ -191,6 +182,10 @@ def finalize(config: dict[str, Any]) -> None:
     config["ROUTE_PREFIX"] = (
         prefix if not prefix or prefix.startswith("/") else "/" + prefix
     )
+    currency = str(config.get("CURRENCY") or "EUR").strip().upper()
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise ConfigError("Set POLKU_CURRENCY to a three-letter code such as EUR.")
+    config["CURRENCY"] = currency
     if not str(config.get("MAIL_FROM") or "").strip():
         config["MAIL_FROM"] = default_mail_from(config)
     if config.get("ENV") == "production":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import click
 
@@ -34,15 +35,25 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
         polku report --email owner@example.com --since 2026-11-16
     """
     from ..db import get_storage
+    from ..journey import money
     from ..journey import report as journey_report
+    from ..spend import load
     from ..web.site import manifest
 
     app = open_storage_app()
     with app.test_request_context():
         storage = get_storage()
         day = since.date().isoformat() if since else None
+        people = list(storage.iter_people())
+        currency = app.config["CURRENCY"]
+        spent = load(storage)
         data = journey_report.build(
-            storage.summary(day), storage.iter_contacts(), manifest(), day, touch=touch
+            storage.summary(day),
+            [contact for contact, _ in people],
+            manifest(),
+            day,
+            touch=touch,
+            money_part=money.part(people, day, None, touch, currency, spent),
         )
         if email_to:
             from ..mail.report import send_report
@@ -51,9 +62,16 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
             click.echo(_("Sent the report to %(address)s.", address=email_to))
             return
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=number))
     else:
         click.echo(render_report(data))
+
+
+def number(value):
+    """Amounts are Decimal (exact sums); JSON has numbers."""
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 STAGES = {

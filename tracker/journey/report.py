@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import stages
+from . import money, stages
 from .visits import DIRECT
 
 TOUCHES = ("first", "last")
@@ -118,10 +118,13 @@ def build(
     until: str | None = None,
     touch: str = "first",
     people: dict[str, Any] | None = None,
+    money_part: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the report: totals, the funnel, sources, campaigns and posts.
 
-    Pass `people` (from people_part) instead of contacts to reuse it.
+    Pass `people` (from people_part) instead of contacts to reuse it; with
+    `money_part` (money.part), revenue and the campaigns' spend, cost per lead
+    and per customer and ROAS too.
     """
     if people is None:
         people = people_part(contacts or [], since, until, touch)
@@ -146,7 +149,7 @@ def build(
         "path",
     )
     pages = [page for page in summary["pages"] if page["path"] not in status]
-    return {
+    data = {
         "since": since,
         "until": until,
         "touch": touch,
@@ -169,6 +172,9 @@ def build(
         "feedback": people["feedback"],
         "referrals": people["referrals"],
     }
+    if money_part is not None:
+        data.update(money.report_fields(campaigns, money_part, since, until))
+    return data
 
 
 def status_paths(manifest: dict[str, Any]) -> set[str]:
