@@ -102,6 +102,21 @@ SETTINGS = (
         "From address of every email; empty: the site's name, noreply@ its host.",
     ),
     Setting(
+        "BOUNCE_IMAP_HOST",
+        "",
+        "IMAP server of the bounce mailbox `polku bounces fetch` reads; empty: off.",
+    ),
+    Setting("BOUNCE_IMAP_PORT", 993, "IMAP port of the bounce mailbox."),
+    Setting("BOUNCE_IMAP_USER", "", "Login of the bounce mailbox."),
+    Setting("BOUNCE_IMAP_PASSWORD", "", "Password of the bounce mailbox."),
+    Setting("BOUNCE_IMAP_FOLDER", "INBOX", "Folder the bounces arrive in."),
+    Setting(
+        "BOUNCE_IMAP_SSL",
+        True,
+        "IMAP over TLS (implicit, port 993); `false` only for a server on this "
+        "machine.",
+    ),
+    Setting(
         "RATELIMIT_ENABLED", True, "`false` turns the per-IP form rate limits off."
     ),
     Setting(

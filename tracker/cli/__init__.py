@@ -1,13 +1,14 @@
 """The `polku` command: one click group; each family of commands in its own module.
 
-`site` (build, serve), `report`, `spend`, `audiences`, `contacts`, `digest`, `db`.
+`site` (build, serve), `report`, `spend`, `audiences`, `contacts`, `digest`, `bounces`,
+`db`.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import audiences, contacts, db, digest, init, report, site, spend
+from . import audiences, bounces, contacts, db, digest, init, report, site, spend
 from .common import CONTEXT_SETTINGS, load_site_env
 
 
@@ -22,6 +23,6 @@ def cli() -> None:
     load_site_env()
 
 
-for family in (init, site, report, spend, audiences, contacts, digest, db):
+for family in (init, site, report, spend, audiences, contacts, digest, bounces, db):
     for command in family.COMMANDS:
         cli.add_command(command)
