@@ -6,6 +6,7 @@ login over the loopback. Stopped, and its folder removed, when the test ends."""
 from __future__ import annotations
 
 import contextlib
+import grp
 import imaplib
 import os
 import pwd
@@ -39,6 +40,7 @@ auth_failure_delay = 0
 mail_location = maildir:{root}/home/%u/Maildir
 default_login_user = {login_user}
 default_internal_user = {internal_user}
+default_internal_group = {internal_group}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
@@ -120,6 +122,7 @@ def _users() -> dict[str, object]:
         return {
             "login_user": "dovenull",
             "internal_user": "dovecot",
+            "internal_group": "dovecot",
             "uid": mail.pw_uid,
             "gid": mail.pw_gid,
         }
@@ -127,6 +130,7 @@ def _users() -> dict[str, object]:
     return {
         "login_user": me.pw_name,
         "internal_user": me.pw_name,
+        "internal_group": grp.getgrgid(me.pw_gid).gr_name,
         "uid": me.pw_uid,
         "gid": me.pw_gid,
     }
