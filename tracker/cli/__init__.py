@@ -1,14 +1,25 @@
 """The `polku` command: one click group; each family of commands in its own module.
 
-`site` (build, serve), `report`, `spend`, `audiences`, `contacts`, `digest`, `bounces`,
-`db`.
+`site` (build, serve), `report`, `experiments`, `spend`, `audiences`, `contacts`,
+`digest`, `bounces`, `db`.
 """
 
 from __future__ import annotations
 
 import click
 
-from . import audiences, bounces, contacts, db, digest, init, report, site, spend
+from . import (
+    audiences,
+    bounces,
+    contacts,
+    db,
+    digest,
+    experiments,
+    init,
+    report,
+    site,
+    spend,
+)
 from .common import CONTEXT_SETTINGS, load_site_env
 
 
@@ -23,6 +34,17 @@ def cli() -> None:
     load_site_env()
 
 
-for family in (init, site, report, spend, audiences, contacts, digest, bounces, db):
+for family in (
+    init,
+    site,
+    report,
+    experiments,
+    spend,
+    audiences,
+    contacts,
+    digest,
+    bounces,
+    db,
+):
     for command in family.COMMANDS:
         cli.add_command(command)
