@@ -148,6 +148,17 @@ SETTINGS = (
     Setting("PENDING_DAYS", 14, "Unconfirmed signups are pruned after this many days."),
     Setting("CONFIRM_DAYS", 7, "How long a confirmation link is valid."),
     Setting("DOWNLOAD_DAYS", 7, "How long a guide download link is valid."),
+    Setting(
+        "COMPLAINT_REPROVE_DAYS",
+        365,
+        "A signup by an address that complained gets a confirmation again only "
+        "after this many days (confirming lifts the suppression); -1: never.",
+    ),
+    Setting(
+        "BOUNCE_REPROVE_DAYS",
+        30,
+        "The same for an address suppressed by bounces; -1: never.",
+    ),
 )
 
 

@@ -14,7 +14,7 @@ from flask import current_app, render_template, request
 from . import mail
 from .db import get_storage
 from .errors import BadToken, TrackerError
-from .journey import attribution, people
+from .journey import attribution, people, suppression
 from .mail import retry
 from .web import agents, identity
 from .web import site as sitemeta
@@ -156,9 +156,15 @@ def confirm(contact_id: str, payload: dict, ads: dict | None) -> None:
         ip_hash = identity.ip_hash(current_app.config["SECRET_KEY"], client_ip())
         contact = believe(tx, contact, ask, "signup")
         contact = people.confirm(contact, ask["id"], now=now, ip_hash=ip_hash, ads=ads)
+        # The person proved the address works and wants mail: a suppression
+        # (a bounce, a complaint) is lifted, and the timeline says which.
+        lifted = (contact.get("suppressed") or {}).get("reason")
+        if lifted:
+            contact = suppression.lift(contact)
         touch = credit(contact, now, ask.get("utm"))
         contact.setdefault("lead_page", contact["consent"]["newsletter"].get("page"))
-        tx.save(contact, timeline_event("confirm", contact, attribution=touch))
+        event = timeline_event("confirm", contact, attribution=touch, lifted=lifted)
+        tx.save(contact, event)
 
 
 def first_fetch(contact_id: str, request_id: str, guide: str) -> None:

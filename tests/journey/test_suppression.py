@@ -82,3 +82,43 @@ def test_policy_blocks_are_the_senders_problem():
 def test_a_suppressed_contact_is_known():
     assert s.is_suppressed({"suppressed": {"reason": "complaint"}})
     assert not s.is_suppressed({"email": "a@example.com"})
+
+
+# -- proving the address again -------------------------------------------------
+
+
+def suppressed(reason: str, at: str) -> dict:
+    return {"reason": reason, "at": at, "evidence": []}
+
+
+def test_a_complaint_may_be_proved_again_only_after_its_days():
+    complaint = suppressed("complaint", "2025-03-31T12:00:00+00:00")
+    assert s.reprove_from(complaint, complaint_days=365, bounce_days=30) == (
+        "2026-03-31T12:00:00+00:00"
+    )
+    assert s.may_reprove(complaint, NOW, complaint_days=365, bounce_days=30)
+    assert not s.may_reprove(complaint, NOW, complaint_days=366, bounce_days=30)
+
+
+def test_a_bounce_hard_or_soft_may_be_proved_again_after_the_bounce_days():
+    for reason in ("hard_bounce", "soft_bounces"):
+        bounced = suppressed(reason, "2026-03-01T12:00:00+00:00")
+        assert s.may_reprove(bounced, NOW, complaint_days=365, bounce_days=30)
+        assert not s.may_reprove(bounced, NOW, complaint_days=365, bounce_days=31)
+
+
+def test_a_negative_setting_never_lets_the_address_be_proved_again():
+    complaint = suppressed("complaint", "2000-01-01T00:00:00+00:00")
+    assert s.reprove_from(complaint, complaint_days=-1, bounce_days=30) is None
+    assert not s.may_reprove(complaint, NOW, complaint_days=-1, bounce_days=30)
+
+
+def test_lifting_a_suppression_forgets_the_soft_bounces_too():
+    contact = {
+        "id": "c1",
+        "suppressed": suppressed("hard_bounce", "2026-03-01T12:00:00+00:00"),
+        "soft_bounces": [soft("2026-03-05T00:00:00+00:00", "d1")],
+    }
+    lifted = s.lift(contact)
+    assert not s.is_suppressed(lifted) and not lifted["soft_bounces"]
+    assert s.is_suppressed(contact)  # the given record is left as it was

@@ -25,9 +25,7 @@ def email_report(runner, app, port):
     return runner.invoke(cli, ["report", "--email", OWNER], env=env)
 
 
-def test_a_report_refused_for_now_goes_out_from_the_retry_queue(
-    runner, app, set_clock
-):
+def test_a_report_refused_for_now_goes_out_from_the_retry_queue(runner, app, set_clock):
     with mail_server(smtputf8=True, refuse={OWNER: "451 4.7.1 Greylisted"}) as (
         server,
         port,

@@ -67,3 +67,34 @@ def decide(events: Iterable[Mapping], now: str) -> dict | None:
     if len({e.get("send") for e in counted}) >= SOFT_LIMIT:
         return {"reason": "soft_bounces", "at": counted[-1]["ts"], "evidence": counted}
     return None
+
+
+def reprove_from(
+    suppressed: Mapping, *, complaint_days: int, bounce_days: int
+) -> str | None:
+    """When the address may ask for a fresh confirmation (None: never).
+
+    A form signup by a suppressed address is not believed at once: it is
+    refused (silently) until the suppression is older than the setting for its
+    reason, then a confirmation may be sent, and confirming lifts it. A
+    negative setting keeps the address suppressed for good.
+    """
+    days = complaint_days if suppressed.get("reason") == "complaint" else bounce_days
+    if days < 0 or not suppressed.get("at"):
+        return None
+    return (_time(suppressed["at"]) + timedelta(days=days)).isoformat()
+
+
+def may_reprove(
+    suppressed: Mapping, now: str, *, complaint_days: int, bounce_days: int
+) -> bool:
+    """True when a signup may get a fresh confirmation (see reprove_from)."""
+    since = reprove_from(
+        suppressed, complaint_days=complaint_days, bounce_days=bounce_days
+    )
+    return since is not None and _time(since) <= _time(now)
+
+
+def lift(contact: Mapping) -> dict:
+    """The contact once they proved the address works and want mail again."""
+    return {**contact, "suppressed": None, "soft_bounces": []}

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, request
 from .. import contacts, privacy
 from ..db import get_storage
 from ..errors import BadToken, TrackerError
-from ..journey import people
+from ..journey import people, suppression
 from ..journey.suppression import is_suppressed
 from . import links, pages, retry, tokens
 from . import site as sitemeta
@@ -71,6 +71,49 @@ def suppressed(email: str, known: dict | None) -> bool:
     return privacy.still_suppressed(get_storage(), secret, email)
 
 
+def reprove_days() -> dict[str, int]:
+    config = current_app.config
+    return {
+        "complaint_days": int(config["COMPLAINT_REPROVE_DAYS"]),
+        "bounce_days": int(config["BOUNCE_REPROVE_DAYS"]),
+    }
+
+
+def held_back(email: str, known: dict | None, form: str) -> bool:
+    """True when a suppression stands against this newsletter signup.
+
+    A suppression older than its setting lets the signup through: the
+    confirmation goes out, and using its link lifts the suppression. Before
+    that the reader gets the usual answer and nothing is sent; the owner sees
+    the refusal and its reason on the person's timeline (as often as a
+    confirmation could have been sent: the quota of POLKU_MAIL_LIMIT_CONFIRM).
+    An erased address, kept only as a hash, is never mailed again.
+    """
+    if not suppressed(email, known):
+        return False
+    if known is None:
+        return True
+    stands = known["suppressed"]
+    now, days = now_iso(), reprove_days()
+    if suppression.may_reprove(stands, now, **days):
+        return False
+    if take_mail_quota("MAIL_LIMIT_CONFIRM", "suppressed", email):
+        until = suppression.reprove_from(stands, **days)
+        with get_storage().transaction() as tx:
+            current = tx.get(known["id"])
+            if current is not None:
+                event = contacts.timeline_event(
+                    "signup_suppressed",
+                    current,
+                    reason=stands.get("reason"),
+                    since=stands.get("at"),
+                    until=until,
+                    form=form,
+                )
+                tx.save(current, event)
+    return True
+
+
 @bp.route("/subscribe", methods=["POST", "OPTIONS"])
 @form_limit
 def subscribe():
@@ -88,10 +131,11 @@ def subscribe():
         )
     ask = signup_request(data, newsletter=True)
     known = get_storage().find_contact(email)
-    if suppressed(email, known):
+    if held_back(email, known, "signup"):
         return pages.done("signup")  # a suppressed address: nothing sent or kept
-    if known and not people.asks_for_news(known, ads=ask["ads"]):
-        return pages.done("signup")  # nothing new to confirm: nothing sent or kept
+    if known and not is_suppressed(known):
+        if not people.asks_for_news(known, ads=ask["ads"]):
+            return pages.done("signup")  # nothing new to confirm: nothing sent
     if not take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email):
         return pages.done("signup")  # the same answer: the inbox is not flooded
     event = {"type": "signup", **contacts.attribution_fields(data)}
@@ -123,8 +167,10 @@ def download():
         return pages.done("download")  # the same answer: the inbox is not flooded
     known = get_storage().find_contact(email)
     news = pages.ticked(data, "consent_newsletter")
-    news = news and (known is None or people.asks_for_news(known, ads=False))
-    news = news and not suppressed(email, known)
+    news = news and not held_back(email, known, "download")
+    news = news and (
+        known is None or is_suppressed(known) or people.asks_for_news(known, ads=False)
+    )
     news = news and take_mail_quota("MAIL_LIMIT_CONFIRM", "confirm", email)
     ask = signup_request(data, newsletter=news, guide=guide["slug"])
     contact = contacts.keep_request(email, ask, None)
