@@ -7,12 +7,13 @@ import sys
 
 import click
 
+from ..i18n import N_
 from .common import _, n_, open_storage_app, site_lang
 
 
 @click.group()
 def contacts() -> None:
-    """GDPR access and erasure, and customers imported from a CSV."""
+    """GDPR access and erasure; customers and subscribers imported from a CSV."""
 
 
 def find_or_fail(storage, email: str) -> dict:
@@ -80,18 +81,53 @@ def contacts_erase(email: str) -> None:
 
 @contacts.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-def contacts_import(file: str) -> None:
-    """Import customers from a shop or CRM CSV (email, name, date, value).
+@click.option(
+    "--subscribers",
+    is_flag=True,
+    help="FILE is a subscriber list exported from Mailchimp, Kit, Ghost, "
+    "listmonk or Substack.",
+)
+@click.option(
+    "--reconfirm",
+    is_flag=True,
+    help="With --subscribers: email each subscribed address the signup's "
+    "confirmation instead; only those who confirm are subscribed.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="With --subscribers: tell what the import would do; store and send nothing.",
+)
+def contacts_import(file: str, subscribers: bool, reconfirm: bool, dry_run: bool):
+    """Import customers from a shop or CRM CSV, or a subscriber list.
 
-    Optional columns: currency, order_id, kind (purchase, booking or quote).
-    Comma, semicolon or tab between cells; UTF-8, UTF-16 or Windows-1252;
-    dates as YYYY-MM-DD or D.M.YYYY; amounts such as 1 200,50 or 1,200.50.
+    Customers: columns email, name, date, value; optional currency,
+    order_id, kind (purchase, booking or quote). Comma, semicolon or tab
+    between cells; UTF-8, UTF-16 or Windows-1252; dates as YYYY-MM-DD or
+    D.M.YYYY; amounts such as 1 200,50 or 1,200.50.
+
+    Subscribers (--subscribers): an export of Mailchimp, Kit, Ghost, listmonk
+    or Substack, recognised by its columns. Subscribed people become
+    confirmed subscribers whose consent proof is the export's (their opt-in
+    time, "imported from Mailchimp export of DATE"); unsubscribed, cleaned
+    and bounced addresses go into the suppression record. A decision made
+    in Polku since stays. --reconfirm, for a list whose consent cannot be
+    shown: each address gets the signup form's confirmation email instead
+    (over SMTP, or into the outbox when no POLKU_SMTP_HOST is set).
+
     Re-importing the same file changes nothing.
 
     \b
-    Example:
+    Examples:
         polku contacts import shop-orders.csv
+        polku contacts import subscribed_members_export.csv --subscribers
+        polku contacts import subscribers.csv --subscribers --reconfirm --dry-run
     """
+    if (reconfirm or dry_run) and not subscribers:
+        raise click.UsageError(_("--reconfirm and --dry-run go with --subscribers."))
+    if subscribers:
+        import_subscribers(file, reconfirm=reconfirm, dry_run=dry_run)
+        return
     from ..db import get_storage
     from ..imports import CsvError, import_rows, read_csv
 
@@ -112,6 +148,76 @@ def contacts_import(file: str) -> None:
             skipped=skipped,
         )
     )
+
+
+def import_subscribers(file: str, *, reconfirm: bool, dry_run: bool) -> None:
+    from ..db import get_storage
+    from ..imports import CsvError
+    from ..imports.formats import read_export
+    from ..imports.subscribers import export_of, import_entries
+    from ..journey import imported
+
+    try:
+        known, rows = read_export(file, site_lang())
+    except CsvError as e:
+        raise click.ClickException(str(e)) from e
+    app = open_storage_app()
+    secret = app.config["SECRET_KEY"]
+    with app.test_request_context():  # the confirm links, as the digest's
+        storage = get_storage()
+        export = export_of(known.tool, file)
+        with click.progressbar(
+            length=len(rows), label=_("Importing"), file=sys.stderr
+        ) as bar:
+            summary = import_entries(
+                storage,
+                export,
+                rows,
+                secret=secret,
+                proven=not reconfirm,
+                dry_run=dry_run,
+                progress=bar.update,
+            )
+        if dry_run:
+            summary.counts[imported.ASK] += len(summary.ask)
+        elif summary.ask:
+            from ..imports.reconfirm import ask_all
+
+            with click.progressbar(
+                length=len(summary.ask), label=_("Asking"), file=sys.stderr
+            ) as bar:
+                ask_all(storage, export, summary, secret=secret, progress=bar.update)
+    click.echo(report(summary, export, reconfirm=reconfirm, dry_run=dry_run))
+
+
+OUTCOMES = {
+    "imported": N_("imported as subscribers"),
+    "ask": N_("asked to confirm by email"),
+    "already": N_("already there"),
+    "unsubscribed": N_("unsubscribed"),
+    "suppressed": N_("suppressed (bounced or complained)"),
+    "skipped": N_("skipped"),
+}
+
+
+def report(summary, export, *, reconfirm: bool, dry_run: bool) -> str:
+    """The import's summary: one line per outcome, the reasons rows were skipped."""
+    lines = [_("Dry run: nothing was stored or sent.")] if dry_run else []
+    lines.append(
+        n_(
+            "%(tool)s export of %(date)s: %(count)d row.",
+            "%(tool)s export of %(date)s: %(count)d rows.",
+            summary.rows,
+            tool=export.tool,
+            date=export.at[:10],
+        )
+    )
+    shown = [o for o in OUTCOMES if o != ("imported" if reconfirm else "ask")]
+    for outcome in shown:
+        lines.append(f"  {_(OUTCOMES[outcome])}: {summary.counts[outcome]}")
+    for reason, count in sorted(summary.reasons.items(), key=lambda r: -r[1]):
+        lines.append(f"    - {_(reason)}: {count}")
+    return "\n".join(lines)
 
 
 @contacts.command("prune")

@@ -1,40 +1,31 @@
 """Customers from a shop or CRM CSV: email, name, date, value.
 
-Read as shops and spreadsheets write them: comma, semicolon or tab between
-the cells; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode
-text") or Windows-1252; amounts such as `1 200,50`, `1.200,50` or `1,200.50`.
-A file that cannot be imported raises `CsvError`, whose message is one
-sentence in the site's language.
+The file is read as `csvfile` reads any (delimiters, encodings); amounts
+such as `1 200,50`, `1.200,50` or `1,200.50`. A file that cannot be imported
+raises `CsvError`, whose message is one sentence in the site's language.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import hashlib
-import io
 import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from . import i18n
-from .i18n import N_
-from .journey import people
-from .storage import Storage
-from .web.requests import new_id
+from .. import i18n
+from ..i18n import N_
+from ..journey import people
+from ..storage import Storage
+from ..web.requests import new_id
+from .csvfile import CsvError, read_table
 
 REQUIRED = ("email", "date")
 KINDS = ("purchase", "booking", "quote")
 BATCH = 500
-DELIMITERS = (",", ";", "\t")
 _SPACES = re.compile(r"[\s\u00a0\u202f']+")
 _CURRENCY = re.compile(r"^[€$£]|[€$£]$|^[A-Z]{3}|[A-Z]{3}$")
 _DIGITS = re.compile(r"\d+")
-
-
-class CsvError(ValueError):
-    """The file cannot be imported; the message names the row and the column."""
 
 
 def parse_value(raw: str | None, lang: str | None = None) -> float | None:
@@ -126,60 +117,24 @@ def _parse_row(row: dict[str, str | None], lang: str | None) -> dict:
     }
 
 
-def decode(raw: bytes, lang: str | None = None) -> str:
-    """The file's text: UTF-8 (with or without BOM), UTF-16 or Windows-1252."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings: tuple[str, ...] = ("utf-16",)
-    elif raw.startswith(codecs.BOM_UTF8):
-        encodings = ("utf-8-sig",)
-    elif raw[1:200:2].count(0) > len(raw[1:200:2]) * 0.4:
-        encodings = ("utf-16-le",)  # UTF-16 without its mark
-    elif raw[0:200:2].count(0) > len(raw[0:200:2]) * 0.4:
-        encodings = ("utf-16-be",)
-    else:
-        encodings = ("utf-8", "cp1252")
-    for encoding in encodings:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" not in text:
-            return text
-    message = N_("The file is not text a spreadsheet saves as CSV (UTF-8 or UTF-16).")
-    raise CsvError(i18n.gettext(lang, message))
-
-
 def read_csv(path: str, lang: str | None = None) -> list[dict]:
     """Read and check every row first, so a bad file imports nothing."""
-    with open(path, "rb") as f:
-        text = decode(f.read(), lang)
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    delimiter = max(DELIMITERS, key=first.count)
-    if not first.count(delimiter):
-        delimiter = ","
-    reader = csv.DictReader(
-        io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter
-    )
-    try:
-        found = [(h or "").strip() for h in reader.fieldnames or []]
-        header = [h.lower() for h in found]
-        missing = [c for c in REQUIRED if c not in header]
-        if not any(found):
-            raise CsvError(i18n.gettext(lang, N_("The file is empty.")))
-        if missing:
-            message = i18n.ngettext(
-                lang,
-                "The file has no %(columns)s column; its columns are %(found)s.",
-                "The file has no %(columns)s columns; its columns are %(found)s.",
-                len(missing),
-            )
-            columns = ", ".join(f"“{c}”" for c in missing)
-            raise CsvError(message % {"columns": columns, "found": ", ".join(found)})
-        reader.fieldnames = header
-        return [parse_row(n, row, lang) for n, row in enumerate(reader, start=2)]
-    except csv.Error:
-        message = N_("Line %(line)d of the file is not CSV.")
-        raise CsvError(i18n.gettext(lang, message, line=reader.line_num)) from None
+    found, rows = read_table(path, lang)
+    header = [h.lower() for h in found]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        message = i18n.ngettext(
+            lang,
+            "The file has no %(columns)s column; its columns are %(found)s.",
+            "The file has no %(columns)s columns; its columns are %(found)s.",
+            len(missing),
+        )
+        columns = ", ".join(f"“{c}”" for c in missing)
+        raise CsvError(message % {"columns": columns, "found": ", ".join(found)})
+    return [
+        parse_row(n, {(k or "").lower(): v for k, v in row.items()}, lang)
+        for n, row in rows
+    ]
 
 
 def import_rows(
