@@ -425,6 +425,15 @@ ORDER_TWISTS = {"value": numbers(), "email": st.sampled_from(ADDRESSES)}
 TEXT_OR_JSON = ("text/plain", "application/json")
 
 
+def bounce_report(world: World) -> dict:
+    return {"RecordType": "Bounce", "Type": "HardBounce", "ID": 1, "Email": "b@x.fi"}
+
+
+def bounce_bodies(world: World) -> st.SearchStrategy[Body]:
+    """A provider's webhook (Postmark's shape; SNS posts it as text/plain)."""
+    return json_bodies(bounce_report(world), TEXT_OR_JSON)
+
+
 def beacon_bodies(world: World) -> st.SearchStrategy[Body]:
     bases = twisted(beacon(world), BEACON_TWISTS)
     return bases.flatmap(lambda b: json_bodies(b, TEXT_OR_JSON))
@@ -542,6 +551,14 @@ SHAPES: dict[str, Shape] = {
         args=token_arg("feedback"),
     ),
     "api.conversion": Shape(body=order_bodies, deep=deep_order),
+    "bounce_hooks.receive": Shape(
+        body=bounce_bodies,
+        args={
+            "provider": lambda w: (
+                st.sampled_from(["ses", "postmark", "mailgun"]) | hostile_text()
+            )
+        },
+    ),
     "admin.login": Shape(
         query_base={"next": "/admin/contacts"},
         query={"next": ["/admin/contacts", "//evil.example/", "/admin/%0d%0a"]},

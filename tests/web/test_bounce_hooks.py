@@ -121,9 +121,7 @@ def test_sns_certificates_are_fetched_once(hooks, people, sns):
         ses = fixture("ses-bounce.json", email)
         ses["bounce"]["feedbackId"] = f"feedback-{n}"
         assert post_ses(hooks, sns.notification(ses, f"n-{n}")).status_code == 200
-    assert [p for p in sns.gets if p.endswith(".pem")] == [
-        "/SimpleNotificationService-test.pem"
-    ]
+    assert [p for p in sns.gets if p.endswith(".pem")] == [sns.cert_path]
     assert recipients(hooks) == []
 
 
@@ -132,7 +130,7 @@ def test_ses_subscription_confirmation_gets_the_subscribe_url(hooks, sns):
     path = "/?Action=ConfirmSubscription&TopicArn=" + TOPIC + "&Token=abc123"
     message.update(
         SubscribeURL=sns.base + path,
-        SigningCertURL=f"{sns.base}/SimpleNotificationService-test.pem",
+        SigningCertURL=sns.cert_url,
     )
     response = post_ses(hooks, sns.sign(message))
     assert response.status_code == 200 and response.json["confirmed"] is True
@@ -143,7 +141,7 @@ def test_a_subscribe_url_off_sns_is_never_fetched(hooks, sns):
     message = fixture("sns-subscription-confirmation.json")
     message.update(
         SubscribeURL="https://attacker.example/?Action=ConfirmSubscription",
-        SigningCertURL=f"{sns.base}/SimpleNotificationService-test.pem",
+        SigningCertURL=sns.cert_url,
     )
     assert post_ses(hooks, sns.sign(message)).status_code == 401
 
@@ -259,7 +257,7 @@ def certificate_off_sns(app, sns):
 
 
 def certificate_over_http(app, sns):
-    url = f"{sns.base}/SimpleNotificationService-test.pem".replace("https", "http")
+    url = sns.cert_url.replace("https", "http")
     return post_ses(
         app, sns.notification(fixture("ses-bounce.json"), SigningCertURL=url)
     )
@@ -356,6 +354,8 @@ def test_a_replayed_mailgun_token_with_another_body_applies_nothing(hooks, peopl
         ("/api/bounces/postmark", '{"a": "' + "x" * 600_000 + '"}', 413),
         ("/api/bounces/mailgun", "{not json", 400),
         ("/api/bounces/ses", '{"Type": "Gossip"}', 400),
+        ("/api/bounces/ses", '{"Type": ["Notification"]}', 400),
+        ("/api/bounces/ses", '{"Type": "Notification", "TopicArn": [1]}', 401),
     ],
 )
 def test_bad_requests_answer_with_a_reason_and_store_nothing(

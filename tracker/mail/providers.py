@@ -67,6 +67,11 @@ def _header(headers: object, name: str) -> str | None:
     return None
 
 
+def _pick(table: Mapping[str, str], value: object) -> str | None:
+    """table[value] for a string value; None for anything else (a list too)."""
+    return table.get(value) if isinstance(value, str) else None
+
+
 def _dict(value: object, what: str) -> Mapping:
     if not isinstance(value, Mapping):
         raise Malformed(f"The payload has no {what} object.")
@@ -91,7 +96,7 @@ def ses(envelope: Mapping) -> list[Report]:
     send = None if ref else f"ses:{text(mail.get('messageId'), 200)}"
     if type_ == "Bounce":
         bounce = _dict(body.get("bounce"), "bounce")
-        kind = SES_KINDS.get(bounce.get("bounceType"))
+        kind = _pick(SES_KINDS, bounce.get("bounceType"))
         field, found = "bouncedRecipients", bounce
     elif type_ == "Complaint":
         found = _dict(body.get("complaint"), "complaint")
@@ -151,7 +156,7 @@ def postmark(body: Mapping) -> list[Report]:
     if record == "SpamComplaint":
         kind = COMPLAINT
     elif record == "Bounce":
-        kind = POSTMARK_KINDS.get(body.get("Type"))  # type: ignore[arg-type]
+        kind = _pick(POSTMARK_KINDS, body.get("Type"))
     else:
         return []  # Delivery, Open, Click, SubscriptionChange
     event = body.get("ID")
@@ -217,7 +222,7 @@ def mailgun(body: Mapping) -> list[Report]:
     data = _dict(body.get("event-data"), "event-data")
     event = data.get("event")
     if event == "failed":
-        kind = MAILGUN_SEVERITY.get(data.get("severity"))  # type: ignore[arg-type]
+        kind = _pick(MAILGUN_SEVERITY, data.get("severity"))
     elif event == "complained":
         kind = COMPLAINT
     else:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from .. import clock
 
-SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+SNS_HOST = re.compile(r"sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")
 CONFIRMATION = (
     "Message",
     "MessageId",
@@ -68,7 +68,7 @@ class Unreachable(Exception):
 
 def canonical(message: Mapping) -> bytes:
     """The string SNS signed: `name\\nvalue\\n` for each signed field, in order."""
-    fields = SIGNED.get(message.get("Type"))  # type: ignore[arg-type]
+    fields = SIGNED.get(str(message.get("Type")))
     if fields is None:
         raise Refused("The message's Type is not one SNS sends.")
     parts = []
@@ -94,7 +94,7 @@ def trusted_url(url: object, extra_hosts: Iterable[str] = ()) -> tuple[str, int,
     if (
         parts.scheme != "https"
         or parts.username is not None
-        or not (SNS_HOST.match(host) or host in trusted)
+        or not (SNS_HOST.fullmatch(host) or host in trusted)
     ):
         raise Refused("SNS's URLs are https on sns.<region>.amazonaws.com only.")
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -145,7 +145,7 @@ def certificate(url: object, extra_hosts: Iterable[str] = ()) -> x509.Certificat
 
 def verify(message: Mapping, extra_hosts: Iterable[str] = ()) -> None:
     """Return if SNS signed this message; raise Refused (or Unreachable)."""
-    algorithm = HASHES.get(message.get("SignatureVersion"))  # type: ignore[arg-type]
+    algorithm = HASHES.get(str(message.get("SignatureVersion")))
     if algorithm is None:
         raise Refused("SignatureVersion must be 1 or 2.")
     signed = canonical(message)

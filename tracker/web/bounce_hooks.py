@@ -70,9 +70,9 @@ def from_ses() -> list[bounces.Report] | dict:
     if not topics:
         setting("SES_TOPIC_ARN", "Amazon SES")
     message = payload()
-    if message.get("Type") not in sns.SIGNED:
+    if str(message.get("Type")) not in sns.SIGNED:
         raise TrackerError("The SNS message's Type is not one SNS sends.")
-    if message.get("TopicArn") not in topics:
+    if str(message.get("TopicArn")) not in topics:
         raise refused("the message is not from a topic POLKU_SES_TOPIC_ARN names.")
     hosts = listed("SNS_EXTRA_HOSTS")
     try:
