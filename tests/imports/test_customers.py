@@ -1,4 +1,5 @@
-"""`tracker.imports`: the CSV files shops and spreadsheets export."""
+"""`tracker.imports.customers` (and csvfile): the CSV files shops and spreadsheets
+export."""
 
 from __future__ import annotations
 

@@ -181,3 +181,14 @@ def test_a_dry_run_tells_and_stores_nothing(runner, app, set_clock):
 def test_reconfirm_and_dry_run_need_subscribers(runner, app):
     result = polku(runner, app, "contacts", "import", str(SUBSCRIBED), "--reconfirm")
     assert result.exit_code == 2 and "--subscribers" in result.output
+
+
+def test_the_summary_speaks_the_sites_language(runner, app, set_clock):
+    manifest = Path(app.config["DATA_DIR"]) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["site"]["lang"] = "fi"
+    manifest.write_text(json.dumps(data))
+    set_clock(NOW)
+    output = import_list(runner, app, SUBSCRIBED)
+    assert "Mailchimp-luettelo 2026-03-01: 5 riviä." in output
+    assert "tuotu tilaajiksi: 3" in output and "ei ole sähköpostiosoite: 1" in output

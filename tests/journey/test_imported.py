@@ -67,7 +67,7 @@ def test_an_unsubscribe_in_polku_stays():
 
 
 def test_a_suppressed_address_is_not_subscribed():
-    bounced = {**people.new_contact("aino@example.com", NOW, "c0"), "suppressed": {}}
+    bounced = people.new_contact("aino@example.com", NOW, "c0")
     bounced["suppressed"] = {"reason": "hard_bounce", "at": NOW, "evidence": []}
     assert decide(bounced, SUBSCRIBED).reason == im.SUPPRESSED_HERE
     assert decide(None, SUBSCRIBED, suppressed=True).reason == im.SUPPRESSED_HERE
@@ -108,6 +108,16 @@ def test_a_newer_unsubscribe_ends_a_polku_subscription_an_older_one_does_not():
     consent = d.contact["consent"]["newsletter"]
     assert consent["withdrawn_at"] == "2025-06-02T00:00:00+00:00"
     assert consent["wording"] == "Send me the letter."  # their own proof, withdrawn
+
+
+def test_an_export_that_gives_no_time_cannot_undo_a_decision_made_in_polku():
+    here = confirmed_here("2025-06-01T00:00:00+00:00")
+    for status in ("unsubscribed", "cleaned"):
+        entry = im.Entry(email="aino@example.com", status=status)
+        assert decide(here, entry).outcome == im.ALREADY
+    # Nobody here: the unsubscribe is kept as of the export.
+    gone = decide(None, im.Entry(email="v@example.com", status="unsubscribed"))
+    assert gone.event["unsubscribed_at"] == EXPORT.at
 
 
 def test_an_older_unsubscribe_leaves_a_signup_waiting_in_polku():

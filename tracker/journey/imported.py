@@ -9,8 +9,9 @@ bounce or a complaint is a suppression whose evidence is the import.
 What Polku itself was told stays when it is newer: an unsubscribe here stays
 one, a subscriber confirmed here keeps their own proof, a signup waiting here
 is not cancelled by an older unsubscribe, and a confirmation here after an
-export's bounce shows that the address works. Pure: plain records in, one
-`Decision` out.
+export's bounce shows that the address works. An export that gives no time
+for an unsubscribe or a bounce cannot show it is newer: Polku's own decision
+stays. Pure: plain records in, one `Decision` out.
 """
 
 from __future__ import annotations
@@ -184,8 +185,9 @@ def _unsubscribe(contact, entry, export, now, contact_id, proven):
     if contact["status"] == "unsubscribed":
         return Decision(ALREADY)
     own = _asked_here(contact)
-    if own and own >= when:  # a newer decision made in Polku stays
-        return Decision(ALREADY)
+    if own and (not entry.changed_at or own >= when):
+        return Decision(ALREADY)  # a newer decision made in Polku stays (or one
+        # the export cannot show to be older: it gives no time)
     c = people.unsubscribe(contact, now=when)
     c["updated"] = now
     return Decision(UNSUBSCRIBED, c, event)
@@ -210,8 +212,8 @@ def _suppress(contact, entry, export, now, contact_id, proven):
         c = people.new_contact(entry.email, now, contact_id)
         c["lead_at"] = consented  # their history: they were on the list
     else:
-        proven_here = _confirmed_at(contact)
-        if reason == "hard_bounce" and proven_here and proven_here > when:
+        here = _confirmed_at(contact)
+        if reason == "hard_bounce" and here and (not entry.changed_at or here > when):
             return Decision(ALREADY)  # the address received mail since
         c = copy.deepcopy(contact)
     c["suppressed"] = record
