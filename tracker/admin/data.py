@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import current_app
 
-from .. import clock
+from .. import clock, spend
 from ..db import get_storage
+from ..journey import money, stages
 from ..journey import report as journey_report
-from ..journey import stages
 from ..journey.counters import DIMENSIONS
 from ..web.site import manifest
 
@@ -72,6 +72,11 @@ def overview_data(args) -> dict[str, Any]:
     prev_start, prev_end = start - timedelta(days=span), start - timedelta(days=1)
     previous = storage.summary(prev_start.isoformat(), prev_end.isoformat(), filters)
     people = people_numbers(storage, start, end, filters, touch)
+    money_part = {
+        "currency": current_app.config["CURRENCY"],
+        "revenue": people["revenue"],
+        "spend": spend.load(storage),
+    }
     data = journey_report.build(
         summary,
         None,
@@ -80,6 +85,7 @@ def overview_data(args) -> dict[str, Any]:
         end.isoformat(),
         touch=touch,
         people=people["report"],
+        money_part=money_part,
     )
     data.update(
         period=period,
@@ -130,6 +136,7 @@ def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -
         ),
         "guides": guide_downloads(people, start, end),
         "today": todays_people(contacts),
+        "revenue": money.revenue(people, start.isoformat(), end.isoformat(), touch),
     }
     if version is not None:
         if len(_people_cache) > 64:

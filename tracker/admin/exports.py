@@ -27,7 +27,19 @@ TABLES = {
     ),
     "campaigns": (
         "campaigns",
-        ["campaign", "visits", "visitors", "leads", "customers", "conversion_rate"],
+        [
+            "campaign",
+            "visits",
+            "visitors",
+            "leads",
+            "customers",
+            "conversion_rate",
+            "spend",
+            "cost_per_lead",
+            "cost_per_customer",
+            "revenue",
+            "roas",
+        ],
     ),
     "pages": (
         "posts",
