@@ -31,7 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import db, errors, i18n
     from .admin import bp as admin_bp
     from .admin import init_app as init_admin
-    from .web import api, bounce_hooks, collect, forms, health, site
+    from .web import api, bounce_hooks, collect, forms, health, preferences, site
     from .web.limits import limiter
 
     db.init_app(app)
@@ -40,7 +40,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     limiter.exempt(collect.bp)  # beacons are not forms; no per-request limiter work
     prefix = app.config["ROUTE_PREFIX"] or None
-    for blueprint in (health.bp, collect.bp, forms.bp, api.bp, bounce_hooks.bp):
+    for blueprint in (
+        health.bp,
+        collect.bp,
+        forms.bp,
+        api.bp,
+        bounce_hooks.bp,
+        preferences.bp,
+    ):
         app.register_blueprint(blueprint, url_prefix=prefix)
     app.register_blueprint(admin_bp, url_prefix=(prefix or "") + "/admin")
     init_admin(app)

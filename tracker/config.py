@@ -135,6 +135,11 @@ SETTINGS = (
         "Emails with the same guide one address can be sent.",
     ),
     Setting(
+        "MAIL_LIMIT_PREFERENCES",
+        "1/10 minutes;3/day",
+        "Emails with a link to the reader's own page one address can be sent.",
+    ),
+    Setting(
         "CURRENCY",
         "EUR",
         "The site's currency: revenue, ad spend, cost per lead and ROAS are "

@@ -16,7 +16,7 @@ from .db import get_storage
 from .errors import BadToken, TrackerError
 from .journey import attribution, people, suppression
 from .mail import retry
-from .web import agents, identity
+from .web import agents, identity, tokens
 from .web import site as sitemeta
 from .web.requests import client_ip, new_id, now_iso, user_agent, visitor_for
 
@@ -219,11 +219,15 @@ def record_feedback(contact_id: str, ask: str, score: int, comment: str | None):
 
 
 def email_context(contact: dict) -> dict[str, Any]:
+    """What every email to a reader shows: their name, the site, and the link to
+    their own page (what we store, their choices), signed for them."""
     site = sitemeta.manifest().get("site") or {}
+    own_page = tokens.make("preferences", {"c": contact["id"]})
     return {
         "name": people.clean_name(contact.get("first_name")),
         "site_name": site.get("name") or "Polku",
         "site_url": sitemeta.public_base() + "/",
+        "preferences_url": sitemeta.link("preferences.page", token=own_page),
         "pending_days": int(current_app.config["PENDING_DAYS"]),
         "download_days": int(current_app.config["DOWNLOAD_DAYS"]),
     }

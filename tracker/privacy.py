@@ -1,4 +1,5 @@
-"""Erasure and retention: what leaves the data directory, and when."""
+"""Access, erasure and retention: what a person gets of their data, what
+leaves the data directory, and when."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ from . import clock, datadir
 from .journey import people
 from .storage import Storage
 from .storage.files import atomic_write
+
+
+def export(storage: Storage, contact: dict) -> dict:
+    """Everything stored about one person: the contact (consent proof, choices,
+    sequences) and their timeline, stitched visits included. `polku contacts
+    export` prints it; the reader downloads it from their own page."""
+    return {"contact": contact, "timeline": storage.timeline(contact["id"])}
 
 
 def traces(contact: dict) -> list[bytes]:

@@ -66,6 +66,9 @@ MESSAGES = {
     "unsubscribe_intro": _("Don't want these emails any more?"),
     "unsubscribe": _("Unsubscribe"),
     "unsubscribe_text": _("Unsubscribe with one click:"),
+    "preferences_intro": _("How often, on which topics, or a pause?"),
+    "preferences": _("Your data and your choices"),
+    "preferences_text": _("Your data and your choices:"),
     "sent_by": _("Sent by %(sender)s"),
 }
 # The default subject as the reader's language writes it; str.format fields.
@@ -77,8 +80,8 @@ class Links:
     """Per-recipient links the caller makes (tokens are the caller's business).
 
     click_url wraps a content URL with the recipient's signed click token. The
-    unsubscribe, referral and feedback URLs already carry their own token and go
-    into the email as given.
+    unsubscribe, referral, feedback and preferences (the reader's own page)
+    URLs already carry their own token and go into the email as given.
     """
 
     click_url: Callable[[str], str]
@@ -86,6 +89,7 @@ class Links:
     referral_url: str | None = None
     feedback_url: Callable[[int], str] | None = None
     site_url: str | None = None
+    preferences_url: str | None = None
 
 
 # ---- links ----------------------------------------------------------------
@@ -244,6 +248,9 @@ def render(
     referral = links.referral_url and _check_absolute(
         links.referral_url, "referral_url"
     )
+    own_page = links.preferences_url and _check_absolute(
+        links.preferences_url, "preferences_url"
+    )
 
     def content(url: str) -> str:
         return links.click_url(with_utm(absolute_url(site_url, url), day))
@@ -293,6 +300,7 @@ def render(
         "feedback": feedback,
         "referral_url": referral or "",
         "unsubscribe_url": unsubscribe,
+        "preferences_url": own_page or "",
         "sender": sender,
         "footer_lines": [
             line.strip() for line in settings.footer.splitlines() if line.strip()

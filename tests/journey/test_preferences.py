@@ -166,7 +166,13 @@ def test_leaving_an_active_sequence():
     entered = {"state": "active", "entered": NOW, "step": 1}
     before = reader(sequences={"welcome": entered, "old": {"state": "finished"}})
     after, record = prefs.leave_sequence(before, "welcome", now=NOW)
-    assert after["sequences"]["welcome"] == {**entered, "state": "left", "left_at": NOW}
+    assert after["sequences"]["welcome"] == {
+        **entered,
+        "state": "left",
+        "left_at": NOW,
+        "ended": NOW,  # as the scheduler ends an enrolment
+        "reason": "preferences",
+    }
     assert before["sequences"]["welcome"]["state"] == "active"
     assert record == {"type": "sequence_left", "sequence": "welcome"}
     for name in ("old", "nowhere"):

@@ -40,11 +40,11 @@ def contacts_export(email: str) -> None:
         polku contacts export reader@example.com > reader.json
     """
     from ..db import get_storage
+    from ..privacy import export
 
     with open_storage_app().app_context():
         storage = get_storage()
-        contact = find_or_fail(storage, email)
-        data = {"contact": contact, "timeline": storage.timeline(contact["id"])}
+        data = export(storage, find_or_fail(storage, email))
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

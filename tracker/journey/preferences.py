@@ -195,9 +195,11 @@ def leave_sequence(contact: Mapping, name: str, *, now: str) -> Change:
     """Leave a sequence the person is in: no further step of it reaches them."""
     entry = (contact.get("sequences") or {}).get(name)
     if not isinstance(entry, Mapping) or (entry.get("state") or ACTIVE) != ACTIVE:
-        raise Refused("You are not in that sequence any more.")
+        raise Refused("You are not in that email series any more.")
     c = _changed(contact, now)
-    c["sequences"][name] = {**entry, "state": LEFT, "left_at": now}
+    # `ended` and `reason` as the scheduler writes them (journey.enrolment)
+    left = {"state": LEFT, "left_at": now, "ended": now, "reason": "preferences"}
+    c["sequences"][name] = {**entry, **left}
     return c, {"type": "sequence_left", "sequence": name}
 
 
@@ -234,6 +236,8 @@ def digest_wanted(
     run of each calendar month in the site's time zone (the previous run,
     `previous_run`, started in another month, or there was none).
     """
+    if not contact.get("digest"):
+        return True  # most readers never chose: every digest, no pause
     choice = digest_choice(contact)
     day = local_day(run_at, tz)
     if choice["paused_until"] and day.isoformat() < choice["paused_until"]:

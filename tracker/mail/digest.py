@@ -33,6 +33,7 @@ from flask import current_app
 from pelican.plugins.polku import digest as content
 
 from .. import clock, mail
+from ..journey import preferences
 from ..journey.digest import build_digest
 from ..journey.suppression import is_suppressed
 from ..storage import Storage
@@ -79,19 +80,38 @@ def subscribed(contact: dict) -> bool:
 
 
 def recipients(storage: Storage) -> list[dict]:
-    """Confirmed subscribers whose newsletter consent stands; never anyone else."""
-    chosen = [c for c in storage.iter_contacts() if subscribed(c)]
+    """Confirmed subscribers whose newsletter consent stands; never anyone else.
+
+    Each reader's own choice holds too (journey.preferences.digest_wanted):
+    no digest during a pause, and a monthly reader gets the first run of each
+    month in the site's time zone. This run is the unfinished one if a send
+    is resumed (its `since` is the run before), else one starting now.
+    """
+    state = storage.get_meta(STATE_KEY) or {}
+    current = state.get("current") or {}
+    timing = {
+        "run_at": current.get("until") or clock.now().isoformat(),
+        "previous_run": current.get("since") if current else state.get("cutoff"),
+        "tz": (sitemeta.manifest().get("site") or {}).get("timezone"),
+    }
+    chosen = [
+        c
+        for c in storage.iter_contacts()
+        if subscribed(c) and preferences.digest_wanted(c, **timing)
+    ]
     return sorted(chosen, key=lambda c: c["created"])
 
 
 def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
-    """The recipient's own signed links: clicks, unsubscribe, referral, feedback."""
+    """The recipient's own signed links: clicks, unsubscribe, their own page,
+    referral, feedback."""
 
     def click(url: str) -> str:
         token = tokens.make("click", {"c": contact["id"], "u": url, "e": campaign})
         return link("forms.click", token=token)
 
     unsubscribe = tokens.make("unsubscribe", {"c": contact["id"]})
+    own_page = tokens.make("preferences", {"c": contact["id"]})
     referral = None
     if contact.get("ref_code"):
         referral = f"{sitemeta.public_base()}/?ref={contact['ref_code']}"
@@ -106,6 +126,7 @@ def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
     return content.Links(
         click_url=click,
         unsubscribe_url=link("forms.unsubscribe", token=unsubscribe),
+        preferences_url=link("preferences.page", token=own_page),
         referral_url=referral,
         feedback_url=feedback,
         site_url=sitemeta.public_base() + "/",

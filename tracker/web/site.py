@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -47,11 +49,26 @@ def manifest() -> dict[str, Any]:
 
 
 def site_lang() -> str | None:
-    """Return the site's language as the build wrote it, or None."""
+    """Return the site's language as the build wrote it, or None; within
+    `speaking`, the language a reader chose for themselves."""
+    if has_request_context() and g.get("polku_reader_lang"):
+        return g.polku_reader_lang
     try:
         return datadir.lang_of(manifest())
     except (OSError, ValueError, RuntimeError):  # no app, or a broken manifest
         return None
+
+
+@contextmanager
+def speaking(lang: str | None) -> Iterator[None]:
+    """Speak to one reader in the language they chose (their own page, the
+    email they asked for): pages, emails and answers alike, within the block."""
+    before = g.get("polku_reader_lang")
+    g.polku_reader_lang = lang or before
+    try:
+        yield
+    finally:
+        g.polku_reader_lang = before
 
 
 def gettext(message: str, /, **values: Any) -> str:

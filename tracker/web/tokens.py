@@ -21,6 +21,10 @@ PURPOSES = {
     "unsubscribe": None,  # valid as long as the person is on the list
     "feedback": None,
     "click": None,
+    # The reader's own page: bound to the contact's id, not its nonce, so the
+    # link in an old email keeps working after a confirmation; erasing the
+    # person ends it.
+    "preferences": None,
 }
 UNSUBSCRIBE_MAX_AGE = 400 * DAY  # an old digest's unsubscribe link still works
 
