@@ -7,9 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-from tracker import spend
 from tracker.cli import cli
 from tracker.db import get_storage
+from tracker.imports import spend
 from tracker.journey import money
 
 from ..conftest import BROWSER_UA, SITE, Reader

@@ -13,8 +13,9 @@ from typing import Any
 
 from flask import current_app
 
-from .. import clock, spend
+from .. import clock
 from ..db import get_storage
+from ..imports import spend
 from ..journey import money, stages
 from ..journey import report as journey_report
 from ..journey.counters import DIMENSIONS

@@ -35,9 +35,9 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
         polku report --email owner@example.com --since 2026-11-16
     """
     from ..db import get_storage
+    from ..imports.spend import load
     from ..journey import money
     from ..journey import report as journey_report
-    from ..spend import load
     from ..web.site import manifest
 
     app = open_storage_app()

@@ -37,8 +37,8 @@ def spend_import(file: str) -> None:
         polku spend import meta-november.csv
     """
     from ..db import get_storage
+    from ..imports.spend import SpendError, read_export, save
     from ..journey import money
-    from ..spend import SpendError, read_export, save
 
     app = open_storage_app()
     currency = app.config["CURRENCY"]
@@ -86,7 +86,7 @@ def spend_map(utm_campaign: str, campaign_id: str) -> None:
         polku spend map autumn-offer 120210000000000001
     """
     from ..db import get_storage
-    from ..spend import set_mapping
+    from ..imports.spend import set_mapping
 
     with open_storage_app().app_context():
         set_mapping(get_storage(), utm_campaign.strip(), campaign_id.strip())
@@ -109,7 +109,7 @@ def spend_unmap(utm_campaign: str) -> None:
         polku spend unmap autumn-offer
     """
     from ..db import get_storage
-    from ..spend import set_mapping
+    from ..imports.spend import set_mapping
 
     with open_storage_app().app_context():
         set_mapping(get_storage(), utm_campaign.strip(), None)
@@ -125,8 +125,8 @@ def spend_list() -> None:
         polku spend list
     """
     from ..db import get_storage
+    from ..imports.spend import load
     from ..journey import money
-    from ..spend import load
 
     with open_storage_app().app_context():
         doc = load(get_storage())

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from . import clock, i18n
-from .i18n import N_
-from .imports import CsvError, decode
-from .journey import money
-from .storage import Storage
+from .. import clock, i18n
+from ..i18n import N_
+from ..journey import money
+from ..storage import Storage
+from .csvfile import CsvError, decode
 
 DOC = "ad_spend"
 HEADER_LINES = 12  # a Google report's title and date range come first

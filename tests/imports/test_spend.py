@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tracker import spend
+from tracker.imports import spend
 from tracker.journey import money
 
-FIXTURES = Path(__file__).parent / "fixtures" / "spend"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "spend"
 META_FALL = "120210000000000001"
 META_RETARGET = "120210000000000002"
 
