@@ -114,8 +114,8 @@ def test_campaign_rows_keep_currencies_apart():
 def test_revenue_is_credited_by_touch_once_per_order():
     contact = {
         "id": "c1",
-        "first_touch": {"campaign": "autumn"},
-        "last_touch": {"campaign": "retarget"},
+        "first_touch": {"source": "facebook", "campaign": "autumn", "landing": "/a/"},
+        "last_touch": {"source": "google", "campaign": "retarget", "landing": "/b/"},
     }
     events = [
         {"type": "purchase", "ts": "2026-11-02T10:00:00", "value": 19.9},
@@ -145,6 +145,11 @@ def test_revenue_is_credited_by_touch_once_per_order():
     assert first["total"] == {"EUR": D("25.0"), "SEK": D("50")}
     assert first["by_campaign"] == {"autumn": {"EUR": D("20.0"), "SEK": D("50")}}
     assert first["orders"] == 4
+    assert first["by"]["source"] == {
+        "facebook": {"EUR": D("20.0"), "SEK": D("50")},
+        "direct": {"EUR": D("5")},  # c2 has no touch: a direct visit, as sources
+    }
+    assert first["by"]["landing"] == {"/a/": {"EUR": D("20.0"), "SEK": D("50")}}
     last = money.revenue(people, "2026-11-01", "2026-11-30", "last")
     assert last["by_campaign"] == {"retarget": {"EUR": D("20.0"), "SEK": D("50")}}
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from .visits import DIRECT
+
 COLUMNS = (
     "day",
     "campaign_id",
@@ -125,17 +127,23 @@ def revenue(
     touch: str,
 ) -> dict[str, Any]:
     """Purchases and bookings of the period: their sum per currency, and per
-    campaign of the contact's first or last touch.
+    source, campaign and landing page of the contact's first or last touch
+    (`by`; `by_campaign` is `by["campaign"]`).
 
     An order id seen twice on one person (the API and a CSV import of the same
     order) counts once, as in the RFM value.
     """
     total: Sums = {}
-    by_campaign: dict[str, Sums] = {}
+    by: dict[str, dict[str, Sums]] = {"source": {}, "campaign": {}, "landing": {}}
     orders = 0
     for contact, events in people:
         seen: set[str] = set()
-        campaign = (contact.get(f"{touch}_touch") or {}).get("campaign")
+        touched = contact.get(f"{touch}_touch") or {}
+        keys = {
+            "source": touched.get("source") or DIRECT,
+            "campaign": touched.get("campaign"),
+            "landing": touched.get("landing"),
+        }
         for event in events:
             if event.get("type") not in PURCHASES:
                 continue
@@ -149,10 +157,11 @@ def revenue(
             currency = event.get("currency") or "EUR"
             orders += 1
             total[currency] = total.get(currency, Decimal(0)) + value
-            if campaign:
-                sums = by_campaign.setdefault(campaign, {})
-                sums[currency] = sums.get(currency, Decimal(0)) + value
-    return {"total": total, "by_campaign": by_campaign, "orders": orders}
+            for dimension, key in keys.items():
+                if key:
+                    sums = by[dimension].setdefault(key, {})
+                    sums[currency] = sums.get(currency, Decimal(0)) + value
+    return {"total": total, "by": by, "by_campaign": by["campaign"], "orders": orders}
 
 
 # -- spend joined to campaigns ----------------------------------------------------
