@@ -97,6 +97,7 @@ class Inbox:
         self.messages = []
         self.lock = threading.Lock()
         self.kill_at = None  # (count, pid): kill the sender before accepting that one
+        self.kill_after = None  # (count, pid): accept that one, then kill the sender
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
         with self.lock:
@@ -108,6 +109,10 @@ class Inbox:
                 envelope.content, policy=email.policy.default
             )
             self.messages.append(parsed)
+            if self.kill_after and len(self.messages) == self.kill_after[0]:
+                # Delivered, but the sender dies before it hears so.
+                os.kill(self.kill_after[1], signal.SIGKILL)
+                self.kill_after = None
         return "250 OK"
 
     def to(self, address):

@@ -14,7 +14,7 @@ from flask import current_app, render_template, request
 from . import mail
 from .db import get_storage
 from .errors import BadToken, TrackerError
-from .journey import attribution, people, suppression
+from .journey import attribution, people, preferences, suppression
 from .mail import retry
 from .web import agents, identity, tokens
 from .web import site as sitemeta
@@ -200,6 +200,18 @@ def unsubscribe(contact_id: str) -> None:
                 people.unsubscribe(current, now=now_iso()),
                 timeline_event("unsubscribe", current),
             )
+
+
+def leave_sequence(contact_id: str, name: str) -> None:
+    """The reader stops one series from its email's link; the rest still comes."""
+    with get_storage().transaction() as tx:
+        current = tx.get(contact_id) or {}
+        try:
+            updated, change = preferences.leave_sequence(current, name, now=now_iso())
+        except people.Refused:
+            return  # finished or left already: nothing more of it will come
+        change = dict(change)
+        tx.save(updated, timeline_event(change.pop("type"), updated, **change))
 
 
 def record_feedback(contact_id: str, ask: str, score: int, comment: str | None):

@@ -48,11 +48,15 @@ def sequence(name="welcome", trigger="signup", steps=None, **extra) -> dict:
     }
 
 
-def policy(now: str, window=Window(time(8), time(20)), per_day=1) -> Policy:
+DAYTIME = Window(time(8), time(20))
+LEAD = Facts(stage="lead")
+
+
+def policy(now: str, window=DAYTIME, per_day=1) -> Policy:
     return Policy(now=at(now), tz=HKI, window=window, per_day=per_day)
 
 
-def run(contact, sequences, now, facts=Facts(stage="lead"), **kw):
+def run(contact, sequences, now, facts=LEAD, **kw):
     return enrolment.advance(contact, facts, sequences, policy(now, **kw))
 
 
@@ -169,8 +173,28 @@ def test_an_unsettled_claim_is_unknown_and_not_sent_again():
     contact = subscriber("2026-06-01T10:00:00+03:00")
     first = run(contact, [sequence()], "2026-06-01T10:05:00+03:00")
     later = at("2026-06-01T11:00:00+03:00")
-    assert enrolment.unknown_claims(first.contact, later) == [("welcome", "01")]
+    tried = lambda key, step: False  # noqa: E731 - its sender began to send it
+    assert enrolment.unknown_claims(first.contact, later, tried) == [("welcome", "01")]
     assert run(first.contact, [sequence()], "2026-06-03T10:00:00+03:00").claims == []
+
+
+def test_a_claim_its_dead_sender_never_began_is_sent_by_the_next_pass():
+    contact = subscriber("2026-06-01T10:00:00+03:00")
+    first = run(contact, [sequence(), sequence("tips")], "2026-06-01T10:05:00+03:00")
+    (claim,) = first.claims
+    never_tried = Policy(
+        now=at("2026-06-01T10:06:00+03:00"),
+        tz=HKI,
+        retake=lambda key, step: key == claim.key,
+    )
+    again = enrolment.advance(
+        first.contact, Facts(stage="lead"), [sequence()], never_tried
+    )
+    assert [c.key for c in again.claims] == [claim.key]  # and the day is still free
+    assert (
+        enrolment.unknown_claims(again.contact, never_tried.now, never_tried.retake)
+        == []
+    )
 
 
 def test_no_one_enters_without_consent_or_from_before_the_sequence_began():

@@ -17,6 +17,7 @@ from . import (
     experiments,
     init,
     report,
+    sequences,
     site,
     spend,
 )
@@ -43,6 +44,7 @@ for family in (
     audiences,
     contacts,
     digest,
+    sequences,
     bounces,
     db,
 ):

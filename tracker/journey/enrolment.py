@@ -20,7 +20,7 @@ are summed up in ``past``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,13 +40,21 @@ UNKNOWN_AFTER = timedelta(minutes=15)  # a claim this old, unsettled: unknown
 
 @dataclass(frozen=True)
 class Policy:
-    """When mail may go: the moment of the pass and the site's rules."""
+    """When mail may go: the moment of the pass and the site's rules.
+
+    retake(key, step) tells a claim whose sender died before it even tried to
+    send (so sending it now cannot make a second copy) from one that may have
+    gone out; the scheduler knows, from its attempt ledger and the claimer's
+    process. by: who claims now (kept on the claim for that question).
+    """
 
     now: datetime
     tz: ZoneInfo
     window: Window = field(default_factory=Window)
     per_day: int = 1
     lang: str = "en"  # the site's language, for readers who chose none
+    retake: Callable[[str, Mapping], bool] = lambda key, step: False
+    by: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -210,7 +218,10 @@ def _base(sequence: Mapping, record: Mapping, index: int) -> datetime:
     if index == 0:
         return time_of(record["entered"])
     previous = record["steps"].get(sequence["steps"][index - 1]["id"]) or {}
-    return time_of(previous.get("at")) or time_of(record["entered"])
+    # Its planned moment, not when cron got to it: the series keeps its hour.
+    return time_of(previous.get("due") or previous.get("at")) or time_of(
+        record["entered"]
+    )
 
 
 def _progress(sequence, record, contact, facts, policy, outcome) -> None:
@@ -227,6 +238,10 @@ def _progress(sequence, record, contact, facts, policy, outcome) -> None:
         return
     for index, step in enumerate(sequence["steps"]):
         done = record["steps"].get(step["id"])
+        key = Claim(contact["id"], name, record["n"], step["id"], index).key
+        if done and done["state"] == CLAIMED and policy.retake(key, done):
+            done = {**done, "state": RETRY, "attempts": done.get("attempts", 1) - 1}
+            record["steps"][step["id"]] = done  # no longer counts as sent today
         if done and done["state"] != RETRY:
             continue
         if done is None:
@@ -255,8 +270,9 @@ def _progress(sequence, record, contact, facts, policy, outcome) -> None:
         record["steps"][step["id"]] = {
             "state": CLAIMED,
             "at": now.isoformat(),
-            "due": due.isoformat(),
+            "due": slot.isoformat(),
             "attempts": attempts,
+            **({"by": dict(policy.by)} if policy.by else {}),
         }
         outcome.claims.append(
             Claim(contact["id"], name, record["n"], step["id"], index)
@@ -338,11 +354,20 @@ def settle(contact: Mapping, claim: Claim, result: str, answer: str, now: dateti
     return contact, event
 
 
-def unknown_claims(contact: Mapping, now: datetime) -> list[tuple[str, str]]:
-    """Claims never settled (the sender died in between): (sequence, step)."""
-    return [
-        (name, step_id)
-        for name, record in (contact.get("sequences") or {}).items()
-        for step_id, step in (record.get("steps") or {}).items()
-        if step.get("state") == CLAIMED and time_of(step["at"]) < now - UNKNOWN_AFTER
-    ]
+def unknown_claims(
+    contact: Mapping, now: datetime, retake: Callable[[str, Mapping], bool]
+) -> list[tuple[str, str]]:
+    """Claims never settled that may have gone out (the sender died after it
+    tried): (sequence, step). They are never sent again by themselves."""
+    found = []
+    for name, record in (contact.get("sequences") or {}).items():
+        for step_id, step in (record.get("steps") or {}).items():
+            if (
+                step.get("state") != CLAIMED
+                or time_of(step["at"]) >= now - UNKNOWN_AFTER
+            ):
+                continue
+            key = Claim(contact["id"], name, record.get("n", 0), step_id, -1).key
+            if not retake(key, step):
+                found.append((name, step_id))
+    return found

@@ -13,7 +13,6 @@ planned sample size. Pure: counts in, numbers out; numpy arrays work too.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 ALPHA = 0.05
 SRM_P = 0.001  # a sample-ratio mismatch below this p-value
@@ -83,6 +82,10 @@ def sample_ratio_p(counts, weights) -> float:
     if counts.sum() == 0:
         return 1.0
     expected = counts.sum() * weights / weights.sum()
+    # Imported here: scipy.stats takes a second to load, and every `polku`
+    # command loads the plugin that reads this module.
+    from scipy import stats
+
     return float(stats.chisquare(counts, expected).pvalue)
 
 

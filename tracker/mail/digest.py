@@ -157,8 +157,10 @@ def due_for_feedback(
     return (datetime.fromisoformat(today) - datetime.fromisoformat(last)).days >= days
 
 
-def list_headers(unsubscribe_url: str) -> dict[str, str]:
+def list_headers(unsubscribe_url: str, list_name: str = "newsletter") -> dict[str, str]:
     """RFC 2369 / 8058 list headers: one-click unsubscribe and the list's id.
+
+    list_name: the list's own label in its id (each sequence is a list).
 
     All ASCII: the sender's domain in IDNA form, a non-ASCII site name as an
     encoded word outside the `<list-id>`, a non-ASCII local part
@@ -176,7 +178,7 @@ def list_headers(unsubscribe_url: str) -> dict[str, str]:
         unsubscribe += f", <mailto:{local}@{domain}?subject=unsubscribe>"
     name = mail.display_name(str(site.get("name") or "")) or "Newsletter"
     return {
-        "List-Id": f"{name} <newsletter.{domain}>",
+        "List-Id": f"{name} <{list_name}.{domain}>",
         "List-Unsubscribe": unsubscribe,
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Precedence": "bulk",

@@ -55,7 +55,7 @@ def machine() -> str:
     return "/".join(parts)
 
 
-def _gone(holder: dict[str, Any]) -> bool:
+def gone(holder: dict[str, Any]) -> bool:
     """True when the holder was a process of this machine that no longer runs."""
     return holder.get("machine") == machine() and not _alive(holder["pid"])
 
@@ -81,7 +81,7 @@ class Lease:
                 old is None
                 or old.get("owner") == self.me["owner"]
                 or old.get("until", 0) < now
-                or _gone(old)
+                or gone(old)
             ):
                 return {**self.me, "until": now + self.term}
             return old

@@ -95,8 +95,25 @@ def guide_file(token: str):
 
 
 def unsubscribe(token: str):
-    _payload, contact = contact_for("unsubscribe", token)
+    """Stop all mail; a sequence's link also offers to stop only that series.
+
+    A mail client's one-click POST (RFC 8058) stops all mail: the reader
+    asked their mailbox to make it stop, and a series is only part of that.
+    """
+    payload, contact = contact_for("unsubscribe", token)
+    series = sequence_title(payload.get("s"))
     if request.method in SCANNED:
+        if series:
+            return pages.action_page(
+                _("Unsubscribe"),
+                _(
+                    "Stop the series “%(series)s”, or all emails to %(email)s?",
+                    series=series,
+                    email=contact["email"],
+                ),
+                _("Stop all emails"),
+                series_button=_("Stop only this series"),
+            )
         return pages.action_page(
             _("Unsubscribe"),
             _(
@@ -106,10 +123,29 @@ def unsubscribe(token: str):
             _("Unsubscribe"),
         )
     check_origin(signed=True)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    if series and not one_click and request.form.get("scope") == "series":
+        contacts.leave_sequence(contact["id"], str(payload["s"]))
+        return pages.message_page(
+            _("You have left the series"),
+            _(
+                "You will get no more emails of “%(series)s”. Other emails, "
+                "such as the newsletter, still come.",
+                series=series,
+            ),
+        )
     contacts.unsubscribe(contact["id"])
-    if request.form.get("List-Unsubscribe") == "One-Click":
+    if one_click:
         return pages.one_click_done()
     return pages.done("unsubscribed")
+
+
+def sequence_title(name) -> str | None:
+    """The owner's title of the sequence a link names, if it still exists."""
+    for seq in sitemeta.manifest().get("sequences") or []:
+        if isinstance(name, str) and seq.get("name") == name:
+            return seq.get("title") or name
+    return None
 
 
 def click(token: str):

@@ -59,6 +59,11 @@ def one_click_done() -> dict[str, Any]:
     return {"ok": True, "message": sitemeta.gettext(DONE["one_click"])}
 
 
+def message_page(title: str, message: str) -> str:
+    """A page that only says what happened (no form, nothing more to do)."""
+    return render_template("message.html", title=title, message=message)
+
+
 def action_page(title: str, message: str, button: str, **context: Any) -> str:
     """Render the page of an emailed link: its button POSTs what the link asks."""
     return render_template(
