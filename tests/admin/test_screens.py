@@ -118,6 +118,7 @@ def dashboard_paths(page, base: str) -> list[str]:
         "/admin/?all=sources",
         "/admin/?all=posts",
         "/admin/contacts",
+        "/admin/deliverability",
         contact.get_attribute("href"),
     ]
 

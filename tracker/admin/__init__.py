@@ -1,19 +1,20 @@
 """The owner's dashboard: the journey at a glance, contacts, and one person's timeline.
 
 `auth` (login, session, CSRF, origin check), `views` (the pages), `exports`
-(CSV and JSON downloads), `experiments` (the A/B tests) register on one
-blueprint; `data` reads what the pages show from the storage; `charts` draws
-SVG; `formats` and `templating` speak the site's language.
+(CSV and JSON downloads), `experiments` (the A/B tests), `deliverability`
+(bounce and complaint rates per send) register on one blueprint; `data`
+reads what the pages show from the storage; `charts` draws SVG; `formats`
+and `templating` speak the site's language.
 """
 
 from __future__ import annotations
 
-from . import auth, experiments, exports, templating, views
+from . import auth, deliverability, experiments, exports, templating, views
 from .blueprint import bp
 
 __all__ = ["bp", "init_app"]
 # Imported for the routes they register on bp.
-ROUTES = (auth, views, exports, experiments)
+ROUTES = (auth, views, exports, experiments, deliverability)
 
 
 def init_app(app) -> None:

@@ -96,5 +96,23 @@ LABELS: dict[str, dict[str, str]] = {
         "import": N_("Imported"),
         "referral": N_("Referred someone"),
         "event": N_("Event"),
+        "bounce": N_("An email bounced"),
+        "complaint": N_("Reported an email as spam"),
+        "delivered": N_("An email was delivered again"),
+        "signup_suppressed": N_("Signup refused: the address is suppressed"),
+    },
+    "bounces": {"hard": N_("hard"), "soft": N_("soft")},
+    "suppressed": {
+        "hard_bounce": N_("a hard bounce"),
+        "soft_bounces": N_("soft bounces"),
+        "complaint": N_("a spam complaint"),
+    },
+    "sends": {  # what kind of mail a send is (journey.deliverability.kind_of)
+        "digest": N_("Digest"),
+        "sequence": N_("Sequence step"),
+        "confirm": N_("Confirmation emails"),
+        "download": N_("Guide emails"),
+        "report": N_("The owner's report"),
+        "preferences": N_("Links to the reader's own page"),
     },
 }

@@ -5,17 +5,20 @@ In the site's language, numbers, percentages and dates through Babel.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import click
 from flask import render_template, url_for
 
-from .. import i18n, mail
+from .. import clock, i18n, mail
 from ..db import get_storage
 from ..journey import people
+from ..journey.deliverability import COMPLAINT_LIMIT, HARD_LIMIT, alerts
 from ..web import site as sitemeta
 from ..web.site import gettext as _
-from . import retry
+from . import retry, sends
+
+RECENT_DAYS = 30
 
 
 def formats(lang: str | None) -> dict:
@@ -25,6 +28,14 @@ def formats(lang: str | None) -> dict:
         "percent": lambda rate: i18n.format_percent(rate, lang, 1),
         "day": lambda ts: i18n.format_date(datetime.fromisoformat(ts).date(), lang),
     }
+
+
+def mail_alerts(storage, since: str | None) -> list:
+    """The sends of the report's period (else of the last 30 days) that passed
+    a complaint or bounce limit, or were blocked by policy."""
+    if not since:
+        since = (clock.now() - timedelta(days=RECENT_DAYS)).date().isoformat()
+    return alerts(sends.per_send(storage, since))
 
 
 def send_report(app, address: str, data: dict) -> None:
@@ -43,12 +54,15 @@ def send_report(app, address: str, data: dict) -> None:
     subject = _(
         "%(site)s: your journey report, %(period)s", site=site_name, period=period
     )
+    storage = get_storage()
     context = {
         "data": data,
         "site_name": site_name,
         "period": period,
         "subject": subject,
         "dashboard": sitemeta.tracker_base() + url_for("admin.overview"),
+        "mail_alerts": mail_alerts(storage, data["since"]),
+        "limits": {"complaints": COMPLAINT_LIMIT, "hard": HARD_LIMIT},
         **formats(lang),
     }
     msg = mail.build(
@@ -59,7 +73,6 @@ def send_report(app, address: str, data: dict) -> None:
         render_template("email/report.html", **context),
         send="report",
     )
-    storage = get_storage()
     answer = retry.deliver(
         storage,
         lambda m: mail.send_one(app.config, m),

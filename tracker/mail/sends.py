@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import clock
+from ..journey import deliverability
 from ..storage import Storage
 
 KEY = "sends"
@@ -59,3 +60,23 @@ def blocked(storage: Storage, send: str, status: str) -> None:
 def read(storage: Storage) -> dict[str, dict]:
     """Every send's counts: {send: {sent, failed, blocked, block, first, last}}."""
     return dict(storage.get_meta(KEY) or {})
+
+
+def reports(storage: Storage) -> list[dict]:
+    """Every bounce and complaint kept on the people's timelines."""
+    kept = ("bounce", "complaint")
+    return [
+        event
+        for _, events in storage.iter_people()
+        for event in events
+        if event.get("type") in kept
+    ]
+
+
+def per_send(
+    storage: Storage, since: str | None = None, found: list[dict] | None = None
+) -> list[deliverability.Row]:
+    """Each send's counts, rates and warnings (`found`: the reports, if read)."""
+    return deliverability.rows(
+        read(storage), reports(storage) if found is None else found, since
+    )
