@@ -233,6 +233,7 @@ def seed(app, origin: str) -> World:
         ],
         "unsubscribe": [make_token(app, "unsubscribe", {"c": customer["id"]})],
         "feedback": [make_token(app, "feedback", {"c": customer["id"], "k": "d1"})],
+        "preferences": [make_token(app, "preferences", {"c": lead["id"]})],
         "click": [
             make_token(app, "click", {"c": customer["id"], "u": target})
             for target in (page, "https://evil.example/", "javascript:alert(1)")

@@ -550,6 +550,14 @@ SHAPES: dict[str, Shape] = {
         body=form_post(lambda w: {"score": "9", "comment": "Great"}),
         args=token_arg("feedback"),
     ),
+    "preferences.ask_page": Shape(query_base={"sent": "1"}, query={"sent": [XSS]}),
+    "preferences.ask": Shape(body=form_post(lambda w: {"email": "lead@example.com"})),
+    "preferences.page": Shape(  # a choice; never the erasure, which ends the token
+        query_base={"saved": "digest"},
+        query={"saved": [XSS]},
+        body=form_post(lambda w: {"action": "digest", "frequency": "monthly"}),
+        args=token_arg("preferences"),
+    ),
     "api.conversion": Shape(body=order_bodies, deep=deep_order),
     "bounce_hooks.receive": Shape(
         body=bounce_bodies,
@@ -578,6 +586,7 @@ SHAPES: dict[str, Shape] = {
         query=DASHBOARD_QUERY,
         args={"table": lambda w: st.sampled_from(TABLES) | hostile_text()},
     ),
+    "admin.deliverability": Shape(query=DASHBOARD_QUERY),
 }
 
 

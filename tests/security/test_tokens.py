@@ -38,6 +38,7 @@ LINKS = {
     "unsubscribe": ("/unsubscribe/{}", "POST"),
     "feedback": ("/feedback/{}?score=9", "GET"),
     "click": ("/click/{}", "GET"),
+    "preferences": ("/preferences/{}", "GET"),
 }
 
 

@@ -389,6 +389,26 @@ def test_a_suppressed_address_that_asks_gets_its_link(reader, app):
     assert len(reader.outbox()) == sent_before + 1
 
 
+def test_asking_shares_the_forms_budget_per_ip_but_the_page_is_never_limited(
+    app_factory,
+):
+    """A stranger cannot ask for links without end from one address; the page's
+    own link, a signed token, is never limited (as the other emailed links)."""
+    app = app_factory(RATELIMIT_ENABLED=True, RATELIMIT_FORMS="1000/minute")
+    reader = Reader(app.test_client(), app)
+    reader.confirm()
+    path = own_page(reader)
+    app.config["RATELIMIT_FORMS"] = "2/minute"
+    answers = [ask(reader, f"r{n}@example.com").status_code for n in range(3)]
+    assert answers == [303, 303, 429]
+    for _ in range(3):
+        assert (
+            choose(reader, path, action="digest", frequency="monthly").status_code
+            == 303
+        )
+        assert reader.client.get(path).status_code == 200
+
+
 def test_a_bad_address_is_refused_with_the_form_again(reader):
     answer = ask(reader, "not an address")
     assert answer.status_code == 400

@@ -38,6 +38,7 @@ from ..errors import BadToken, TrackerError, wants_json
 from ..i18n import N_
 from ..journey import people
 from ..journey import preferences as prefs
+from ..mail import retry
 from . import links, pages
 from . import site as sitemeta
 from .limits import forms as form_limit
@@ -119,8 +120,7 @@ def ask():
     msg = link_email(known or {"id": new_id(), "email": email})  # built alike
     response = current_app.make_response(asked())
     if fresh and known is not None:
-        send = later(msg)
-        response.call_on_close(send)
+        response.call_on_close(later(msg, known))
     return response
 
 
@@ -148,16 +148,28 @@ def link_email(contact: dict):
     )
 
 
-def later(msg) -> Callable[[], None]:
-    """Send msg once the answer has gone; a failure is logged (the reader may ask
-    again: the answer could not have said anything else)."""
-    config, logger = current_app.config, current_app.logger
+def later(msg, contact: dict) -> Callable[[], None]:
+    """Send msg once the answer has gone, keeping the server's answer as every
+    email does (mail.retry: a 4xx is tried again later). A link the person asks
+    for goes even to a suppressed address, as the guide does."""
+    config, logger, storage = current_app.config, current_app.logger, get_storage()
 
     def send() -> None:
         try:
-            mail.send_one(config, msg)
-        except mail.MailError as e:
-            logger.error("could not send the preferences link: %s", e)
+            answer = retry.deliver(
+                storage,
+                lambda m: mail.send_one(config, m),
+                msg,
+                send="preferences",
+                contact=contact,
+                needs=retry.ASKED,
+            )
+        except Exception:  # after the answer: nobody else can be told
+            logger.exception("could not send the preferences link")
+            return
+        if answer.result not in (retry.SENT, retry.QUEUED):
+            reason = answer.status or answer.reason
+            logger.error("could not send the preferences link: %s", reason)
 
     return send
 
