@@ -34,9 +34,11 @@ def manifest(window="08:00-20:00", per_day=1, sequences=None) -> dict:
 class Site:
     """The data folder, the app on it, and the command's environment."""
 
-    def __init__(self, tmp_path: Path, app_factory, port: int | None, **kw):
+    def __init__(
+        self, tmp_path: Path, app_factory, port: int | None, config=None, **kw
+    ):
         self.data = tmp_path / "var"
-        self.app = app_factory(DATA_DIR=str(self.data))
+        self.app = app_factory(DATA_DIR=str(self.data), **(config or {}))
         write_manifest(self.data, manifest(**kw))
         self.env = {
             "POLKU_DATA_DIR": str(self.data),

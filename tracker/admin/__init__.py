@@ -1,7 +1,8 @@
 """The owner's dashboard: the journey at a glance, contacts, and one person's timeline.
 
 `auth` (login, session, CSRF, origin check), `views` (the pages), `exports`
-(CSV and JSON downloads), `experiments` (the A/B tests), `deliverability`
+(CSV and JSON downloads), `experiments` (the A/B tests), `sequences` (what
+each automated series did), `deliverability`
 (bounce and complaint rates per send) register on one blueprint; `data`
 reads what the pages show from the storage; `charts` draws SVG; `formats`
 and `templating` speak the site's language.
@@ -9,12 +10,20 @@ and `templating` speak the site's language.
 
 from __future__ import annotations
 
-from . import auth, deliverability, experiments, exports, templating, views
+from . import (
+    auth,
+    deliverability,
+    experiments,
+    exports,
+    sequences,
+    templating,
+    views,
+)
 from .blueprint import bp
 
 __all__ = ["bp", "init_app"]
 # Imported for the routes they register on bp.
-ROUTES = (auth, views, exports, experiments, deliverability)
+ROUTES = (auth, views, exports, experiments, sequences, deliverability)
 
 
 def init_app(app) -> None:
