@@ -187,3 +187,5 @@ def test_sequences_shown_with_their_titles():
         ("gone", "gone", "active"),
         ("welcome", "Welcome to Kettu", "active"),
     ]
+    assert prefs.sequence_title(MANIFEST, "welcome") == "Welcome to Kettu"
+    assert prefs.sequence_title({"sequences": "broken"}, "welcome") == "welcome"

@@ -63,18 +63,21 @@ def site_languages(manifest: Mapping, spoken: Iterable[str]) -> list[str]:
     return codes
 
 
+def sequence_title(manifest: Mapping, name: str) -> str:
+    """The owner's title of a sequence (the build's manifest), else its name."""
+    for sequence in manifest.get("sequences") or []:
+        if isinstance(sequence, Mapping) and sequence.get("name") == name:
+            return _clean(sequence.get("title")) or name
+    return name
+
+
 def sequences_of(contact: Mapping, manifest: Mapping) -> list[dict]:
     """The sequences the person is or was in, with the owner's title for each."""
-    titles = {
-        str(s.get("name")): _clean(s.get("title")) or str(s.get("name"))
-        for s in manifest.get("sequences") or []
-        if isinstance(s, Mapping)
-    }
     shown = [
         {
             **entry,
             "name": name,
-            "title": titles.get(name, name),
+            "title": sequence_title(manifest, name),
             "state": entry.get("state") or ACTIVE,
         }
         for name, entry in (contact.get("sequences") or {}).items()

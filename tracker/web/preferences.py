@@ -228,7 +228,8 @@ def interests(form):
 def digest(form):
     choice = str(form.get("frequency") or "")
     until = form.get("paused_until")
-    wording = _(WORDS[choice]) if choice in WORDS else ""
+    shown = (*prefs.FREQUENCIES, prefs.PAUSE)
+    wording = _(WORDS[choice]) if choice in shown else ""
     if choice == prefs.PAUSE:
         wording += f" {until}"
     day = today()
@@ -265,13 +266,10 @@ def ads(form):
 
 def leave(form):
     name = str(form.get("sequence") or "")
-    titles = {
-        s["name"]: s["title"]
-        for s in prefs.sequences_of({"sequences": {name: {}}}, sitemeta.manifest())
-    }
+    title = prefs.sequence_title(sitemeta.manifest(), name)
     return (
         lambda c: prefs.leave_sequence(c, name, now=now_iso()),
-        _(WORDS["leave"], title=titles.get(name, name)),
+        _(WORDS["leave"], title=title),
     )
 
 
