@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/ingest.py [--sizes 0,100000,1000000] [--duration 10]
                                      [--workers 2] [--connections 16] [--slices 5]
+                                     [--configs sync,gthread] [--threads 4]
                                      [--also NAME=module:factory()]
 
-For each database size, each variant runs under gunicorn on 127.0.0.1 with the
-same configuration (`-w WORKERS -k sync`) over a fresh, prefilled data
-directory, is warmed up, and gets DURATION seconds of wrk (bench/post_event.lua):
+For each gunicorn configuration (`sync`: `-w WORKERS -k sync`, a connection
+per request; `gthread`: `-w WORKERS -k gthread --threads THREADS`, keep-alive)
+and each database size, each variant runs under gunicorn on 127.0.0.1 with
+that configuration over a fresh, prefilled data directory, is warmed up, and
+gets DURATION seconds of wrk (bench/post_event.lua):
 
 - hello (the ceiling: parse the JSON, answer 202) and polku (the tracker), at
   every size, run side by side and take turns in SLICES slices of
@@ -32,7 +35,9 @@ interleaved with hello, stored-event check): a patched tracker, for instance.
 --postgres SERVER_URL adds polku-pg: the same tracker on the PostgreSQL backend,
 each size in a database of its own created on that server (prefilled by COPY,
 as `polku db migrate --from-tinydb` does; dropped afterwards), stored events
-counted in the database. See bench/README.md.
+counted in the database once the shipper has caught up; and polku-pg-direct,
+the same with POLKU_SHIP_INTERVAL=0 (each event inserted by the request, the
+backend before the shipper). See bench/README.md.
 """
 
 from __future__ import annotations
@@ -75,8 +80,9 @@ VARIANTS = {
     "polku": "tracker:create_app()",
     "naive": "bench.naive:create_app()",
 }
-ALONE = ("naive",)
-PG_VARIANT = "polku-pg"  # variants measured on their own, not interleaved
+ALONE = ("naive",)  # variants measured on their own, not interleaved
+PG_VARIANTS = {"polku-pg": {}, "polku-pg-direct": {"POLKU_SHIP_INTERVAL": "0"}}
+CONFIGS = ("sync", "gthread")
 LUA = BENCH / "post_event.lua"
 USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
@@ -299,12 +305,13 @@ class Server:
     def __init__(self, variant: str, size: int, args) -> None:
         self.variant, self.size, self.args = variant, size, args
         self.result = Result(size, variant)
+        pg_name = variant.replace("-", "_")
         self.database = (
-            f"polku_bench_{size}_{os.getpid()}" if variant == PG_VARIANT else None
+            f"{pg_name}_{size}_{os.getpid()}" if variant in PG_VARIANTS else None
         )
         self.db_url = ""
         # polku and --also: stored events counted in the journal
-        self.journal = variant not in ("hello", "naive", PG_VARIANT)
+        self.journal = variant not in ("hello", "naive", *PG_VARIANTS)
         self.root = tempfile.mkdtemp(
             prefix=f"polku-bench-{variant}-{size}-", dir=args.tmp
         )
@@ -346,14 +353,14 @@ class Server:
         )
         if self.db_url:
             env["POLKU_DATABASE_URL"] = self.db_url
+            env.update(PG_VARIANTS[self.variant])
         cmd = [
             sys.executable,
             "-m",
             "gunicorn",
             "-w",
             str(self.args.workers),
-            "-k",
-            "sync",
+            *worker_class(self.args),
             "-b",
             f"127.0.0.1:{self.port}",
             "--chdir",
@@ -384,8 +391,20 @@ class Server:
 
     def stored(self) -> int:
         if self.db_url:
-            return pg.count_events(self.db_url)
+            return self.shipped()
         return count_journal_events(self.data_dir)
+
+    def shipped(self, timeout: float = 60.0) -> int:
+        """The events in the database once the journal's lines are all in it
+        (the shipper is at most a second behind; direct inserts have no journal
+        here, only the prefill's rows)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = pg.count_events(self.db_url)
+            expected = self.size + count_journal_events(self.data_dir)
+            if found >= expected or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
 
     def measure(self, seconds: int) -> None:
         assert self.proc is not None
@@ -444,6 +463,13 @@ class Server:
             print(f"  (kept {self.root})", flush=True)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def worker_class(args) -> list[str]:
+    """gunicorn's options for the configuration being measured."""
+    if args.config == "gthread":
+        return ["-k", "gthread", "--threads", str(args.threads)]
+    return ["-k", "sync"]
 
 
 def slice_seconds(duration: int, slices: int) -> list[int]:
@@ -635,6 +661,13 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--slices", type=int, default=5, help="turns per variant")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds")
+    parser.add_argument(
+        "--configs",
+        default=",".join(CONFIGS),
+        help="gunicorn configurations, each measured in turn: sync (a connection "
+        "per request) and gthread (keep-alive, --threads THREADS)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="gthread's threads")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument(
         "--also",
@@ -646,7 +679,8 @@ def main() -> int:
     parser.add_argument(
         "--postgres",
         metavar="SERVER_URL",
-        help="also run polku on PostgreSQL, in databases made on this server, "
+        help="also run polku on PostgreSQL (shipped from the journal, and "
+        "inserted per request), in databases made on this server, "
         "e.g. postgresql://postgres@127.0.0.1/test",
     )
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
@@ -664,27 +698,44 @@ def main() -> int:
             parser.error(f"--also {also!r}: give NAME=module:factory()")
         args.apps[name] = app
     if args.postgres:
-        args.apps[PG_VARIANT] = VARIANTS["polku"]
+        args.apps.update({name: VARIANTS["polku"] for name in PG_VARIANTS})
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    configs = [c.strip() for c in args.configs.split(",") if c.strip()]
+    if not configs or set(configs) - set(CONFIGS):
+        parser.error(f"--configs: a list of {', '.join(CONFIGS)}")
     turns = slice_seconds(args.duration, args.slices)
 
     print(
         f"# ingest benchmark, {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, "
         f"{os.cpu_count()} cores ({platform.machine()}), Python "
         f"{platform.python_version()}\n"
-        f"# gunicorn -w {args.workers} -k sync; wrk -t2 -c{args.connections}, "
-        f"{args.duration} s per variant in {len(turns)} turn(s); "
-        f"warm-up {args.warmup:g} s\n",
+        f"# wrk -t2 -c{args.connections}, {args.duration} s per variant in "
+        f"{len(turns)} turn(s); warm-up {args.warmup:g} s\n",
         flush=True,
     )
     started = time.perf_counter()
+    reports, failed = [], False
+    for config in configs:
+        args.config = config
+        results = run_config(sizes, args)
+        title = " ".join(["gunicorn", "-w", str(args.workers), *worker_class(args)])
+        reports.append(f"## {config}: `{title}`\n\n{report(results, args)}")
+        failed |= any(r.error for r in results)
+        failed |= not all(r.stored_ok for r in results)
+    print(f"\n(total {time.perf_counter() - started:.0f} s)\n")
+    print("\n\n".join(reports))
+    return 1 if failed else 0
+
+
+def run_config(sizes: list[int], args) -> list[Result]:
+    """Every variant and size under one gunicorn configuration."""
     results: list[Result] = []
     together = [(v, size) for size in sizes for v in args.apps if v not in ALONE]
     groups = [together] if together else []
     groups += [[(v, size)] for size in sizes for v in args.apps if v in ALONE]
     for group in groups:
         names = ", ".join(f"{v}@{fmt_size(size)}" for v, size in group)
-        print(f"- {names} …", flush=True)
+        print(f"- {args.config}: {names} …", flush=True)
         for r in run_group(group, args):
             results.append(r)
             label = f"{r.variant}@{fmt_size(r.size)}"
@@ -700,10 +751,7 @@ def main() -> int:
                 f"({r.non2xx} non-2xx{stored})",
                 flush=True,
             )
-    print(f"\n(total {time.perf_counter() - started:.0f} s)\n")
-    print(report(results, args))
-    failed = any(r.error for r in results) or not all(r.stored_ok for r in results)
-    return 1 if failed else 0
+    return results
 
 
 if __name__ == "__main__":
