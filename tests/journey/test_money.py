@@ -152,6 +152,12 @@ def test_revenue_is_credited_by_touch_once_per_order():
     assert first["by"]["landing"] == {"/a/": {"EUR": D("20.0"), "SEK": D("50")}}
     last = money.revenue(people, "2026-11-01", "2026-11-30", "last")
     assert last["by_campaign"] == {"retarget": {"EUR": D("20.0"), "SEK": D("50")}}
+    # the orders counted as the sums are, for average order values
+    assert first["orders_in"] == {"EUR": 3, "SEK": 1}
+    assert first["orders_by"]["source"] == {
+        "facebook": {"EUR": 2, "SEK": 1},
+        "direct": {"EUR": 1},
+    }
 
 
 def test_report_fields_without_spend():

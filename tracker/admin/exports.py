@@ -20,10 +20,12 @@ from . import data
 from .blueprint import bp
 from .views import load_contact
 
+MONEY = ["revenue", "average_order", "revenue_per_visitor"]
 TABLES = {
     "sources": (
         "sources",
-        ["source", "visits", "visitors", "leads", "customers", "conversion_rate"],
+        ["source", "visits", "visitors", "leads", "customers", "conversion_rate"]
+        + MONEY,
     ),
     "campaigns": (
         "campaigns",
@@ -52,11 +54,13 @@ TABLES = {
             "entries",
             "signups",
             "conversion_rate",
+            "customers",
+            *MONEY,
         ],
     ),
     "landings": (
         "landings",
-        ["path", "visits", "visitors", "leads", "customers", "conversion_rate"],
+        ["path", "visits", "visitors", "leads", "customers", "conversion_rate"] + MONEY,
     ),
     "guides": ("guides", ["guide", "title", "downloads"]),
     "referrals": (

@@ -128,13 +128,16 @@ def revenue(
 ) -> dict[str, Any]:
     """Purchases and bookings of the period: their sum per currency, and per
     source, campaign and landing page of the contact's first or last touch
-    (`by`; `by_campaign` is `by["campaign"]`).
+    (`by`; `by_campaign` is `by["campaign"]`); the orders counted the same
+    ways (`orders_in` per currency, `orders_by`), for average order values.
 
     An order id seen twice on one person (the API and a CSV import of the same
     order) counts once, as in the RFM value.
     """
     total: Sums = {}
     by: dict[str, dict[str, Sums]] = {"source": {}, "campaign": {}, "landing": {}}
+    orders_in: dict[str, int] = {}
+    orders_by: dict[str, dict[str, dict[str, int]]] = {d: {} for d in by}
     orders = 0
     for contact, events in people:
         seen: set[str] = set()
@@ -156,12 +159,22 @@ def revenue(
             seen.add(order)
             currency = event.get("currency") or "EUR"
             orders += 1
+            orders_in[currency] = orders_in.get(currency, 0) + 1
             total[currency] = total.get(currency, Decimal(0)) + value
             for dimension, key in keys.items():
                 if key:
                     sums = by[dimension].setdefault(key, {})
                     sums[currency] = sums.get(currency, Decimal(0)) + value
-    return {"total": total, "by": by, "by_campaign": by["campaign"], "orders": orders}
+                    counts = orders_by[dimension].setdefault(key, {})
+                    counts[currency] = counts.get(currency, 0) + 1
+    return {
+        "total": total,
+        "by": by,
+        "by_campaign": by["campaign"],
+        "orders": orders,
+        "orders_in": orders_in,
+        "orders_by": orders_by,
+    }
 
 
 # -- spend joined to campaigns ----------------------------------------------------

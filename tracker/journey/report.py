@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import money, stages
+from . import earnings, money, stages
 from .visits import DIRECT
 
 TOUCHES = ("first", "last")
@@ -124,7 +124,8 @@ def build(
 
     Pass `people` (from people_part) instead of contacts to reuse it; with
     `money_part` (money.part), revenue and the campaigns' spend, cost per lead
-    and per customer and ROAS too.
+    and per customer and ROAS too, and the revenue, average order and revenue
+    per visitor of the period and of each source, landing page and post.
     """
     if people is None:
         people = people_part(contacts or [], since, until, touch)
@@ -174,6 +175,11 @@ def build(
     }
     if money_part is not None:
         data.update(money.report_fields(campaigns, money_part, since, until))
+        data.update(
+            earnings.report_fields(
+                data, money_part["revenue"], credited["landing"], data["currency"]
+            )
+        )
     return data
 
 
