@@ -284,6 +284,14 @@ def _progress(sequence, record, contact, facts, policy, outcome) -> None:
     outcome.changed = True
 
 
+def _own_records(contact: Mapping) -> dict:
+    """A copy of the contact whose sequence records are its own to change
+    (the rest is shared: this runs for every contact on every pass)."""
+    mine = dict(contact)
+    mine["sequences"] = copy.deepcopy(contact.get("sequences") or {})
+    return mine
+
+
 def advance(
     contact: Mapping,
     facts: Facts,
@@ -296,9 +304,9 @@ def advance(
     starts: when each sequence began taking people (triggers from before its
     start, less a day's grace, do not enrol anyone).
     """
-    contact = copy.deepcopy(dict(contact))
+    contact = _own_records(contact)
     outcome = Outcome(contact)
-    records = contact.setdefault("sequences", {})
+    records = contact["sequences"]
     for sequence in sequences:
         name = sequence["name"]
         entered = _enter(sequence, contact, facts, policy, starts or {})
@@ -329,8 +337,8 @@ def settle(contact: Mapping, claim: Claim, result: str, answer: str, now: dateti
     next pass, until RETRIES, then FAILED). A claim of an enrolment that has
     moved on (re-entered) is left as it is.
     """
-    contact = copy.deepcopy(dict(contact))
-    record = (contact.get("sequences") or {}).get(claim.sequence)
+    contact = _own_records(contact)
+    record = contact["sequences"].get(claim.sequence)
     if not record or record.get("n") != claim.n:
         return contact, None
     step = record["steps"].get(claim.step)

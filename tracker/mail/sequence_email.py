@@ -12,6 +12,7 @@ stop this series or all mail. Each sequence is its own list (`List-Id`).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from email.message import Message
@@ -19,7 +20,7 @@ from urllib.parse import urljoin
 
 from flask import current_app, render_template
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from .. import mail
@@ -74,6 +75,29 @@ def _recommend_urls(contact: dict, ask: str) -> list[tuple[int, str]]:
     return [(n, f"{base}?score={n}") for n in range(11)]
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, html: bool):
+    """The writer's text as a template, compiled once, not once per reader;
+    and the URLs of its own links, which each reader's email tracks (their
+    place in the text becomes `{{ links[i] }}`, so the source stays one)."""
+    urls: list[str] = []
+
+    def slot(url: str) -> str:
+        urls.append(url)
+        return f"{{{{ links[{len(urls) - 1}] }}}}"
+
+    if html:
+        source = _HREF.sub(lambda m: f'href="{slot(m.group(1))}"', source)
+    else:
+        source = _MD_LINK.sub(lambda m: f"{m.group(1)} ({slot(m.group(2))})", source)
+    return (_sandbox if html else _text_sandbox).from_string(source), tuple(urls)
+
+
+def _fill(source: str, html: bool, values: dict, click) -> str:
+    template, urls = _compiled(source, html)
+    return template.render({**values, "links": [click(u) for u in urls]})
+
+
 def _blocks(reader: Reader, claim: Claim, click) -> tuple[dict, dict]:
     """The placeholders' values, for the HTML part and for the text part."""
     contact = reader.contact
@@ -106,10 +130,8 @@ def render(
     click = _click(reader.contact, campaign)
     html_values, text_values = _blocks(reader, claim, click)
     # The writer's own links are tracked; the placeholders' links already are.
-    html = _HREF.sub(lambda m: f'href="{escape(click(m.group(1)))}"', step["html"])
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({click(m.group(2))})", step["text"])
-    body = _sandbox.from_string(html).render(html_values)
-    text = _text_sandbox.from_string(text).render(text_values)
+    body = _fill(step["html"], True, html_values, click)
+    text = _fill(step["text"], False, text_values, click)
     contact = reader.contact
     links = {
         "unsubscribe": link(
@@ -131,7 +153,7 @@ def render(
         "preferences_url": links["preferences"],
         "reader_lang": sequence.get("lang") or sitemeta.site_lang() or "en",
     }
-    subject = _text_sandbox.from_string(step["subject"]).render(text_values)
+    subject = _fill(step["subject"], False, text_values, click)
     return (
         " ".join(subject.split()),
         render_template("email/sequence.txt", **context),

@@ -210,14 +210,16 @@ def _message(contact, claim, by_name, liked, reads):
 
 
 def _send(storage, claimed, by_name, liked, reads, deliver, result) -> list:
-    """Hand each claimed email over; note each attempt durably just before,
-    so a pass killed mid-batch resends the ones it never began, and only those."""
+    """Hand each claimed email over; note each attempt just before (handed to
+    the OS: a killed pass keeps it; only a power cut in that second could lose
+    it), so a pass killed mid-batch resends the ones it never began, and only
+    those."""
     answers = []
     for contact, claim in claimed:
         label = f"{contact['email']}: {claim.sequence}/{claim.step}"
         try:
             msg = _message(contact, claim, by_name, liked, reads)
-            storage.ledger_add(ATTEMPTS, claim.key)
+            storage.ledger_add(ATTEMPTS, claim.key, sync=False)
             deliver(msg)
         except mail.MailError as e:
             outcome, words = _answer(e)

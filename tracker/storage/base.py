@@ -106,8 +106,13 @@ class Storage(ABC):
         """Remove every trace of the contact; return False if there was none."""
 
     @abstractmethod
-    def ledger_add(self, ledger: str, key: str) -> None:
-        """Record, durably, that key is done (a digest sent to a contact)."""
+    def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:
+        """Record, durably, that key is done (a digest sent to a contact).
+
+        sync=False promises what `append_event` does: it survives the
+        process's crash at once and a power loss within a second. For marks
+        written once per email, where an fsync each would dominate.
+        """
 
     @abstractmethod
     def ledger_keys(self, ledger: str) -> set[str]:

@@ -91,7 +91,7 @@ class MemoryStorage(Storage):
             self._view.timelines.pop(contact_id, None)
             return True
 
-    def ledger_add(self, ledger: str, key: str) -> None:
+    def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:
         with self._lock:
             self._ledgers.setdefault(ledger, set()).add(key)
 

@@ -365,10 +365,10 @@ class TinyDBStorage(Storage):
 
     # -- ledgers -------------------------------------------------------------
 
-    def ledger_add(self, ledger: str, key: str) -> None:
+    def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:
         with writable():
             self.ledgers.append(
-                {"k": key, "ts": now_iso()}, ledger_folder(ledger), sync=True
+                {"k": key, "ts": now_iso()}, ledger_folder(ledger), sync=sync
             )
 
     def ledger_keys(self, ledger: str) -> set[str]:

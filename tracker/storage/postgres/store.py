@@ -136,8 +136,10 @@ class PostgresStorage(Storage):
 
     # -- ledgers and small documents -----------------------------------------
 
-    def ledger_add(self, ledger: str, key: str) -> None:
-        with self.db.connect() as conn:
+    def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:
+        with self.db.connect() as conn, conn.transaction():
+            if not sync:  # only the server's own crash may lose the last moments
+                conn.execute("SET LOCAL synchronous_commit TO OFF")
             conn.execute(
                 "INSERT INTO ledgers (ledger, key) VALUES (%s, %s) "
                 "ON CONFLICT DO NOTHING",
