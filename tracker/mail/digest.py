@@ -40,7 +40,7 @@ from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
-from . import lease, retry
+from . import lease, retry, sends
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
@@ -271,7 +271,7 @@ def send_digest(
     "preview" (dry run, test copy) changes no state.
     """
     sending = lease.held(storage, LEASE_KEY) if mode == "send" else nullcontext()
-    with sending as holding:
+    with sending as holding, sends.Batch(storage) as counts:
         now = clock.now()
         planned = plan(storage, settings, now, resume=(mode == "send"))
         outcome = Outcome()
@@ -321,7 +321,9 @@ def send_digest(
                 ask,
             )
             if mode == "send":
-                answer = send_one(storage, deliver, msg, current, run["id"], keep)
+                answer = send_one(
+                    storage, deliver, msg, current, run["id"], keep, counts
+                )
                 keep_answer(storage, outcome, current, run, answer, ask)
             else:
                 deliver_with_retries(deliver, msg, outcome, contact, keep)
@@ -337,7 +339,9 @@ def send_digest(
         return outcome
 
 
-def send_one(storage, deliver, msg, contact: dict, run_id: str, keep) -> retry.Answer:
+def send_one(
+    storage, deliver, msg, contact: dict, run_id: str, keep, counts: sends.Batch
+) -> retry.Answer:
     """Send one recipient's digest; the answer is kept by mail.retry (a 4xx is
     queued for later tries). No answer at all (a lost connection) is tried
     again at once, RETRIES times, then left to the next run."""
@@ -351,6 +355,7 @@ def send_one(storage, deliver, msg, contact: dict, run_id: str, keep) -> retry.A
             contact=contact,
             needs=retry.SUBSCRIBED,
             ledger=run_id,
+            counts=counts,
         )
         if answer.result != retry.FAILED or attempt == RETRIES - 1:
             return answer
