@@ -82,3 +82,87 @@ def test_list_and_preview(runner, tmp_path, app_factory, set_clock):
     assert "Hi Aino," in preview.output
     missing = site.polku(runner, "preview", "nope")
     assert missing.exit_code == 1 and "welcome" in missing.output
+
+
+def one_step(name: str, delay: str, trigger="signup", **index) -> dict:
+    from tracker.journey.sequences import StepSource, definition
+
+    step = StepSource(
+        "01-only.md", {"subject": f"{name} step", "delay": delay}, "<p>Hi.</p>", "Hi.\n"
+    )
+    return definition(name, {"trigger": trigger, **index}, [step])
+
+
+def test_a_one_day_step_keeps_its_hour_across_spring_forward_and_the_window(
+    runner, tmp_path, app_factory, set_clock
+):
+    """Enrolled in Helsinki on 2026-03-28 at 10:00 (UTC+2), a one-day delay,
+    an 09:00-11:00 window: the clocks go forward that night, so the step is
+    due at 10:00 local on the 29th, 07:00Z, and goes then, not before."""
+    set_clock("2026-03-28T07:00:00+00:00")
+    with mail_server(smtputf8=True) as (server, port):
+        site = Site(
+            tmp_path,
+            app_factory,
+            port,
+            window="09:00-11:00",
+            sequences=[one_step("spring", "1 day")],
+        )
+        site.polku(runner, "run", "--send")
+        set_clock("2026-03-28T08:00:00+00:00")  # 10:00 in Helsinki
+        site.subscriber(AINO)
+        early = site.polku(runner, "run", "--send", "--now", "2026-03-29T06:55:00Z")
+        assert "0 emails sent" in early.output, early.output
+        due = site.polku(runner, "run", "--send", "--now", "2026-03-29T07:00:30Z")
+        assert "1 email sent" in due.output, due.output
+        (sent,) = server.to(AINO)
+        assert sent.message["Date"].datetime.isoformat().startswith("2026-03-29T07:00")
+
+
+def test_two_sequences_due_the_same_local_day_give_one_email_that_day(
+    runner, tmp_path, app_factory, set_clock
+):
+    set_clock("2026-06-01T07:00:00+00:00")
+    with mail_server(smtputf8=True) as (server, port):
+        seqs = [one_step("first", "0"), one_step("second", "0")]
+        site = Site(tmp_path, app_factory, port, sequences=seqs)
+        site.polku(runner, "run", "--send")
+        site.subscriber(AINO)
+        for moment in ("2026-06-01T07:05:00Z", "2026-06-01T15:00:00Z"):
+            site.polku(runner, "run", "--send", "--now", moment)
+        assert [d.message["Subject"] for d in server.to(AINO)] == ["first step"]
+        site.polku(runner, "run", "--send", "--now", "2026-06-02T05:00:00Z")  # 08:00
+        assert [d.message["Subject"] for d in server.to(AINO)] == [
+            "first step",
+            "second step",
+        ]
+
+
+def test_a_conversion_before_the_run_ends_the_guide_follow_up(
+    runner, tmp_path, app_factory, set_clock
+):
+    set_clock("2026-06-01T07:00:00+00:00")
+    with mail_server(smtputf8=True) as (server, port):
+        site = Site(tmp_path, app_factory, port)
+        site.env["POLKU_API_KEY"] = "test-api-key"
+        site.polku(runner, "run", "--send")
+        site.subscriber(AINO)
+        reader = site.reader
+        assert reader.download(AINO, first_name="Aino").status_code == 303
+        fetched = reader.client.get(reader.link("download", to=AINO))
+        assert fetched.status_code == 200
+        fetched.close()
+        site.polku(runner, "run", "--send", "--now", "2026-06-01T07:10:00Z")
+        (welcome,) = server.to(AINO)  # the welcome; the follow-up waits two days
+        bought = reader.post(
+            "/api/conversion",
+            json_body={"email": AINO, "value": 290, "order_id": "o-1"},
+            Authorization="Bearer test-api-key",
+        )
+        assert bought.status_code in (200, 201, 202), bought.get_data(as_text=True)
+        site.polku(runner, "run", "--send", "--now", "2026-06-03T07:15:00Z")
+        subjects = [d.message["Subject"] for d in server.to(AINO)]
+        assert "How to get through the checklist in one afternoon" not in subjects
+        record = site.export(runner, AINO)["contact"]["sequences"]
+        assert record["checklist-follow-up"]["state"] == "exited"
+        assert record["checklist-follow-up"]["reason"] == "stage:customer"
