@@ -166,3 +166,34 @@ def test_a_conversion_before_the_run_ends_the_guide_follow_up(
         record = site.export(runner, AINO)["contact"]["sequences"]
         assert record["checklist-follow-up"]["state"] == "exited"
         assert record["checklist-follow-up"]["reason"] == "stage:customer"
+
+
+def test_an_interest_chosen_on_the_readers_page_counts_for_only_if(
+    runner, tmp_path, app_factory, set_clock
+):
+    from tracker.db import get_storage
+    from tracker.journey.sequences import StepSource, definition
+
+    steps = [
+        StepSource(
+            "01-speed.md",
+            {"subject": "About speed", "delay": "0", "only-if": "interest:speed"},
+            "<p>Speed.</p>",
+            "Speed.\n",
+        )
+    ]
+    seq = definition("speedy", {"trigger": "signup"}, steps)
+    set_clock("2026-06-01T07:00:00+00:00")
+    with mail_server(smtputf8=True) as (server, port):
+        site = Site(tmp_path, app_factory, port, sequences=[seq])
+        site.polku(runner, "run", "--send")
+        site.subscriber(AINO)
+        site.subscriber("jussi@example.com", first_name="Jussi")
+        with site.app.app_context():
+            storage = get_storage()
+            with storage.transaction() as tx:
+                aino = tx.find(AINO)
+                tx.save({**aino, "interests": ["speed"]})
+        site.polku(runner, "run", "--send", "--now", "2026-06-01T07:05:00Z")
+        assert [d.message["Subject"] for d in server.to(AINO)] == ["About speed"]
+        assert server.to("jussi@example.com") == []
