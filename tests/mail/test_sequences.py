@@ -197,3 +197,39 @@ def test_an_interest_chosen_on_the_readers_page_counts_for_only_if(
         site.polku(runner, "run", "--send", "--now", "2026-06-01T07:05:00Z")
         assert [d.message["Subject"] for d in server.to(AINO)] == ["About speed"]
         assert server.to("jussi@example.com") == []
+
+
+def unsubscribe_path(delivery) -> str:
+    from urllib.parse import urlsplit
+
+    header = str(delivery.message["List-Unsubscribe"])
+    url = header.split(",")[0].strip("<> ")
+    return urlsplit(url).path
+
+
+def test_the_series_unsubscribe_offers_the_series_or_all_mail(
+    runner, tmp_path, app_factory, set_clock
+):
+    set_clock("2026-06-01T07:00:00+00:00")
+    with mail_server(smtputf8=True) as (server, port):
+        site = Site(tmp_path, app_factory, port)
+        site.polku(runner, "run", "--send")
+        site.subscriber(AINO)
+        site.subscriber("jussi@example.com", first_name="Jussi")
+        site.polku(runner, "run", "--send", "--now", "2026-06-01T07:05:00Z")
+        path = unsubscribe_path(server.to(AINO)[0])
+        page = site.reader.client.get(path).get_data(as_text=True)
+        assert "Stop only this series" in page and "Stop all emails" in page
+        left = site.reader.post(path, data={"scope": "series"})
+        assert left.status_code == 200 and "left the series" in left.get_data(True)
+        aino = site.export(runner, AINO)["contact"]
+        assert aino["status"] == "confirmed"  # the newsletter still comes
+        assert aino["sequences"]["welcome"]["state"] == "left"
+        # A mail client's one-click unsubscribe stops all mail.
+        jussi_path = unsubscribe_path(server.to("jussi@example.com")[0])
+        one_click = site.reader.post(jussi_path, data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 200
+        jussi = site.export(runner, "jussi@example.com")["contact"]
+        assert jussi["status"] == "unsubscribed"
+        site.polku(runner, "run", "--send", "--now", "2026-06-06T07:05:00Z")
+        assert len(server.to(AINO)) == 1 and len(server.to("jussi@example.com")) == 1
