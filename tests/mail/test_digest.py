@@ -291,3 +291,24 @@ def test_customers_are_asked_for_feedback_at_most_once_per_period(
         ).output
     )
     assert report["feedback"]["promoters"] == 1 and report["feedback"]["nps"] == 100
+
+
+def test_a_reader_who_chose_finnish_gets_the_digest_in_finnish(
+    app_factory, site, smtp, runner, monkeypatch
+):
+    app, _reader = people(app_factory, site)
+    with app.app_context():
+        storage = get_storage()
+        with storage.transaction() as tx:
+            chosen = tx.find("b@example.com")
+            tx.save({**chosen, "lang": "fi"})
+    result = polku(runner, site, "--send", monkeypatch=monkeypatch)
+    assert result.exit_code == 0, result.output
+    inbox, _port = smtp
+
+    def text(address):
+        (msg,) = inbox.to(address)
+        return msg.get_body(("plain",)).get_content()
+
+    assert "Peru tilaus" in text("b@example.com")
+    assert "Peru tilaus" not in text("a@example.com")

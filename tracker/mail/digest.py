@@ -19,6 +19,7 @@ run unfinished for the next one.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -185,6 +186,17 @@ def list_headers(unsubscribe_url: str, list_name: str = "newsletter") -> dict[st
     }
 
 
+def in_their_language(settings, contact: dict):
+    """The digest in the language the reader chose on their page, if any."""
+    chosen = contact.get("lang")
+    if not chosen or chosen == settings.lang:
+        return settings
+    try:
+        return dataclasses.replace(settings, lang=chosen)
+    except content.DigestError:  # a language the digest has no words for
+        return settings
+
+
 def message_for(
     contact: dict,
     posts: list[dict],
@@ -196,6 +208,7 @@ def message_for(
     ask: bool = False,
 ) -> Any:
     links = links_for(contact, run["id"], ask)
+    settings = in_their_language(settings, contact)
     site = {
         "name": (sitemeta.manifest().get("site") or {}).get("name"),
         "url": sitemeta.public_base(),
