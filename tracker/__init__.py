@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .admin import init_app as init_admin
     from .web import api, bounce_hooks, collect, forms, health, preferences, site
+    from .web import next as next_block
     from .web.limits import limiter
 
     db.init_app(app)
@@ -39,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.install(app.jinja_env, lambda: site.site_lang())  # every page and email
     limiter.init_app(app)
     limiter.exempt(collect.bp)  # beacons are not forms; no per-request limiter work
+    limiter.exempt(next_block.bp)  # never per address: one office, one block
     prefix = app.config["ROUTE_PREFIX"] or None
     for blueprint in (
         health.bp,
@@ -47,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api.bp,
         bounce_hooks.bp,
         preferences.bp,
+        next_block.bp,
     ):
         app.register_blueprint(blueprint, url_prefix=prefix)
     app.register_blueprint(admin_bp, url_prefix=(prefix or "") + "/admin")

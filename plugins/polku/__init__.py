@@ -7,7 +7,7 @@ validation happen in the receivers, whose errors fail the build.
 
 from pelican import signals
 
-from . import context, experiments, lists, manifest, script, theme
+from . import block, context, experiments, lists, manifest, script, theme
 
 
 def register() -> None:
@@ -16,6 +16,7 @@ def register() -> None:
     signals.generator_init.connect(theme.add_to_environment)
     signals.all_generators_finalized.connect(context.publish_context)
     signals.all_generators_finalized.connect(experiments.publish_experiments)
+    signals.all_generators_finalized.connect(block.publish_block)
     signals.all_generators_finalized.connect(manifest.write_manifest)
     signals.finalized.connect(script.minify_tracking_script)
     signals.finalized.connect(lists.write_audience_lists)

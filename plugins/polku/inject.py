@@ -10,6 +10,9 @@ template a generator renders is wrapped, and the HTML it returns gets
   (`Template: download`) its download form, at the end of the content, unless
   the page already has a Polku form (`data-polku-form`), as the demo theme's
   pages do;
+- the personalised block (`polku/next.html`: the next read and a call to
+  action) on every post and landing page after that, unless the page has one
+  (`data-polku-next`);
 - a link to the small scoped stylesheet `css/polku-embed.css` before `</head>`
   when it added a form (or the consent notice), which `write_stylesheet`
   copies beside the theme's files.
@@ -37,6 +40,11 @@ STYLESHEET_OUT = os.path.join("css", "polku-embed.css")
 HERE = "polku-page-path-here"  # stands for the page's path in the cached snippet
 HAS_TRACKING = re.compile(r"/js/polku(?:\.min)?\.js\b")
 HAS_FORM = "data-polku-form"
+HAS_BLOCK = "data-polku-next"
+NEXT_SOURCE = (
+    '{% import "polku/next.html" as next with context %}'
+    "{{ next.next_block(polku_doc) }}"
+)
 CTA_SOURCE = (
     '{% import "polku/forms.html" as forms with context %}'
     '{% if polku_guide %}{{ forms.download_form(polku_guide, "guide-download") }}'
@@ -76,6 +84,7 @@ class Injector:
         self._tracking = None
         self._snippets: dict[tuple, str] = {}
         self._cta = None
+        self._next = None
 
     def tracking(self, context) -> str:
         """The snippet for this page: rendered once per site, the page's own
@@ -98,6 +107,11 @@ class Injector:
             self._cta = self.env.from_string(CTA_SOURCE)
         return self._cta.render({**context, "polku_doc": doc, "polku_guide": guide})
 
+    def next_block(self, context, doc) -> str:
+        if self._next is None:
+            self._next = self.env.from_string(NEXT_SOURCE)
+        return self._next.render({**context, "polku_doc": doc}).strip()
+
     @staticmethod
     def guide(context, doc) -> dict | None:
         """The guide a download page (`Template: download`) offers, if any."""
@@ -113,11 +127,14 @@ class Injector:
         styled = False
         doc = context.get("article") or context.get("page")
         guide = self.guide(context, doc) if doc else None
+        blocks = ""
         if (guide or getattr(doc, "journey_cta", None)) and HAS_FORM not in html:
-            form = self.cta(context, doc, guide).strip()
-            if form:
-                html = _insert(html, self._content_end(html, doc, body), form)
-                styled = True
+            blocks = self.cta(context, doc, guide).strip()
+        if getattr(doc, "journey_next", None) and HAS_BLOCK not in html:
+            blocks += self.next_block(context, doc)
+        if blocks:
+            html = _insert(html, self._content_end(html, doc, body), blocks)
+            styled = True
         if not HAS_TRACKING.search(html):
             snippet = self.tracking(context).strip()
             html = _insert(html, _find_tag(html, "</body>"), snippet + "\n")

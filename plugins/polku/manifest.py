@@ -39,6 +39,9 @@ def entry(item, kind: str) -> dict[str, Any]:
         "summary": plain_summary(item),
         "cta": getattr(item, "journey_cta", None),
         "lang": getattr(item, "lang", None),
+        # The personalised block (block.py): nearest posts and the default next.
+        "similar": [list(p) for p in getattr(item, "journey_similar", None) or []],
+        "next": (getattr(item, "journey_next", None) or {}).get("url"),
     }
 
 
@@ -54,6 +57,7 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
     ]
     by_slug = {p.slug: p.url for p in pages}
     guides = context.get("journey_guides", {})
+    block = context.get("journey_block") or {}
     return {
         "version": MANIFEST_VERSION,
         "generated_at": clock.now().isoformat(timespec="seconds"),
@@ -66,7 +70,14 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
             "tracker": conf.tracker_url,
             "timezone": context.get("TIMEZONE") or "UTC",
         },
-        "journey": {"send_window": conf.send_window, "max_per_day": conf.max_per_day},
+        "journey": {
+            "send_window": conf.send_window,
+            "max_per_day": conf.max_per_day,
+            # The personalised block's defaults and holdout (block.py).
+            "holdout": block.get("holdout", 0.1),
+            "block_cta": block.get("cta"),
+            "block_pages": block.get("pages") or {},
+        },
         "posts": [entry(a, "article") for a in context.get("articles", [])]
         + [entry(p, "landing") for p in landing],
         "guides": {

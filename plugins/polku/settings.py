@@ -17,6 +17,7 @@ from tracker.journey import sendtime
 from tracker.journey.identifiers import SettingsError
 
 CONSENT_MODES = ("cookieless", "consent")
+NEXT_PAGE_KINDS = ("newsletter", "offer", "feedback")
 
 
 # The consent wording the forms show when the site sets none (JOURNEY_CONSENT),
@@ -42,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "JOURNEY_INJECT": True,  # add the script, pixel and signup to any theme's pages
     "JOURNEY_SEND_WINDOW": "08:00-20:00",  # sequences' mail, in the site's TIMEZONE
     "JOURNEY_MAX_PER_DAY": 1,  # automated emails per person per local day
+    "JOURNEY_HOLDOUT": 0.1,  # share of readers who keep the default block
+    # Pages the personalised block links for these calls to action (slugs).
+    "JOURNEY_NEXT_PAGES": {"newsletter": "newsletter", "offer": None, "feedback": None},
     "JOURNEY_DATA_DIR": None,  # default: var/ beside the content folder
     "JOURNEY_GUIDES_DIR": None,  # default: guides/ inside the content folder
     "JOURNEY_STATUS_PAGES": {
@@ -73,6 +77,8 @@ class JourneySettings:
     inject: bool = True
     send_window: str = "08:00-20:00"
     max_per_day: int = 1
+    holdout: float = 0.1
+    next_pages: dict[str, str] = field(default_factory=dict)
 
     def route(self, path: str) -> str:
         """Return the URL of a tracker route as the site's pages should use it."""
@@ -144,6 +150,21 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         raise JourneySettingsError(
             f"JOURNEY_MAX_PER_DAY: a whole number of 1 or more, not {per_day!r}"
         )
+    holdout = merged["JOURNEY_HOLDOUT"]
+    if (
+        not isinstance(holdout, int | float)
+        or isinstance(holdout, bool)
+        or not 0 <= holdout <= 1
+    ):
+        raise JourneySettingsError(
+            f"JOURNEY_HOLDOUT: a share from 0 to 1 (0.1 is 10 %), not {holdout!r}"
+        )
+    next_pages = merged["JOURNEY_NEXT_PAGES"]
+    if not isinstance(next_pages, dict) or set(next_pages) - set(NEXT_PAGE_KINDS):
+        raise JourneySettingsError(
+            f"JOURNEY_NEXT_PAGES: a dict of page slugs by {', '.join(NEXT_PAGE_KINDS)}"
+            f", not {next_pages!r}"
+        )
     guides_dir = merged["JOURNEY_GUIDES_DIR"] or os.path.join(
         settings["PATH"], "guides"
     )
@@ -161,4 +182,10 @@ def read(settings: dict[str, Any]) -> JourneySettings:
         inject=merged["JOURNEY_INJECT"],
         send_window=f"{window.start:%H:%M}-{window.end:%H:%M}",
         max_per_day=per_day,
+        holdout=float(holdout),
+        next_pages={
+            k: str(v).strip()
+            for k, v in {**DEFAULTS["JOURNEY_NEXT_PAGES"], **next_pages}.items()
+            if v
+        },
     )

@@ -19,6 +19,7 @@ def post(slug, tags, date, cta=None, similar=(), nxt=None, kind="article"):
     }
 
 
+NEWS = {"kind": "newsletter"}
 GUIDE = {"kind": "guide", "slug": "accessibility-guide"}
 SPEED = {"kind": "guide", "slug": "speed-guide"}
 
@@ -27,10 +28,10 @@ MANIFEST = {
     "posts": [
         post("labels", ["accessibility"], "2026-06-02", GUIDE, [("alt-text", 0.4)]),
         post("alt-text", ["accessibility", "content"], "2026-10-13", GUIDE),
-        post("contrast", ["accessibility"], "2026-08-01", None, [("slow", 0.9)]),
+        post("contrast", ["accessibility"], "2026-08-01", NEWS, [("slow", 0.9)]),
         post("slow", ["speed"], "2026-05-19", SPEED, [("images", 0.6)], nxt="images"),
         post("images", ["speed", "content"], "2026-09-01", SPEED),
-        post("fonts", ["speed"], "2026-11-01", None),
+        post("fonts", ["speed"], "2026-11-01", NEWS),
         post("newsletter", [], "", None, kind="landing"),
     ],
     "guides": {

@@ -126,3 +126,25 @@ def test_a_reader_who_read_everything_still_gets_a_whole_block():
     got = answer(pz.PERSONAL, read=everything)
     assert got["next"] == {"url": "posts/fonts/", "title": "Fonts"}
     assert got["cta"]["kind"] == "guide"
+
+
+def test_a_post_whose_writer_said_cta_none_gets_no_call_to_action():
+    manifest = {
+        **MANIFEST,
+        "posts": [*MANIFEST["posts"], {"url": "posts/quiet/", "kind": "article"}],
+    }
+    for arm in pz.ARMS:
+        got = pz.block(
+            rec.Catalogue(manifest),
+            manifest,
+            current="posts/quiet",
+            read=set(),
+            reader=pz.ANONYMOUS,
+            arm_name=arm,
+        )
+        assert got["cta"] is None and got["next"]
+
+
+def test_no_call_to_action_links_the_page_it_is_on():
+    got = answer(pz.PERSONAL, current="newsletter")
+    assert got["cta"] is None

@@ -146,7 +146,8 @@ def test_articles_end_with_their_call_to_action(built):
 
     bike = (built / "posts/winter-tyres-for-a-city-bike/index.html").read_text()
     assert "data-polku-form" not in bike
-    assert "polku-embed.css" not in bike
+    # `Cta: none`: the personalised block shows the next read, no call to action.
+    assert "data-polku-next-read" in bike and "data-polku-cta" not in bike
     assert len(SCRIPT.findall(bike)) == 1
 
     # Lists and plain pages get the tracking, no form.

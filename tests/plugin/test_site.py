@@ -166,9 +166,9 @@ def test_tracking_script_is_small(demo, capsys):
     with capsys.disabled():
         print(
             f"\ntracking script: {len(source)} bytes source, {len(small)} minified, "
-            f"{gzipped} gzipped (goal <= 1536)"
+            f"{gzipped} gzipped (goal <= 2048)"
         )
-    assert gzipped <= 1536
+    assert gzipped <= 2048
     assert "tracking script" in (demo / "build.log").read_text()
 
 

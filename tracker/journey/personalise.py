@@ -159,6 +159,14 @@ def block(
     }
     if personal["next"] is None:  # every post read: the default still shows one
         personal["next"] = default["next"]
+    here = catalogue.posts.get(current or "")
+    for chosen_block in (default, personal):
+        cta = chosen_block["cta"]
+        # Never a link to this very page; nothing where the writer said `Cta: none`.
+        if cta and (
+            recommend.path_key(cta.get("url") or "") == current or here and here.quiet
+        ):
+            chosen_block["cta"] = None
     answer = dict(default if arm_name == HOLDOUT else personal)
     answer.update(arm=arm_name, topic=topic)
     if arm_name == HOLDOUT:

@@ -43,6 +43,7 @@ class Post:
     tags: tuple[str, ...]
     similar: dict[str, float] = field(default_factory=dict)
     default_next: str | None = None
+    quiet: bool = False  # an article whose writer said `Cta: none`
 
 
 class Catalogue:
@@ -74,6 +75,7 @@ class Catalogue:
                 tags=tuple(dict.fromkeys(slugify(t) for t in raw.get("tags") or ())),
                 similar=similar,
                 default_next=path_key(nxt) if nxt else None,
+                quiet=raw.get("kind", "article") == "article" and not raw.get("cta"),
             )
         self.articles = sorted(
             (p for p in self.posts.values() if p.kind == "article"),

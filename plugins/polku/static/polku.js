@@ -1,7 +1,8 @@
 /*
- * polku.js: first-party pageviews, named events and in-place form submits.
+ * polku.js: first-party pageviews, named events, in-place form submits and
+ * the personalised block (GET /api/next).
  * Dependency-free ES2017. The journey plugin minifies it into polku.min.js
- * (budget: 1.5 KB gzipped), so keep it small: no frameworks, short names.
+ * (budget: 2 KB gzipped), so keep it small: no frameworks, short names.
  *
  *   <script src=".../polku.min.js" data-api="/api/event" data-consent="cookieless" defer>
  *
@@ -142,4 +143,38 @@
   d.querySelectorAll("pre,table").forEach(e => e.scrollWidth > e.clientWidth && (e.tabIndex = 0));
 
   send("pageview");
+
+  // The personalised block (polku/next.html): ask the tracker what fits this
+  // reader and swap only texts and links (fixed heights: nothing moves). No
+  // answer within 1.5 s, or an error: the default stays. Once the block is
+  // half in view, one "personalisation" event says the arm and what was shown
+  // (for the holdout, also what would have been); clicks on it are events too.
+  const box = d.querySelector("[data-polku-next]");
+  if (box) {
+    const q = new URLSearchParams({ url: location.href });
+    const stop = new AbortController();
+    const $ = k => box.querySelector("[data-polku-" + k + "]");
+    const read = $("next-read"), go = $("next-cta"), t = box.dataset;
+    const at = x => x ? new URL(x.url, location.href).pathname : "";
+    const of = x => x ? x.kind + (x.guide ? ":" + x.guide : "") : "";
+    visitor() && q.set("visitor", visitor());
+    setTimeout(() => stop.abort(), 1500);
+    fetch(t.polkuNext + "?" + q, { signal: stop.signal }).then(r => r.json()).then(a => {
+      if (!a.arm) return;
+      const x = a.cta, K = x && x.kind.replace(/^./, m => m.toUpperCase()), o = a.would || a;
+      if (a.arm == "personal") {
+        if (a.next && read) read.href = a.next.url, read.textContent = a.next.title;
+        if (go && t["label" + K]) {
+          $("cta-label").textContent = t["label" + K];
+          go.href = x.url;
+          go.textContent = t["text" + K] || x.title;
+        }
+      }
+      box.onclick = e => e.target.href && send("personalisation-click", { arm: a.arm, target: e.target == read ? "next" : "cta" });
+      const seen = new IntersectionObserver(e => e[0].isIntersecting && (seen.disconnect(),
+        send("personalisation", { arm: a.arm, next: at(a.next), cta: of(go && x), would_next: at(o.next), would_cta: of(o.cta) })),
+        { threshold: 0.5 });
+      seen.observe(box);
+    }).catch(() => {});
+  }
 })();
