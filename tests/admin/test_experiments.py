@@ -52,3 +52,22 @@ def test_the_page_speaks_finnish(admin_app, set_clock):
     assert "A/B-testit" in words and "Voittaja löytyi." in words
     assert "plain konvertoi paremmin kuin control" in words
     assert "prosenttiyksikköä" in words
+
+
+def test_the_page_shows_the_lift_of_personalisation_over_the_holdout(
+    admin, admin_app, set_clock
+):
+    from ..test_personalisation import store, visitors
+
+    set_clock("2026-12-04T10:00:00+00:00")
+    held, own = visitors("holdout", 10), visitors("personal", 30)
+    for visitor in held + own:
+        store(admin_app, visitor, "personalisation")
+    for visitor in own[:15] + held[:1]:
+        store(admin_app, visitor, "personalisation-click", minute=10)
+    words = text_of(admin.get("/admin/experiments").get_data(as_text=True))
+    assert "Personalisation against the holdout" in words
+    assert "10.0% of readers keep the default" in words and "40 readers" in words
+    assert "Clicks on the block 10.0% (1/10) 50.0% (15/30)" in words
+    assert re.search(r"Clicks on the block .*? [+-][\d.]+ to \+[\d.]+ points", words)
+    assert "Signups 0.0% (0/10) 0.0% (0/30)" in words

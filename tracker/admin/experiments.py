@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import render_template
 
 from .. import experiments as service
+from .. import personalisation
 from ..db import get_storage
 from ..web.site import manifest, site_lang
 from .blueprint import bp
@@ -22,8 +23,13 @@ def experiments():
         for variant in test["variants"][1:]:
             found = variant["interval"]
             variant["points"] = found and [service.points(x, lang) for x in found]
+    lift = personalisation.report(get_storage(), manifest(), lang)
+    for goal in lift["goals"]:
+        found = goal["variants"][1]["interval"]
+        goal["points"] = found and [service.points(x, lang) for x in found]
     return render_template(
         "admin/experiments.html",
         experiments=data["experiments"],
         verdicts=service.VERDICTS,
+        lift=lift,
     )
