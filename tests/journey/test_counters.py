@@ -138,3 +138,39 @@ def test_a_late_event_counts_though_the_day_was_summed_before():
     again = stats.summary("2026-11-01", "2026-11-01", {"source": "fb"})
     assert (first["visitors"], again["visitors"]) == (1, 2)
     assert again["sources"] == [{"source": "fb", "visits": 2, "visitors": 2}]
+
+
+def test_each_visitor_of_a_day_is_counted_once_where_their_first_visit_began():
+    """The journey map's first two columns: the day's first visit of each visitor."""
+    stats = Stats()
+    for event in [
+        pv("2026-11-01", "v1", "/a/", utm={"source": "fb"}),
+        {**pv("2026-11-01", "v1", "/b/"), "ts": "2026-11-01T10:01:00+00:00"},
+        {**pv("2026-11-01", "v1", "/c/"), "ts": "2026-11-01T15:00:00+00:00"},
+        pv("2026-11-01", "v2", "/b/", referrer="news.example"),
+        pv("2026-11-02", "v1", "/c/"),  # another day: counted on it as well
+    ]:
+        stats.add(event)
+    # kept through the JSON the aggregates are stored as, closed or open
+    stats = Stats.from_json(stats.to_json())
+    stats.close_before("2026-11-02")
+    stats = Stats.from_json(stats.to_json())
+    stats.add({**pv("2026-11-02", "v1", "/d/"), "ts": "2026-11-02T10:05:00+00:00"})
+    s = stats.summary()
+    firsts = {(r["source"], r["landing"]): r["visitors"] for r in s["first_visits"]}
+    assert firsts == {
+        ("fb", "/a/"): 1,
+        ("news.example", "/b/"): 1,
+        ("direct", "/c/"): 1,
+    }
+    assert sum(firsts.values()) == s["visitors"] == 3
+
+
+def test_days_kept_before_first_visits_were_counted_say_so():
+    stats = Stats()
+    stats.add(pv("2026-11-01", "v1", "/a/"))
+    stats.add(pv("2026-11-01", "v2", "/a/"))
+    old = stats.to_json()
+    del old["2026-11-01"]["firsts"]  # as an earlier version stored the day
+    s = Stats.from_json(old).summary()
+    assert s["first_visits"] == [{"source": None, "landing": None, "visitors": 2}]

@@ -3,9 +3,10 @@
 `auth` (login, session, CSRF, origin check), `views` (the pages), `exports`
 (CSV and JSON downloads), `experiments` (the A/B tests), `sequences` (what
 each automated series did), `deliverability`
-(bounce and complaint rates per send) register on one blueprint; `data`
-reads what the pages show from the storage; `charts` draws SVG; `formats`
-and `templating` speak the site's language.
+(bounce and complaint rates per send), `journey_map` (first source, first
+page, stage reached; time to convert) register on one blueprint; `data`
+reads what the pages show from the storage; `charts` and `sankey` draw SVG;
+`formats` and `templating` speak the site's language.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from . import (
     deliverability,
     experiments,
     exports,
+    journey_map,
     sequences,
     templating,
     views,
@@ -23,7 +25,7 @@ from .blueprint import bp
 
 __all__ = ["bp", "init_app"]
 # Imported for the routes they register on bp.
-ROUTES = (auth, views, exports, experiments, sequences, deliverability)
+ROUTES = (auth, views, exports, experiments, sequences, deliverability, journey_map)
 
 
 def init_app(app) -> None:

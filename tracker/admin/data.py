@@ -215,15 +215,19 @@ def described(people, now: datetime) -> list[dict]:
     return [row for _, row in fresh.values()]
 
 
-def contact_rows(args, page: int | None = None, size: int = 50) -> tuple[list, int]:
-    """Return the matching contacts, most recently seen first, and how many match."""
+def contact_rows(
+    args, page: int | None = None, size: int = 50, only: set[str] | None = None
+) -> tuple[list, int]:
+    """Return the matching contacts, most recently seen first, and how many match;
+    `only`: the ids to keep (a band of the journey map's)."""
     query = (args.get("q") or "").strip().lower()[:200]
     stage = args.get("stage") or ""
     segment = args.get("segment") or ""
     rows = [
         row
         for row in described(get_storage().iter_people(), clock.now())
-        if (
+        if (only is None or row["contact"]["id"] in only)
+        and (
             not query
             or query in row["contact"]["email"]
             or query in (row["contact"].get("first_name") or "").lower()

@@ -16,7 +16,7 @@ from flask import Response, abort, request, stream_with_context
 
 from ..db import get_storage
 from ..journey.members import has_ads_consent
-from . import data
+from . import data, journey_map
 from .blueprint import bp
 from .views import load_contact
 
@@ -88,7 +88,8 @@ CONTACT_FIELDS = [
 @bp.get("/<table>.csv")
 def table_csv(table: str):
     if table == "contacts":
-        rows, _ = data.contact_rows(request.args)
+        band = journey_map.band_members(request.args)
+        rows, _ = data.contact_rows(request.args, only=band["ids"] if band else None)
         return csv_response("contacts", CONTACT_FIELDS, map(contact_line, rows))
     if table not in TABLES:
         abort(404)

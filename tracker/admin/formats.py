@@ -8,7 +8,7 @@ change, whole amounts of money without cents. Pure: values in, text out.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from babel import dates as babel_dates
@@ -67,6 +67,21 @@ def format_money(
     if currency:
         return i18n.format_money(number, currency, lang).replace("-", MINUS)
     return format_number(number, lang, 0 if number == int(number) else 2)
+
+
+def format_duration(seconds: Any, lang: str | None = "en") -> str:
+    """A duration in its largest sensible unit: "3 days", "2 tuntia", "< 1 minute";
+    None -> "–"."""
+    number = finite(seconds)
+    if number is None:
+        return DASH
+    text = babel_dates.format_timedelta(
+        timedelta(seconds=max(number, 60.0)),
+        granularity="minute",
+        threshold=1.5,
+        locale=i18n.locale(lang),
+    )
+    return text if number >= 60 else "<\u00a0" + text
 
 
 def parse(value: Any) -> datetime | None:

@@ -31,6 +31,10 @@ KEPT_ARGS = (
     "stage",
     "segment",
     "page",
+    "band_from",
+    "band_to",
+    "map_from",
+    "map_to",
 )
 
 
@@ -74,6 +78,11 @@ def percent(ctx, value, signed=False):
 @pass_context
 def money(ctx, value, currency=None):
     return formats.format_money(value, currency, lang_of(ctx))
+
+
+@pass_context
+def duration(ctx, seconds):
+    return formats.format_duration(seconds, lang_of(ctx))
 
 
 @pass_context
@@ -134,6 +143,7 @@ def init_app(app) -> None:
         counted=counted,
         percent=percent,
         money=money,
+        duration=duration,
         when=when,
         day=day,
         journey=timeline,

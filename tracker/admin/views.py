@@ -20,7 +20,7 @@ from ..db import get_storage
 from ..journey import stages
 from ..privacy import erase_everywhere
 from ..web.site import gettext as _
-from . import data
+from . import data, journey_map
 from .blueprint import bp
 
 PAGE_SIZE = 50
@@ -37,11 +37,14 @@ def contacts():
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    shown, total = data.contact_rows(request.args, page, PAGE_SIZE)
+    band = journey_map.band_members(request.args)
+    only = band["ids"] if band else None
+    shown, total = data.contact_rows(request.args, page, PAGE_SIZE, only)
     return render_template(
         "admin/contacts.html",
         rows=shown,
         total=total,
+        band=band,
         page=page,
         page_size=PAGE_SIZE,
         stages=stages.STAGES,

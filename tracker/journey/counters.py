@@ -45,6 +45,11 @@ class Day:
         self.titles: dict[str, str] = data.get("titles", {})
         self.count: int = data.get("count", 0)  # visitor numbers handed out
         self.engaged: set[int] = set(data.get("engaged", []))
+        # (source, landing page) of each visitor's first visit of the day: the
+        # journey map's first source and first content, one count per visitor.
+        self.firsts: Counter = Counter(
+            {tuple(k.split(SEP)): v for k, v in data.get("firsts", {}).items()}
+        )
         self.cube: dict[tuple, list] = {
             tuple(k.split(SEP)): [v[0], set(v[1]), v[2]]
             for k, v in data.get("cube", {}).items()
@@ -67,6 +72,7 @@ class Day:
 
     def add_pageview(self, event: dict) -> None:
         self._rollups.clear()
+        first = self.closed or event["visitor"] not in self.numbers
         n = self.number(event["visitor"])
         path = event.get("path") or "/"
         at = _seconds(event["ts"])
@@ -84,6 +90,8 @@ class Day:
         if event.get("title"):
             self.titles[path] = event["title"][:300]
         origin = visit[1]
+        if first:
+            self.firsts[(origin.source, path)] += 1
         key = (
             origin.source,
             origin.campaign or "",
@@ -141,6 +149,7 @@ class Day:
             "titles": self.titles,
             "count": self.count,
             "engaged": sorted(self.engaged),
+            "firsts": {SEP.join(k): v for k, v in self.firsts.items()},
             "cube": {
                 SEP.join(k): [v[0], sorted(v[1]), v[2]] for k, v in self.cube.items()
             },
@@ -192,7 +201,8 @@ class Stats:
         """Return the totals of the days in [since, until] (ISO dates, inclusive).
 
         filters narrows every number to pageviews whose visit matches, e.g.
-        {"source": "facebook", "device": "mobile"}.
+        {"source": "facebook", "device": "mobile"}; the visitors by their first
+        visit of the day (`first_visits`) are given without filters only.
         """
         filters = {d: v for d, v in (filters or {}).items() if d in DIMENSIONS and v}
         # [pageviews, visitors summed over days, entries]; visitor numbers are
@@ -200,6 +210,8 @@ class Stats:
         groups: dict[str, dict[str, list]] = {d: {} for d in DIMENSIONS}
         totals = {"pageviews": 0, "visitors": 0, "engaged": 0, "bots": 0}
         days, titles, named = [], {}, Counter()
+        firsts: Counter = Counter()
+        unrecorded = 0  # visitors of days kept before first visits were counted
         for key, day in sorted(self.days.items()):
             if (since and key < since[:10]) or (until and key > until[:10]):
                 continue
@@ -214,6 +226,9 @@ class Stats:
                         row[0] += count
                         row[1] += seen
                         row[2] += entries
+            if not filters:
+                firsts.update(day.firsts)
+                unrecorded += visitors - sum(day.firsts.values())
             totals["pageviews"] += views
             totals["visitors"] += visitors
             totals["engaged"] += engaged
@@ -248,6 +263,7 @@ class Stats:
             ),
             "devices": {d: r[1] for d, r in sorted(groups["device"].items())},
             "events": dict(named.most_common()),
+            "first_visits": first_visits(firsts, unrecorded),
         }
 
     def to_json(self) -> dict[str, dict]:
@@ -256,6 +272,18 @@ class Stats:
     @classmethod
     def from_json(cls, data: dict[str, dict]) -> Stats:
         return cls({key: Day(value) for key, value in data.items()})
+
+
+def first_visits(firsts: Counter, unrecorded: int) -> list[dict]:
+    """Visitors by where their first visit of the day began (source, landing
+    page); those of days kept before this was counted in one row of None."""
+    rows = [
+        {"source": source, "landing": landing, "visitors": n}
+        for (source, landing), n in firsts.most_common()
+    ]
+    if unrecorded > 0:
+        rows.append({"source": None, "landing": None, "visitors": unrecorded})
+    return rows
 
 
 def _rows(table: dict[str, list], key: str) -> list[dict]:
