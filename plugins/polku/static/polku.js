@@ -165,6 +165,7 @@
       if (a.arm == "personal") {
         if (a.next && read) read.href = a.next.url, read.textContent = a.next.title;
         if (go && t["label" + K]) {
+          go.parentNode.dataset.polkuCta = x.kind;
           $("cta-label").textContent = t["label" + K];
           go.href = x.url;
           go.textContent = t["text" + K] || x.title;
