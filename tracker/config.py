@@ -58,6 +58,12 @@ SETTINGS = (
         "FLUSH_INTERVAL", 1.0, "Seconds between fdatasyncs of the pageview journal."
     ),
     Setting(
+        "SHIP_INTERVAL",
+        0.5,
+        "PostgreSQL: seconds between shipments of the server's pageview journal "
+        "into the database; 0: each pageview is inserted by its request.",
+    ),
+    Setting(
         "PROXY_HOPS", 0, "Reverse proxies in front of the tracker (for the client IP)."
     ),
     Setting(

@@ -360,10 +360,11 @@ class Journal:
         )
 
 
-def read_journal(data_dir: Path) -> Journal:
-    """Parse every complete line under <data dir>/journal/events/<month>/*.jsonl."""
+def read_journal(data_dir: Path, folder: str = "events") -> Journal:
+    """Parse every complete line under <data dir>/journal/<folder>/<month>/*.jsonl
+    (`pg-events`: what the PostgreSQL backend has not shipped, or not deleted)."""
     events, damaged, torn = [], [], 0
-    paths = sorted((data_dir / "journal" / "events").glob("*/*.jsonl"))
+    paths = sorted((data_dir / "journal" / folder).glob("*/*.jsonl"))
     for path in paths:
         *lines, tail = path.read_bytes().split(b"\n")
         torn += bool(tail)
@@ -397,6 +398,42 @@ def read_database(url: str) -> Journal:
         return Journal(list(storage.iter_events()), 0, [], 0)
     finally:
         storage.close()
+
+
+class Shipper:
+    """A process of the server that only ships its journal into PostgreSQL,
+    in a tight loop (so that a kill often lands inside a transaction), as any
+    tracker process's shipper thread does every half second."""
+
+    CODE = """
+import sys, time
+from tracker.storage import open_storage
+storage = open_storage(
+    {"DATABASE_URL": sys.argv[1], "DATA_DIR": sys.argv[2], "SHIP_INTERVAL": 1}
+)
+while True:
+    storage.shipper.ship()
+    time.sleep(0.005)
+"""
+
+    def __init__(self, data_dir: Path, url: str) -> None:
+        self.data_dir, self.url = data_dir, url
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", self.CODE, self.url, str(self.data_dir)],
+            cwd=ROOT,
+            env=without_developer_settings(os.environ),
+        )
+        self.starts += 1
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            self.proc = None
 
 
 def check_data_opens(data_dir: Path, expected_events: int, url: str = "") -> None:

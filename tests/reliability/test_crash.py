@@ -1,9 +1,11 @@
 """Acknowledged means stored: kill -9 under load, two servers, a read-only disk.
 
 The real tracker runs under gunicorn with sync workers on the embedded TinyDB
-backend. A load generator posts beacons, each with a unique marker in its
-title, and remembers which ones got a 202. Afterwards the journal on disk is
-read line by line: every acknowledged marker must be there, exactly once.
+backend (the kills on PostgreSQL too, with its journal shipper). A load
+generator posts beacons, each with a unique marker in its title, and
+remembers which ones got a 202. Afterwards the journal on disk (or the
+database) is read line by line: every acknowledged marker must be there,
+exactly once.
 
 The default run takes well under a minute; `--slow` kills ten times over a
 minute of load and aims at 500 events a second. The kill moments are random;
@@ -18,14 +20,18 @@ import random
 import time
 from collections import Counter
 
+import pytest
+
 from ..conftest import write_manifest
 from .harness import (
     Load,
     Server,
+    Shipper,
     check_data_opens,
     check_stored_once,
     get,
     healthy,
+    read_database,
     read_journal,
     report,
     running,
@@ -42,21 +48,35 @@ def sleep_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.monotonic()))
 
 
-def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, capsys):
+@pytest.mark.parametrize("backend", ["tinydb", "postgres"])
+def test_kill_nine_under_load_loses_nothing_acknowledged(
+    tmp_path, request, capsys, backend
+):
+    """On PostgreSQL the server's shipper threads die with it, and a process
+    that only ships is killed at other random moments: every acknowledged
+    pageview is in the database once, after the last graceful stop."""
     slow = request.config.getoption("--slow")
     duration, kills, threads = (60.0, 10, 16) if slow else (12.0, 3, 8)
     seed = int(os.environ.get("RELIABILITY_SEED") or random.randrange(1 << 30))
     rng = random.Random(seed)
     data_dir = data_dir_for(tmp_path)
-    server = Server(data_dir, tmp_path / "gunicorn.log", workers=4)
+    url = request.getfixturevalue("pg_url") if backend == "postgres" else ""
+    env = {"POLKU_DATABASE_URL": url} if url else {}
+    server = Server(data_dir, tmp_path / "gunicorn.log", workers=4, env=env)
+    shipper = Shipper(data_dir, url) if url else None
     load = Load([server.port], threads=threads, max_seconds=duration + 120)
     load.phase = "life-0"
     with running(load, server):
         began = time.monotonic()
         slot = duration / (kills + 1)
         for i in range(kills):
+            if shipper:
+                shipper.start()
             # a random moment in the i-th slot, with the server up for a while first
             moment = began + slot * (i + 1) + rng.uniform(-0.4, 0.4) * slot
+            if shipper:  # the shipper dies at another moment of the slot
+                sleep_until(moment - rng.uniform(0.1, 0.4) * slot)
+                shipper.kill()
             sleep_until(max(moment, time.monotonic() + 0.3))
             server.kill()
             load.phase = f"down-{i + 1}"
@@ -75,22 +95,30 @@ def test_kill_nine_under_load_loses_nothing_acknowledged(tmp_path, request, caps
     )
 
     journal = read_journal(data_dir)
+    more = {}
+    if url:
+        left = read_journal(data_dir, "pg-events")
+        assert not left.damaged, left.damaged[:5]
+        more = {"torn_lines": left.torn, "journal_files_left": left.files}
+        journal = read_database(url)
+    else:
+        more = {"torn_lines": journal.torn, "journal_files": journal.files}
     stored = check_stored_once(stats, journal)
-    check_data_opens(data_dir, len(journal.events))
+    check_data_opens(data_dir, len(journal.events), url=url)
     report(
         capsys,
-        "kill -9 under load",
+        f"kill -9 under load ({backend})",
         stats,
         stored,
         stored_unacknowledged=len(set(stored) - stats.acknowledged),
         kills=kills,
         restarts=server.starts - 1,
+        shipper_kills=shipper.starts if shipper else 0,
         events_per_s=f"{stats.rate():.0f}",
         seconds=f"{stats.elapsed:.1f}",
         workers=server.workers,
         threads=threads,
-        torn_lines=journal.torn,
-        journal_files=journal.files,
+        **more,
         errors=sum(n for s, n in statuses.items() if not isinstance(s, int)),
         seed=seed,
     )

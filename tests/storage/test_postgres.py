@@ -251,23 +251,54 @@ def test_an_unreachable_database_is_unavailable():
     storage.close()
 
 
-@pytest.mark.parametrize("app_factory", ["postgres"], indirect=True)
-def test_a_lost_connection_answers_503_then_recovers(pg_url, app_factory):
-    from ..web.test_collect import GOOD, send
-
-    client = app_factory().test_client()
-    assert send(client, GOOD).status_code == 202
+def cut_sessions(pg_url: str) -> None:
+    """The database restarts: every session of this schema is cut."""
     schema = sql(pg_url, "SELECT current_schema()")[0][0]
-    sql(  # the database restarts: every session of this schema is cut
+    sql(
         pg_url,
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
         " WHERE application_name = %s AND pid <> pg_backend_pid()",
         [schema],
     )
+
+
+@pytest.mark.parametrize("app_factory", ["postgres"], indirect=True)
+def test_a_lost_connection_answers_503_then_recovers(pg_url, app_factory):
+    """Pageviews inserted by their requests (no shipper) need the database."""
+    from ..web.test_collect import GOOD, send
+
+    client = app_factory(SHIP_INTERVAL=0).test_client()
+    assert send(client, GOOD).status_code == 202
+    cut_sessions(pg_url)
     lost = send(client, GOOD)
     assert lost.status_code == 503 and lost.get_json()["ok"] is False
     assert lost.headers["Retry-After"]
     assert send(client, GOOD).status_code == 202
+
+
+@pytest.mark.parametrize("app_factory", ["postgres"], indirect=True)
+def test_a_lost_connection_still_acknowledges_pageviews(pg_url, app_factory):
+    """Journaled pageviews need no database; a signup does, and answers 503
+    until it is back. The pageviews are all shipped afterwards."""
+    from ..conftest import SITE
+    from ..web.test_collect import GOOD, send
+
+    client = app_factory().test_client()
+    signup = {"email": "j@example.com", "consent_newsletter": True}
+    headers = {"Origin": SITE, "Accept": "application/json"}
+    assert send(client, GOOD).status_code == 202
+    assert client.post("/subscribe", json=signup, headers=headers).status_code == 200
+    cut_sessions(pg_url)
+    assert send(client, GOOD).status_code == 202
+    lost = client.post("/subscribe", json=signup, headers=headers)
+    assert lost.status_code == 503 and lost.get_json()["ok"] is False
+    assert lost.headers["Retry-After"]
+    assert client.post("/subscribe", json=signup, headers=headers).status_code == 200
+    assert send(client, GOOD).status_code == 202
+    with client.application.app_context():
+        from tracker.db import get_storage
+
+        assert len(list(get_storage().iter_events())) == 3
 
 
 @pytest.fixture

@@ -27,7 +27,12 @@ def open_storage(config: dict) -> Storage:
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresStorage
 
-        return PostgresStorage(url)
+        return PostgresStorage(
+            url,
+            config.get("DATA_DIR") or None,
+            float(config.get("SHIP_INTERVAL", 0.5)),
+            float(config.get("FLUSH_INTERVAL", 1.0)),
+        )
     if url:
         raise StorageError(
             f"POLKU_DATABASE_URL: unsupported database {url.split(':')[0]!r}"

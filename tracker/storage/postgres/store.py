@@ -1,13 +1,19 @@
 """The scale-out backend: every tracker process, on any machine, shares one database.
 
-Durability is PostgreSQL's: a write returns once committed. Nothing is kept
-in a process but a connection pool, the months known to have a partition and
-a copy of the aggregates that every `summary()` brings up to date, so any
-number of stateless servers can run behind a load balancer.
+A person's decisions, and observations that name a person (an email click, a
+guide fetched), return once committed. Other observations (pageviews, named
+events, bot hits) go to the server's own journal, as on the embedded
+backend, and a shipper copies them into the database within about a second
+(shipper.py); with `ship_interval` 0, or no data directory, each is inserted
+by its request. Nothing else is kept in a process but a connection pool, the
+months known to have a partition and a copy of the aggregates that every
+`summary()` brings up to date, so any number of servers can run behind a load
+balancer, each with a data directory of its own.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,27 +22,58 @@ from typing import Any
 from psycopg.types.json import Json
 
 from ..base import People, Record, Storage
+from ..files import writable
+from ..journal import Journal
 from ..view import linked_events
 from . import events
 from .aggregates import SharedStats
 from .db import Database
 from .people import PgPeople, bump_version, erase, read_everyone
+from .shipper import Shipper
 
 
 class PostgresStorage(Storage):
-    def __init__(self, url: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        data_dir: str | None = None,
+        ship_interval: float = 0.5,
+        flush_interval: float = 1.0,
+    ) -> None:
         self.db = Database(url)
         self.partitions = events.Partitions()
         self.stats = SharedStats(self.db)
         self._people: tuple[int, list] | None = None
         self._people_lock = threading.Lock()
+        self.journal: Journal | None = None
+        self.shipper: Shipper | None = None
+        if data_dir and ship_interval > 0:
+            journal = os.path.join(data_dir, "journal", "pg-events")
+            self.journal = Journal(journal, flush_interval)
+            lock = os.path.join(data_dir, "locks", "shipper.lock")
+            self.shipper = Shipper(
+                self.db, self.partitions, self.journal, lock, ship_interval
+            )
 
     # -- observations --------------------------------------------------------
 
     def append_event(self, event: Record) -> None:
-        events.append(self.db, self.partitions, event)
+        """Journal an anonymous observation for the shipper; insert one that
+        names a person, so that erasing them finds it in the database."""
+        if self.shipper is None or event.get("contact"):
+            events.append(self.db, self.partitions, event)
+            return
+        with writable():
+            self.journal.append(event, event["ts"][:7])
+        self.shipper.start()
+
+    def caught_up(self) -> None:
+        """Ship this server's pending observations before a read."""
+        if self.shipper is not None:
+            self.shipper.ship()
 
     def iter_events(self, since: str | None = None) -> Iterator[Record]:
+        self.caught_up()
         if since is None:
             return events.matching(self.db)
         return events.matching(self.db, "ts >= %s", (events.moment(since),))
@@ -44,6 +81,7 @@ class PostgresStorage(Storage):
     def events_of_visitors(self, visitors: set[str], since: str) -> list[Record]:
         if not visitors:
             return []
+        self.caught_up()
         where = "visitor = ANY(%s) AND ts >= %s"
         params = (list(visitors), events.moment(since))
         return list(events.matching(self.db, where, params))
@@ -54,6 +92,7 @@ class PostgresStorage(Storage):
         until: str | None = None,
         filters: dict[str, str] | None = None,
     ) -> dict:
+        self.caught_up()
         return self.stats.summary(since, until, filters)
 
     # -- people --------------------------------------------------------------
@@ -112,6 +151,7 @@ class PostgresStorage(Storage):
         if contact is None:
             return []
         decided = self.decisions(contact_id)
+        self.caught_up()
 
         def scan(needles: tuple[bytes, ...], months: set[str] | None) -> Iterator:
             """Every month's partition: an index look-up in each, however old."""
@@ -180,4 +220,7 @@ class PostgresStorage(Storage):
             return value
 
     def close(self) -> None:
+        if self.shipper is not None:
+            self.shipper.close()
+            self.journal.close()
         self.db.close()
