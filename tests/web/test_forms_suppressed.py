@@ -135,3 +135,31 @@ def test_a_guide_is_sent_to_a_suppressed_address_but_not_the_newsletter(
     text = guide.get_body(("plain",)).get_content()
     assert guide["To"] == GONE and "/download/" in text and "/confirm/" not in text
     assert [e for e in timeline(app) if e["type"] == "signup_suppressed"]
+
+
+def test_a_confirmation_that_bounces_again_starts_the_wait_again(
+    app_factory, set_clock
+):
+    """The address was proved dead once more: no new confirmation for another
+    POLKU_BOUNCE_REPROVE_DAYS, however often the form is posted."""
+    from ..mailserver import mail_server
+
+    with mail_server(smtputf8=True) as (server, port):
+        app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        set_clock(T0)
+        reader = Reader(app.test_client(), app)
+        reader.subscribe(GONE)
+        (first,) = server.deliveries
+        text = first.message.get_body(("plain",)).get_content()
+        link = next(w for w in text.split() if "/confirm/" in w)
+        assert reader.post(link.split("kettu.example")[1]).status_code == 303
+        suppress(app, "hard")
+        server.refuse[GONE] = "550 5.1.1 Still gone"
+        at(set_clock, 31)
+        assert json_signup(reader, GONE).status_code == 400  # bounced again
+        at(set_clock, 32)
+        assert json_signup(reader, GONE).status_code == 200  # the usual answer
+        assert len(server.deliveries) == 1
+    (refused,) = [e for e in timeline(app) if e["type"] == "signup_suppressed"]
+    assert refused["until"] > clock.now().isoformat()
+    assert contact(app)["suppressed"]["evidence"][0]["status"] == "550 5.1.1 Still gone"

@@ -68,10 +68,13 @@ def _bounce(contact: dict, kind: str, send: str, status: str, **extra) -> tuple:
     if kind == suppression.SOFT:
         recent.append(event)
     contact["soft_bounces"] = recent
-    if not contact.get("suppressed"):
-        decided = suppression.decide(recent if kind == "soft" else [event], event["ts"])
-        if decided:
-            contact["suppressed"] = decided
+    current = contact.get("suppressed")
+    decided = suppression.decide(recent if kind == "soft" else [event], event["ts"])
+    # A hard bounce on an address suppressed by bounces (a confirmation sent
+    # once the wait was over) starts the wait again; a complaint stays.
+    renewed = kind == suppression.HARD and (current or {}).get("reason") != COMPLAINT
+    if decided and (not current or renewed):
+        contact["suppressed"] = decided
     return contact, event
 
 
