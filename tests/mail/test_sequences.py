@@ -233,3 +233,37 @@ def test_the_series_unsubscribe_offers_the_series_or_all_mail(
         assert jussi["status"] == "unsubscribed"
         site.polku(runner, "run", "--send", "--now", "2026-06-06T07:05:00Z")
         assert len(server.to(AINO)) == 1 and len(server.to("jussi@example.com")) == 1
+
+
+def test_a_5xx_fails_the_step_and_suppresses_a_4xx_is_tried_on_a_later_pass(
+    runner, tmp_path, app_factory, set_clock
+):
+    from tracker.db import get_storage
+    from tracker.mail import sends
+
+    jussi = "jussi@example.com"
+    refuse = {AINO: "550 5.1.1 No such mailbox", jussi: "451 4.2.2 Mailbox full"}
+    set_clock("2026-06-01T07:00:00+00:00")
+    with mail_server(smtputf8=True, refuse=refuse) as (server, port):
+        site = Site(tmp_path, app_factory, port)
+        site.polku(runner, "run", "--send")
+        site.subscriber(AINO)
+        site.subscriber(jussi, first_name="Jussi")
+        first = site.polku(runner, "run", "--send", "--now", "2026-06-01T07:05:00Z")
+        assert "0 emails sent" in first.output
+        assert "550 5.1.1" in first.output and "451 4.2.2" in first.output
+        aino = site.export(runner, AINO)["contact"]
+        assert aino["suppressed"]["reason"] == "hard_bounce"
+        assert aino["sequences"]["welcome"]["steps"]["01-hello"]["state"] == "failed"
+        server.refuse.pop(jussi)  # the mailbox has room again
+        soon = site.polku(runner, "run", "--send", "--now", "2026-06-01T07:10:00Z")
+        assert "0 emails sent" in soon.output  # it waits for its retry time
+        later = site.polku(runner, "run", "--send", "--now", "2026-06-01T08:00:00Z")
+        assert "1 email sent" in later.output, later.output
+        assert [d.message["Subject"] for d in server.to(jussi)] == [
+            "Welcome: here is what the Kettu letter is"
+        ]
+        assert server.to(AINO) == []
+        with site.app.app_context():
+            counted = sends.read(get_storage())["seq:welcome:01-hello"]
+        assert counted["sent"] == 1 and counted["failed"] == 1

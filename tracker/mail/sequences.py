@@ -29,7 +29,7 @@ from ..journey.sendtime import parse_window, zone
 from ..journey.suppression import HARD, POLICY, SOFT, classify
 from ..storage import Storage
 from ..web import site as sitemeta
-from . import bounces, lease, sequence_email
+from . import bounces, lease, sends, sequence_email
 
 STARTS_KEY = "sequences"  # meta: {name: {"since": ISO}}: when each began taking people
 ATTEMPTS = "sequence-attempts"  # ledger: claim keys a sender began to hand over
@@ -178,12 +178,26 @@ def run(
                 _deliver_all(out.contact, out.claims, by_name, liked, reads, deliver)
     if mode != SEND:
         return result
-    for start in range(0, len(todo), BATCH):
-        batch = todo[start : start + BATCH]
-        claimed = _claim(storage, batch, facts, sequences, (rules, began), result)
-        answers = _send(storage, claimed, by_name, liked, reads, deliver, result)
-        _settle(storage, answers, now, result)
+    with sends.Batch(storage) as counted:
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start : start + BATCH]
+            claimed = _claim(storage, batch, facts, sequences, (rules, began), result)
+            answers = _send(storage, claimed, by_name, liked, reads, deliver, result)
+            _settle(storage, answers, now, result)
+            _count(storage, answers, counted)
     return result
+
+
+def _count(storage: Storage, answers: list, counted: sends.Batch) -> None:
+    """Each step's deliveries and refusals, for its rates on the dashboard."""
+    for _contact, claim, outcome, words, kind in answers:
+        send = f"seq:{claim.sequence}:{claim.step}"
+        if outcome == enrolment.SENT:
+            counted.sent(send)
+        elif kind == POLICY:
+            sends.blocked(storage, send, words)
+        elif outcome == enrolment.FAILED:
+            sends.failed(storage, send)
 
 
 def _claim(storage, batch, facts, sequences, moment, result) -> list:
