@@ -587,6 +587,8 @@ SHAPES: dict[str, Shape] = {
         args={"table": lambda w: st.sampled_from(TABLES) | hostile_text()},
     ),
     "admin.deliverability": Shape(query=DASHBOARD_QUERY),
+    "admin.experiments": Shape(query=DASHBOARD_QUERY),
+    "admin.sequences": Shape(query=DASHBOARD_QUERY),
 }
 
 
