@@ -154,7 +154,7 @@ def test_a_message_is_marked_seen_only_after_it_is_applied(
     uid = imap.deliver(bounce_mail("dsn-unknown-user.eml", original=original))
     real_apply, seen_at_apply = bounces.apply, []
 
-    def crashing_apply(storage, secret, report):
+    def crashing_apply(storage, secret, report, **options):
         seen_at_apply.append(SEEN in imap.flags()[uid])
         raise RuntimeError("the machine went down")
 
@@ -164,9 +164,9 @@ def test_a_message_is_marked_seen_only_after_it_is_applied(
     assert SEEN not in imap.flags()[uid]
     assert "suppressed" not in export(runner, site, GONE)["contact"]
 
-    def watched_apply(storage, secret, report):
+    def watched_apply(storage, secret, report, **options):
         seen_at_apply.append(SEEN in imap.flags()[uid])
-        return real_apply(storage, secret, report)
+        return real_apply(storage, secret, report, **options)
 
     monkeypatch.setattr(bounces, "apply", watched_apply)
     assert counts(fetch(runner, site, imap))["applied"] == 1
@@ -219,3 +219,22 @@ def test_missing_settings_a_refused_login_and_no_server_exit_non_zero(
     assert "cannot reach" in closed.output
     refused = fetch(runner, site, imap, ok=False, POLKU_BOUNCE_IMAP_PASSWORD="nope")
     assert "refused the login" in refused.output  # last: Dovecot then slows logins
+
+
+def test_a_forged_bounce_naming_an_address_suppresses_no_one(
+    runner, tmp_path, app_factory, imap
+):
+    """Anyone can mail the bounce address. A "bounce" or "complaint" about a
+    subscriber's address that does not carry the signed X-Polku-Ref of one of
+    our emails (or carries a forged one) is about no one we can believe."""
+    site = site_on(tmp_path, 0)
+    subscribers(app_factory, site, EVERYONE)
+    forged_ref = polku_email(
+        contact_id(runner, site, GONE), "digest-1", to=GONE, secret="not-our-secret"
+    )
+    imap.deliver(bounce_mail("dsn-unknown-user.eml", rcpt=GONE))
+    imap.deliver(bounce_mail("dsn-unknown-user.eml", original=forged_ref, rcpt=GONE))
+    imap.deliver(bounce_mail("arf-abuse-redacted.eml", original=forged_ref))
+    found = counts(fetch(runner, site, imap))
+    assert found["applied"] == 0 and found["unknown"] >= 2, found
+    assert "suppressed" not in export(runner, site, GONE)["contact"]

@@ -166,7 +166,10 @@ def fetch(
                 continue
             done.read += 1
             reading = inbound.read(raw)
-            outcomes = [bounces.apply(storage, secret, r) for r in reading.reports]
+            outcomes = [
+                bounces.apply(storage, secret, r, by_address=False)
+                for r in reading.reports
+            ]
             done.applied += outcomes.count(bounces.APPLIED)
             done.replayed += outcomes.count(bounces.REPLAYED)
             done.unknown += outcomes.count(bounces.UNKNOWN)

@@ -120,17 +120,22 @@ def _address(raw: str) -> str:
 APPLIED, REPLAYED, UNKNOWN = "applied", "replayed", "unknown"
 
 
-def apply(storage: Storage, secret: str, report: Report) -> str:
+def apply(
+    storage: Storage, secret: str, report: Report, by_address: bool = True
+) -> str:
     """Apply one outside report; return APPLIED, REPLAYED or UNKNOWN (no one).
 
     A genuine X-Polku-Ref names the person and the send even when the report
-    hides the address; without one, the address the report names is used.
+    hides the address; without one, the address the report names is used,
+    but only when the report's sender is authenticated (a provider's signed
+    webhook). Anyone can mail the bounce mailbox: `by_address=False` there,
+    so a forged "bounce" naming someone's address suppresses no one.
     """
     found = read_reference(secret, report.ref)
     send = report.send or (found[1] if found else f"{report.source}:unknown")
     with storage.transaction() as tx:
         contact = tx.get(found[0]) if found else None
-        if contact is None and report.email:
+        if contact is None and report.email and by_address:
             contact = tx.find(_address(report.email))
         if contact is None or contact.get("erased"):
             return UNKNOWN
