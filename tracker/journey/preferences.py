@@ -13,8 +13,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from . import sendtime
 from .people import Refused
 
 EVERY, MONTHLY, PAUSE = "every", "monthly", "pause"
@@ -212,8 +212,8 @@ def leave_sequence(contact: Mapping, name: str, *, now: str) -> Change:
 def zone(name: Any) -> tzinfo:
     """The site's time zone by its IANA name; UTC for none or an unknown one."""
     try:
-        return ZoneInfo(str(name)) if name else UTC
-    except (KeyError, ValueError, OSError):  # unknown, malformed, a folder
+        return sendtime.zone(str(name) if name else None)
+    except sendtime.DelayError:  # unknown, malformed, a folder
         return UTC
 
 
