@@ -58,6 +58,12 @@ SETTINGS = (
         "FLUSH_INTERVAL", 1.0, "Seconds between fdatasyncs of the pageview journal."
     ),
     Setting(
+        "PEOPLE_COMPACT_MB",
+        64,
+        "Compact the people journal once it grew by this many MB since its last "
+        "compaction; 0: only by `polku db compact`.",
+    ),
+    Setting(
         "SHIP_INTERVAL",
         0.5,
         "PostgreSQL: seconds between shipments of the server's pageview journal "

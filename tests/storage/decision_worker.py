@@ -20,8 +20,9 @@ Protocol: one JSON object per line on stdin, one answer per line on stdout.
 
 The steps mimic the decision functions of tracker/journey/people.py on plain contact
 dicts (signup, confirm, unsubscribe, ads consent, conversion, an import of
-old orders, erase), with ids derived from the step number so that every
-backend, and the in-process model, makes the same records.
+old orders, erase) and the embedded journal's compaction, with ids derived
+from the step number so that every backend, and the in-process model, makes
+the same records.
 """
 
 from __future__ import annotations
@@ -163,11 +164,15 @@ def apply_step(storage: Storage, step: Step) -> None:
             storage.erase_contact(found["id"])
     elif action == "look":  # a read: the process folds what the others wrote
         list(storage.iter_contacts())
+    elif action == "compact":  # the embedded backend's `polku db compact`
+        compact = getattr(storage, "compact_people", None)
+        if compact is not None:
+            compact()
     elif action == "snapshot":
-        save = getattr(storage, "_save_people", None)
-        if save is not None:
+        people = getattr(storage, "people", None)  # the embedded backend's
+        if people is not None:
             storage.get_contact("")  # brought up to date first
-            save()
+            people.save_snapshot()
     else:
         raise ValueError(f"unknown action {action!r}")
 
@@ -203,11 +208,12 @@ def count_up(storage: Storage, email: str, tag: str) -> None:
 
 
 def open_tinydb(data_dir: str, snapshot: bool = True) -> Storage:
-    from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
+    from tracker.storage.snapshots import PeopleSnapshot
+    from tracker.storage.tinydb_store import TinyDBStorage
 
     storage = TinyDBStorage(data_dir)
     if not snapshot:
-        storage._people_snapshot = PeopleSnapshot(data_dir + "/none.json")
+        storage.people.snapshot = PeopleSnapshot(data_dir + "/none.json")
     return storage
 
 

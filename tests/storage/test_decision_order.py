@@ -4,8 +4,9 @@ Several server processes share one data directory (or one database). Whatever
 process a decision goes through, and whatever its clock says, the decision
 made last is the one every process sees last: the servers still running, a
 process started afterwards (`polku contacts export`, `polku digest`), the
-people snapshot, and a copy into PostgreSQL. Here as a property: any
-interleaving of worker processes (tests/storage/decision_worker.py).
+people snapshot, and a copy into PostgreSQL, before and after compactions of
+the people journal. Here as a property: any interleaving of worker processes
+(tests/storage/decision_worker.py).
 The journal itself: test_people_journal.py; two real servers:
 test_two_servers.py.
 """
@@ -23,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker.storage.memory import MemoryStorage
-from tracker.storage.tinydb_store import PeopleSnapshot, TinyDBStorage
+from tracker.storage.people_journal import Segments
+from tracker.storage.snapshots import PeopleSnapshot
+from tracker.storage.tinydb_store import TinyDBStorage
 
 from .. import pg
 from ..conftest import ROOT, bare_environ
@@ -44,6 +47,7 @@ ACTIONS = [
     "erase",
     "look",
     "snapshot",
+    "compact",
 ]
 SERVERS, CLI, READER = (0, 1), 2, 3
 
@@ -74,7 +78,7 @@ def scenarios(draw, max_steps: int) -> list[tuple[int, dict]]:
                 {"email": e, "order": o, "ts": (at - timedelta(days=d)).isoformat()}
                 for e, o, d in draw(st.lists(rows, min_size=1, max_size=3))
             ]
-        many = action not in ("look", "snapshot")
+        many = action not in ("look", "snapshot")  # a compaction: any process
         worker = draw(st.sampled_from([*SERVERS, CLI] if many else SERVERS))
         steps.append((worker, step))
     return steps
@@ -188,16 +192,17 @@ def expected_state(steps: list[tuple[int, dict]]) -> dict:
 
 def snapshot_state(data_dir: str) -> dict | None:
     storage = TinyDBStorage(data_dir)
+    lines = Segments(os.path.join(data_dir, "journal", "people"))
     view = PeopleSnapshot(os.path.join(data_dir, "people.json")).load(
-        storage.erasures()
+        storage.people.generation(), lines
     )
     storage.close()
     if view is None:
         return None
     return comparable(
         {
-            cid: {"contact": c, "decisions": [e["id"] for e in view.timelines[cid]]}
-            for cid, c in view.contacts.items()
+            c["id"]: {"contact": c, "decisions": [e["id"] for e in d]}
+            for c, d in view.people()
         }
     )
 

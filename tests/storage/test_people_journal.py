@@ -99,7 +99,7 @@ def test_a_decision_whose_sync_failed_is_gone_for_everyone(tmp_path, monkeypatch
     real_sync = os.fdatasync
 
     def failing_sync(fd):
-        if fd != writer.people_journal._fd:  # another journal's flusher thread
+        if fd != writer.people.journal._fd:  # another journal's flusher thread
             return real_sync(fd)
         assert reader.get_contact(failed["id"])  # read by another process
         raise OSError(errno.EIO, "Input/output error")
@@ -171,7 +171,7 @@ def test_the_old_per_writer_journal_is_converted_once_in_time_order(tmp_path):
     assert storage.get_contact(ann["id"])["status"] == "unsubscribed"
     assert [e["id"] for e in storage.decisions(ann["id"])] == ["a1", "a2", "a3"]
     assert storage.get_contact(ben["id"])["status"] == "confirmed"
-    assert storage._read_generation() == 1  # every process folds the new layout
+    assert storage.people.generation() == 1  # every process folds the new layout
     assert storage.erasures() == 0
     assert not (tmp_path / "people.json").exists()
     names = sorted(p.name for p in people_dir(tmp_path).iterdir())
@@ -183,7 +183,7 @@ def test_the_old_per_writer_journal_is_converted_once_in_time_order(tmp_path):
     ]
     again = TinyDBStorage(str(tmp_path))  # already converted: nothing to do
     assert again.get_contact(ann["id"])["status"] == "unsubscribed"
-    assert again._read_generation() == 1
+    assert again.people.generation() == 1
     save(again, ann, "confirmed", "a4")
     assert storage.get_contact(ann["id"])["status"] == "confirmed"
     storage.close(), again.close()

@@ -39,4 +39,8 @@ def open_storage(config: dict) -> Storage:
         )
     from .tinydb_store import TinyDBStorage
 
-    return TinyDBStorage(config["DATA_DIR"], float(config.get("FLUSH_INTERVAL", 1.0)))
+    return TinyDBStorage(
+        config["DATA_DIR"],
+        float(config.get("FLUSH_INTERVAL", 1.0)),
+        int(float(config.get("PEOPLE_COMPACT_MB", 64)) * (1 << 20)),
+    )

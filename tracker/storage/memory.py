@@ -10,20 +10,21 @@ from typing import Any
 
 from ..journey.counters import Stats
 from .base import People, Record, Storage
-from .view import PeopleView, Transaction, linked_events, now_iso
+from .view import PeopleView, RecordList, Transaction, linked_events, now_iso
 
 
 class MemoryStorage(Storage):
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._events: list[Record] = []
-        self._view = PeopleView()
+        self._saved = RecordList()
+        self._view = PeopleView(lines=self._saved)
         self._meta: dict[str, Any] = {}
         self._ledgers: dict[str, set[str]] = {}
         self._version = 0
 
     def people_version(self) -> Any:
-        return (self._version, len(self._view.contacts))
+        return (self._version, len(self._view.entries))
 
     def append_event(self, event: Record) -> None:
         with self._lock:
@@ -56,40 +57,34 @@ class MemoryStorage(Storage):
             self._version += len(tx.pending)
             for record in copy.deepcopy(tx.pending):
                 record["ts"] = record.get("ts") or now_iso()
-                self._view.apply(record)
+                self._saved.append(record)
+                self._view.apply(record, len(self._saved) - 1)
 
     def get_contact(self, contact_id: str) -> Record | None:
-        return self._view.contacts.get(contact_id)
+        return self._view.contact(contact_id)
 
     def find_contact(self, email: str) -> Record | None:
-        return self._view.contacts.get(self._view.emails.get(email, ""))
+        return self._view.find(email)
 
     def iter_contacts(self) -> Iterator[Record]:
-        yield from list(self._view.contacts.values())
+        yield from self._view.contacts()
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
-        view = self._view
-        for contact_id, contact in list(view.contacts.items()):
-            yield contact, list(view.timelines.get(contact_id, []))  # as made
+        yield from self._view.people()  # decisions as made
 
     def decisions(self, contact_id: str) -> list[Record]:
-        return list(self._view.timelines.get(contact_id, []))
+        return self._view.decisions(contact_id)
 
     def timeline(self, contact_id: str) -> list[Record]:
-        contact = self._view.contacts.get(contact_id)
+        contact = self._view.contact(contact_id)
         if contact is None:
             return []
-        decisions = list(self._view.timelines.get(contact_id, []))
+        decisions = self._view.decisions(contact_id)
         return linked_events(decisions, contact, lambda *_: self.iter_events())
 
     def erase_contact(self, contact_id: str) -> bool:
         with self._lock:
-            contact = self._view.contacts.pop(contact_id, None)
-            if contact is None:
-                return False
-            self._view._unindex(contact)
-            self._view.timelines.pop(contact_id, None)
-            return True
+            return self._view.drop(contact_id)
 
     def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:
         with self._lock:

@@ -2,13 +2,12 @@
 
 One journal shared by every process, written only under the people lock, so
 that the order of its lines is the order in which the decisions were made,
-whatever the clocks say.
+whatever the clocks say. `Segments` reads it for one view of the people.
 """
 
 from __future__ import annotations
 
 import errno
-import heapq
 import logging
 import os
 import re
@@ -17,10 +16,9 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from .files import fsync_dir
-from .journal import CHUNK, SUFFIX, encode, read_lines
+from .journal import CHUNK, SUFFIX, encode
+from .people_lines import LINE_MAX, SEGMENT_MAX, pack, records, unpack
 
 log = logging.getLogger(__name__)
 SEGMENT = re.compile(r"\d{6}\.jsonl\Z")
@@ -30,6 +28,14 @@ class Rewound(Exception):
     """A journal file is shorter than a reader's offset: what it read is gone."""
 
 
+def segment_files(root: str) -> list[str]:
+    """The segments, oldest first."""
+    try:
+        return sorted(n for n in os.listdir(root) if SEGMENT.match(n))
+    except FileNotFoundError:
+        return []
+
+
 class PeopleJournal:
     """The decisions of every process in one sequence of numbered segments.
 
@@ -37,7 +43,8 @@ class PeopleJournal:
     people lock, to the newest segment, and begins the next one once that
     holds SEGMENT_BYTES. The order is (segment, offset): the order in which the
     lock was taken, never the records' timestamps (clocks are set, and jump).
-    Segments bound what an erasure rewrites.
+    Segments bound what an erasure rewrites, and let compaction replace the
+    older ones while writers go on in the newest.
 
     Before each append the writer cuts off an unterminated last line: a
     writer killed mid-write left it, and it was never acknowledged. A
@@ -60,30 +67,17 @@ class PeopleJournal:
 
     def files(self) -> list[str]:
         """The segments, oldest first."""
-        try:
-            return sorted(n for n in os.listdir(self.root) if SEGMENT.match(n))
-        except FileNotFoundError:
-            return []
+        return segment_files(self.root)
 
-    def read(
-        self, offsets: dict[str, int] | None = None, needles: tuple[bytes, ...] = ()
-    ) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """Yield (segment, offset after the line, record) for each new complete line.
-
-        Raises Rewound when a segment is shorter than its offset (a write
-        that failed after others had read it was cut off).
-        """
-        offsets = offsets or {}
+    def size(self) -> int:
+        """Bytes in every segment."""
+        total = 0
         for name in self.files():
-            start = offsets.get(name, 0)
-            if start:
-                try:
-                    size = os.stat(os.path.join(self.root, name)).st_size
-                except FileNotFoundError:
-                    continue
-                if size < start:
-                    raise Rewound(name)
-            yield from read_lines(self.root, name, start, needles)
+            try:
+                total += os.stat(os.path.join(self.root, name)).st_size
+            except FileNotFoundError:
+                continue
+        return total
 
     # -- writing (the caller holds the people lock) -------------------------------
 
@@ -94,6 +88,8 @@ class PeopleJournal:
         other processes may have read them whole meanwhile.
         """
         data = b"".join(encode(r) for r in records)
+        if len(data) > LINE_MAX:
+            raise OSError(errno.EFBIG, "a transaction larger than 256 MB")
         with self._lock:
             if os.getpid() != self._pid:  # a forked child opens its own
                 self._pid, self._fd = os.getpid(), None
@@ -153,84 +149,153 @@ class PeopleJournal:
     def close(self) -> None:
         self.reopen()
 
-    # -- the per-writer layout of earlier versions --------------------------------
+    # -- replacing segments (the caller holds the people lock) --------------------
 
-    def legacy_files(self) -> list[str]:
-        """`<month>/<writer>.jsonl` files, as earlier versions wrote decisions."""
-        try:
-            entries = os.listdir(self.root)
-        except FileNotFoundError:
+    def seal(self) -> list[str]:
+        """Begin a new segment and return the ones before it, which from now on
+        no writer appends to (writers move on to the newest)."""
+        names = self.files()
+        if not names:
             return []
-        found = []
-        for entry in sorted(entries):
-            folder = os.path.join(self.root, entry)
-            if SEGMENT.match(entry) or not os.path.isdir(folder):
-                continue
-            found += [
-                f"{entry}/{n}" for n in sorted(os.listdir(folder)) if n.endswith(SUFFIX)
-            ]
-        return found
+        newest = os.path.join(self.root, names[-1])
+        if os.stat(newest).st_size == 0:
+            return names[:-1]
+        self.reopen()
+        path = self._path(int(names[-1][:6]) + 1)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        fsync_dir(self.root)
+        return names
 
-    def read_legacy(self) -> Iterator[tuple[str, int, dict[str, Any]]]:
-        """The old per-writer files' records merged by time, for a directory
-        that cannot be converted; they take the place of one offset."""
-        for line in merged(self.root, self.legacy_files()):
-            yield "legacy", 1, orjson.loads(line)
+    def swap(self, built: str, keep: list[str]) -> None:
+        """Put the segments in folder `built` in the journal's place, with the
+        segments named in keep (linked, not copied).
 
-    def needs_upgrade(self) -> bool:
-        """True if there are old-layout files, or a conversion was cut short."""
-        return (
-            os.path.exists(self.root + ".new")
-            or os.path.exists(self.root + ".old")
-            or bool(self.legacy_files())
-        )
-
-    def upgrade(self) -> bool:
-        """Bring the old per-writer files into the segments (under the people lock).
-
-        Their records are merged by timestamp, the best order they carry, and
-        follow the segments already there. The new journal is built beside
-        the old one (`people.new`: the segments linked, the merged records
-        after them), then put in its place by two renames; a crash anywhere
-        leaves a state the next call finishes or starts again. Returns
-        whether anything changed: the caller then bumps the generation, so
-        that every process folds the journal anew and reopens its segment.
+        `people.new` is made whole and synced, then put in place by two
+        renames; `recover` finishes whatever a crash cut short.
         """
         new, old = self.root + ".new", self.root + ".old"
-        parent = os.path.dirname(self.root)
-        changed = False
-        if os.path.isdir(new) and not os.path.exists(self.root):
-            os.rename(new, self.root)  # cut short between the two renames
-            fsync_dir(parent)
-            changed = True
-        if os.path.exists(new):
-            shutil.rmtree(new)  # half built: the old files are all still there
-        if os.path.exists(old):
-            shutil.rmtree(old)
-            changed = True
-        legacy = self.legacy_files()
-        if not legacy:
-            return changed
         self.reopen()
-        os.makedirs(new)
-        segments = self.files()
-        for name in segments:
+        os.rename(built, new)
+        for name in keep:
             os.link(os.path.join(self.root, name), os.path.join(new, name))
-        first = int(segments[-1][:6]) + 1 if segments else 1
-        count = write_segments(new, first, merged(self.root, legacy), self)
         fsync_dir(new)
         os.rename(self.root, old)
         os.rename(new, self.root)
-        fsync_dir(parent)
+        fsync_dir(os.path.dirname(self.root))
         shutil.rmtree(old)
-        log.warning(
-            "people journal: %d decisions from %d files of the per-writer layout "
-            "merged into %s",
-            count,
-            len(legacy),
-            self.root,
-        )
-        return True
+
+    def cut_short(self) -> bool:
+        """True if a swap was cut short by a crash."""
+        return os.path.exists(self.root + ".new") or os.path.exists(self.root + ".old")
+
+    def recover(self) -> bool:
+        """Finish a swap a crash cut short; return whether the journal changed."""
+        new, old = self.root + ".new", self.root + ".old"
+        changed = False
+        if os.path.isdir(new) and not os.path.exists(self.root):
+            os.rename(new, self.root)  # cut short between the two renames
+            fsync_dir(os.path.dirname(self.root))
+            changed = True
+        if os.path.exists(new):
+            shutil.rmtree(new)  # half built: the old segments are all still there
+        if os.path.exists(old):
+            shutil.rmtree(old)
+            changed = True
+        return changed
+
+
+class Segments:
+    """The segment files as one view of the people reads them.
+
+    Each file is opened once and read through that descriptor only, so every
+    location the view keeps points into the bytes it folded, even after an
+    erasure or a compaction put other files in their place (the view is then
+    folded anew). Descriptors close with the last user of the view.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self._fds: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def _fd(self, name: str) -> int:
+        fd = self._fds.get(name)
+        if fd is None:
+            with self._lock:
+                fd = self._fds.get(name)
+                if fd is None:
+                    fd = os.open(os.path.join(self.root, name), os.O_RDONLY)
+                    self._fds[name] = fd
+        return fd
+
+    def scan(
+        self, offsets: dict[str, int], names: list[str] | None = None
+    ) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
+        """Yield (segment, offset after the line, location, record) for every
+        record of each complete line after offsets.
+
+        Raises Rewound when a segment is shorter than its offset (a write
+        that failed after others had read it was cut off).
+        """
+        for name in segment_files(self.root) if names is None else names:
+            start = offsets.get(name, 0)
+            try:
+                fd = self._fd(name)
+            except FileNotFoundError:
+                continue
+            if os.fstat(fd).st_size < start:
+                raise Rewound(name)
+            yield from self._lines(name, fd, start)
+
+    def _lines(
+        self, name: str, fd: int, start: int
+    ) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
+        segment, base, rest = int(name[:6]), start, b""
+        while chunk := os.pread(fd, CHUNK, base + len(rest)):
+            data = rest + chunk
+            end = data.rfind(b"\n") + 1
+            first = 0
+            while first < end:
+                stop = data.index(b"\n", first) + 1
+                if base + stop > SEGMENT_MAX:
+                    raise OSError(errno.EFBIG, f"{name}: larger than a location holds")
+                try:
+                    found = records(data[first:stop])
+                except ValueError as e:
+                    log.error("%s: skipping a damaged line at %d: %s", name, base, e)
+                    found = []
+                at = pack(segment, base + first, stop - first)
+                for index, record in enumerate(found):
+                    if isinstance(record, dict):
+                        yield name, base + stop, at | index, record
+                first = stop
+            rest = data[end:]
+            base += end
+
+    def read(self, locs: list[int]) -> list[dict[str, Any]]:
+        """The records at these locations; each line is read and decoded once."""
+        lines: dict[int, list[dict[str, Any]]] = {}
+        found = []
+        for loc in locs:
+            segment, start, length, index = unpack(loc)
+            group = lines.get(start << 20 | segment)
+            if group is None:
+                data = os.pread(self._fd(PeopleJournal.name(segment)), length, start)
+                group = lines[start << 20 | segment] = records(data)
+            found.append(group[index])
+        return found
+
+    def close(self) -> None:
+        with self._lock:
+            fds, self._fds = self._fds, {}
+        for fd in fds.values():
+            os.close(fd)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except (OSError, TypeError):  # at interpreter exit
+            pass
 
 
 def cut_torn_tail(fd: int, path: str) -> None:
@@ -248,29 +313,6 @@ def cut_torn_tail(fd: int, path: str) -> None:
         end = start
     log.warning("%s: cutting off %d bytes of an unfinished write", path, size - keep)
     os.ftruncate(fd, keep)
-
-
-def merged(root: str, names: list[str]) -> Iterator[bytes]:
-    """The complete lines of several files, merged by their records' `ts`.
-
-    Each file keeps its own order (one writer's, which was true); between
-    files, timestamps are all there is.
-    """
-
-    def lines(name: str) -> Iterator[tuple[str, bytes]]:
-        with open(os.path.join(root, name), "rb") as f:
-            for line in f:
-                if not line.endswith(b"\n"):
-                    break  # a torn tail: never acknowledged
-                try:
-                    ts = str(orjson.loads(line).get("ts") or "")
-                except (ValueError, AttributeError):
-                    log.error("%s: skipping a damaged line", name)
-                    continue
-                yield ts, line
-
-    for _, line in heapq.merge(*(lines(n) for n in names), key=lambda x: x[0]):
-        yield line
 
 
 def write_segments(

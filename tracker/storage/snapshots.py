@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import orjson
+
 from ..journey.counters import Stats
 from .files import AtomicJSONStorage, atomic_write, writable
-from .view import PeopleView, now_iso
+from .view import Lines, PeopleView, now_iso
 
 log = logging.getLogger(__name__)
 FREEZE_AFTER = 10_000  # folded records
@@ -61,8 +63,13 @@ class AggregateSnapshot:
         self.saved_at = time.monotonic()
 
     def load(self) -> tuple[Stats, dict[str, int]]:
-        # One read of the file: TinyDB would re-read it for every table.
-        tables = AtomicJSONStorage(self.path).read() or {}
+        # One read of the file (TinyDB would re-read it for every table), by
+        # orjson: 40 MB (a year of 1M events) parse in 0.49 s of CPU, 0.65 by json.
+        try:
+            with open(self.path, "rb") as f:
+                tables = orjson.loads(f.read())
+        except FileNotFoundError:
+            tables = {}
         state = (tables.pop("state", None) or {}).get("1", {})
         days = {
             doc["day"]: doc["data"] for docs in tables.values() for doc in docs.values()
@@ -103,10 +110,12 @@ class PeopleSnapshot:
         self.path = path
         self.unsaved = 0
 
-    def load(self, generation: int) -> PeopleView | None:
+    def load(self, generation: int, lines: Lines) -> PeopleView | None:
+        """The view on disk if it is of this generation; its records are read
+        through lines."""
         try:
             with open(self.path, "rb") as f:
-                view = PeopleView.from_json(f.read())
+                view = PeopleView.from_json(f.read(), lines)
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as e:
@@ -122,6 +131,12 @@ class PeopleSnapshot:
         with writable():
             if current() == view.generation:
                 atomic_write(self.path, data)
+        self.unsaved = 0
+
+    def write(self, view: PeopleView) -> None:
+        """Write the view of a generation about to begin (a compaction's)."""
+        with writable():
+            atomic_write(self.path, view.to_json())
         self.unsaved = 0
 
     def delete(self) -> None:
