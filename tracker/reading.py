@@ -7,10 +7,12 @@
   a worker that starts (or another server) takes them instead of counting.
 - Who is who: visitor id -> contact id, from the contacts, made again when the
   people change (asked at most every CHECK_SECONDS).
-- The posts each reader read: from their stored pageviews (this day's for a
-  cookieless reader, READ_DAYS of their record for a consented or identified
-  one), then from their own requests, which name the page they read; read
-  from storage again after READ_SECONDS, to see pages another worker served.
+- The posts each reader read: the pages their own requests named (each asks
+  for the page being read) and, for a consented or identified reader, READ_DAYS
+  of their stored pageviews, looked up for every new reader of the last
+  SEED_SECONDS at once and again after READ_SECONDS, to see pages another
+  worker served. A cookieless reader's visit is only what this process saw:
+  looking up a daily id would cost a scan of the month's journal.
 Time comes from the one clock (tests move it); nothing here writes a person.
 """
 
@@ -30,7 +32,9 @@ REFRESH_SECONDS = 3600
 CHECK_SECONDS = 1.0
 READ_DAYS = 180
 READ_SECONDS = 600
+SEED_SECONDS = 1.0  # at most one look at stored pageviews per second
 MAX_READERS = 50_000  # readers whose reads one process keeps
+MAX_ANSWERS = 4096  # answers kept for readers who read the same posts
 META_KEY = "next-covisits"
 
 
@@ -48,6 +52,11 @@ class Reading:
         self._co: tuple[str, Any, dict, dict] | None = None  # version, at, co, pop
         self._people: tuple[Any, Any, dict[str, str]] | None = None  # ver, at, map
         self._reads: OrderedDict[str, tuple[Any, set[str]]] = OrderedDict()
+        self._answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self._answers_of: Any = None
+        self._pending: dict[str, tuple[frozenset[str], str]] = {}
+        self._seeding = threading.Lock()
+        self._seeded = None
 
     # -- the build's posts ---------------------------------------------------------
 
@@ -57,6 +66,20 @@ class Reading:
             cached = (manifest, recommend.Catalogue(manifest))
             self._catalogue = cached
         return cached[1]
+
+    def answer(self, catalogue, key: tuple, make) -> bytes:
+        """The answer for key, made once while the catalogue and the counts
+        stay: readers on the same page who read the same posts share it."""
+        if self._answers_of is not catalogue:
+            self._answers, self._answers_of = OrderedDict(), catalogue
+        found = self._answers.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._answers[key] = found
+                while len(self._answers) > MAX_ANSWERS:
+                    self._answers.popitem(last=False)
+        return found
 
     # -- what readers read together ---------------------------------------------------
 
@@ -136,19 +159,24 @@ class Reading:
         since: str,
         current: str | None,
     ) -> set[str]:
-        """The posts this reader read before this page (path keys)."""
+        """The posts this reader read before this page (path keys).
+
+        A reader met for the first time (or READ_SECONDS ago) waits for the
+        next look at storage, which takes every such reader of the last
+        SEED_SECONDS at once: one scan of the stored pageviews however many
+        readers arrive, instead of one each.
+        """
         with self._lock:
             cached = self._reads.get(reader)
-        if cached is None or _age(cached[0]) >= READ_SECONDS:
-            found = {
-                recommend.path_key(e.get("path") or "")
-                for e in storage.events_of_visitors(visitors, since)
-                if e.get("type") == "pageview"
-            }
-            cached = (clock.now(), found | (cached[1] if cached else set()))
-        read = set(cached[1])
-        read.discard(current)
+            if cached is None or _age(cached[0]) >= READ_SECONDS:
+                cached = (clock.now(), cached[1] if cached else set())
+                self._reads[reader] = cached
+                if visitors:
+                    self._pending[reader] = (frozenset(visitors), since)
+        self._seed(storage)
         with self._lock:
+            read = set(cached[1])
+            read.discard(current)
             if current:
                 cached[1].add(current)
             self._reads[reader] = cached
@@ -157,6 +185,36 @@ class Reading:
                 self._reads.popitem(last=False)
         return read
 
+    def _seed(self, storage: Storage) -> None:
+        """Read the pending readers' stored pageviews, if SEED_SECONDS have passed
+        since the last look (one request looks; the others do not wait)."""
+        if not self._pending or _age(self._seeded) < SEED_SECONDS:
+            return
+        if not self._seeding.acquire(blocking=False):
+            return
+        try:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._seeded = clock.now()
+            owners: dict[str, dict[str, list[str]]] = {}  # since -> visitor -> readers
+            for reader, (visitors, since) in pending.items():
+                for visitor in visitors:
+                    owners.setdefault(since, {}).setdefault(visitor, []).append(reader)
+            found: dict[str, set[str]] = {}
+            for since, by_visitor in owners.items():
+                for event in storage.events_of_visitors(set(by_visitor), since):
+                    if event.get("type") != "pageview":
+                        continue
+                    key = recommend.path_key(event.get("path") or "")
+                    for reader in by_visitor.get(event.get("visitor"), ()):
+                        found.setdefault(reader, set()).add(key)
+            with self._lock:
+                for reader, keys in found.items():
+                    if reader in self._reads:
+                        self._reads[reader][1].update(keys)
+        finally:
+            self._seeding.release()
+
 
 def start_of_day() -> str:
     """The first moment of today (UTC): a cookieless id lives one day."""
@@ -164,6 +222,8 @@ def start_of_day() -> str:
 
 
 def read_since(identified: bool, cookieless: bool) -> str:
+    """Since when a reader's pages count: today for a cookieless id, else
+    READ_DAYS of the record (a whole day, so that readers share one look)."""
     if cookieless and not identified:
         return start_of_day()
-    return (clock.now() - timedelta(days=READ_DAYS)).isoformat()
+    return (clock.now() - timedelta(days=READ_DAYS)).date().isoformat()

@@ -61,10 +61,15 @@ def ask(client, url, ua=BROWSER_UA, **params):
     )
 
 
+def visit(client, slug, ua=BROWSER_UA, **params):
+    """What the script does on a page: its pageview, then its block."""
+    read(client, slug, ua=ua, visitor=params.get("visitor"))
+    return ask(client, page(slug), ua=ua, **params)
+
+
 def test_a_reader_of_two_posts_on_a_topic_gets_its_guide_and_a_third_post(client):
-    read(client, "labels")
-    read(client, "contrast")
-    answer = ask(client, page("contrast"))
+    visit(client, "labels")
+    answer = visit(client, "contrast")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "private, no-store"
     body = answer.get_json()
@@ -86,12 +91,10 @@ def test_a_new_visitor_is_asked_to_subscribe_and_gets_the_nearest_post(client):
 
 
 def test_a_post_already_read_is_never_recommended(client):
-    """Each page the reader opens sends its pageview and asks for its block, as
-    the script does; the reader follows every recommendation."""
+    """The reader follows every recommendation."""
     slug, shown = "slow", {page("slow")}
     for _ in range(5):
-        read(client, slug)
-        url = ask(client, page(slug)).get_json()["next"]["url"]
+        url = visit(client, slug).get_json()["next"]["url"]
         assert url not in shown
         shown.add(url)
         slug = url.rstrip("/").rsplit("/", 1)[1]
@@ -117,9 +120,8 @@ def test_the_holdout_keeps_the_default_and_is_told_what_it_would_have_seen(
     app_factory,
 ):
     client = use(app_factory(), holdout=1).test_client()
-    read(client, "labels")
-    read(client, "contrast")
-    body = ask(client, page("contrast")).get_json()
+    visit(client, "labels")
+    body = visit(client, "contrast").get_json()
     assert body["arm"] == "holdout"
     assert body["next"]["url"] == page("fonts")  # no build neighbour: the newest
     assert body["cta"]["kind"] == "newsletter"
@@ -187,6 +189,8 @@ def test_a_site_without_posts_says_so(app_factory):
 
 
 def test_a_consented_reader_is_known_by_the_id_their_browser_keeps(app_factory):
+    """Their pages read on another device, with the same consented id, count:
+    their record is read from storage."""
     client = use(app_factory(CONSENT_MODE="consent"), holdout=0).test_client()
     for slug in ("labels", "contrast"):
         read(client, slug, ua=ua_number(1), visitor="consented-browser-0001")
@@ -195,3 +199,11 @@ def test_a_consented_reader_is_known_by_the_id_their_browser_keeps(app_factory):
     ).get_json()
     assert body["cta"]["guide"] == "accessibility-guide"
     assert body["next"]["url"] == page("alt-text")
+
+
+def test_a_cookieless_visit_is_the_pages_its_browser_asked_blocks_for(client):
+    """The pixel's or another worker's pageviews are not looked up for a daily
+    id: only the pages whose block this browser asked for count."""
+    read(client, "labels")  # a pageview whose block was never asked for
+    body = visit(client, "contrast").get_json()
+    assert body["topic"] is None and body["cta"]["kind"] == "newsletter"

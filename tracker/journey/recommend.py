@@ -182,11 +182,15 @@ def topics_read(catalogue: Catalogue, read: Iterable[str]) -> Counter:
 
 
 def engaged_topic(
-    catalogue: Catalogue, read: Iterable[str], current: str | None = None
+    catalogue: Catalogue,
+    read: Iterable[str],
+    current: str | None = None,
+    counts: Counter | None = None,
 ) -> str | None:
     """The tag the reader read most posts on, if ENGAGED_POSTS or more; ties go
-    to the current page's tags, then alphabetically."""
-    counts = topics_read(catalogue, read)
+    to the current page's tags, then alphabetically. counts: topics_read's,
+    when the caller has them."""
+    counts = topics_read(catalogue, read) if counts is None else counts
     here = catalogue.posts.get(current or "")
     near = set(here.tags) if here else set()
     ranked = sorted(
@@ -207,7 +211,8 @@ def next_read(
     candidates = [p for p in catalogue.articles if p.key not in seen]
     if not candidates:
         return None
-    topic = engaged_topic(catalogue, seen - {None}, current)
+    tags = topics_read(catalogue, seen - {None})
+    topic = engaged_topic(catalogue, (), current, tags)
     on_topic = [p for p in candidates if topic in p.tags] if topic else []
     candidates = on_topic or candidates
     here = catalogue.posts.get(current or "")
@@ -216,7 +221,6 @@ def next_read(
     top_co = max(co.values(), default=0) or 1
     popular = popular or {}
     top_popular = max(popular.values(), default=0) or 1
-    tags = topics_read(catalogue, seen - {None})
     reads = max(len(seen - {None}), 1)
 
     def score(post: Post) -> tuple:

@@ -11,20 +11,30 @@ was seen as a `personalisation` event.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import orjson
+from flask import Blueprint, Response, current_app, request
 
 from .. import reading
 from ..db import get_storage
 from ..errors import TrackerError
 from ..journey import personalise, recommend
 from . import beacon
+from .limits import limiter
 from .requests import allow_site_origin, check_origin, visitor_for
-from .site import manifest, origin_allowed, site_link
+from .site import manifest, origin_allowed, public_base
 
 bp = Blueprint("next", __name__)
 bp.after_request(allow_site_origin)
 
 PARAMETERS = {"url", "visitor"}
+ENDPOINT = "next.next_block"
+
+
+@limiter.request_filter
+def unlimited() -> bool:
+    """No limiter work at all for the block (exempt routes still cost a look-up
+    of every limit per request): it is never limited per address."""
+    return request.endpoint == ENDPOINT
 
 
 def caches() -> reading.Reading:
@@ -50,11 +60,11 @@ def page_of(url: str) -> tuple[str, str]:
     return origin, recommend.path_key(path)
 
 
-def absolute(found: dict | None) -> dict | None:
+def absolute(found: dict | None, base: str) -> dict | None:
     """A link of the answer made absolute on the site, as the script sets it."""
-    if not found:
+    if not found or not found.get("url"):
         return found
-    return {**found, "url": site_link(found["url"])} if found.get("url") else found
+    return {**found, "url": base + found["url"].lstrip("/")}
 
 
 @bp.get("/api/next")
@@ -82,24 +92,36 @@ def next_block():
         reader, proven = cache.known(storage, contact)
         visitors |= set(proven)
     cookieless = current_app.config["CONSENT_MODE"] != "consent"
+    if cookieless and not contact:
+        # This visit's pages are the ones its browser asked blocks for, here: a
+        # look at the stored pageviews would cost a scan of the month's journal.
+        visitors = set()
     since = reading.read_since(bool(contact), cookieless)
     read = cache.reads(storage, contact or visitor, visitors, since, current)
     co, popular = cache.co_read(storage, built, catalogue)
     share = (built.get("journey") or {}).get("holdout", personalise.DEFAULT_HOLDOUT)
-    answer = personalise.block(
-        catalogue,
-        built,
-        current=current or None,
-        read=read,
-        reader=reader,
-        arm_name=personalise.arm(visitor, float(share)),
-        co_read=co,
-        popular=popular,
-    )
-    for key in ("next", "cta"):
-        answer[key] = absolute(answer[key])
-        if "would" in answer:
-            answer["would"][key] = absolute(answer["would"][key])
-    response = jsonify(answer)
+    arm = personalise.arm(visitor, float(share))
+    key = (id(co), current, frozenset(read), reader, arm, public_base())
+
+    def make() -> bytes:
+        answer = personalise.block(
+            catalogue,
+            built,
+            current=current or None,
+            read=read,
+            reader=reader,
+            arm_name=arm,
+            co_read=co,
+            popular=popular,
+        )
+        base = key[-1] + "/"
+        for part in ("next", "cta"):
+            answer[part] = absolute(answer[part], base)
+            if "would" in answer:
+                answer["would"][part] = absolute(answer["would"][part], base)
+        return orjson.dumps(answer)
+
+    response = Response(cache.answer(catalogue, key, make), 200)
+    response.mimetype = "application/json"
     response.headers["Cache-Control"] = "private, no-store"
     return response
