@@ -241,13 +241,13 @@ def test_the_date_comes_from_the_one_clock(set_clock):
 def test_list_headers_are_ascii_for_a_unicode_site_name_and_sender(app_factory):
     """The whole List-Id became one encoded word (its <list-id> unreadable),
     with the sender's domain in Unicode."""
-    from tracker.mail import digest as newsletter
+    from tracker.mail import lists
 
     app = app_factory(MAIL_FROM="Kettu Öy <uutiset@kettü.example>")
     site = {**TEST_MANIFEST["site"], "name": "Kettu Öy, Helsinki"}
     write_manifest(Path(app.config["DATA_DIR"]), {**TEST_MANIFEST, "site": site})
     with app.test_request_context():
-        headers = newsletter.list_headers("https://kettu.example/unsubscribe/T")
+        headers = lists.list_headers("https://kettu.example/unsubscribe/T")
     assert all(value.isascii() for value in headers.values()), headers
     name, _, list_id = headers["List-Id"].rpartition(" ")
     assert list_id == "<newsletter.xn--kett-3ra.example>"

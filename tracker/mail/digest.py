@@ -26,9 +26,7 @@ from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.utils import parseaddr
 from typing import Any
-from urllib.parse import quote
 
 from flask import current_app
 from pelican.plugins.polku import digest as content
@@ -42,6 +40,7 @@ from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
 from . import lease, retry, sends
+from .lists import list_headers
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
@@ -156,34 +155,6 @@ def due_for_feedback(
     if not last:
         return True
     return (datetime.fromisoformat(today) - datetime.fromisoformat(last)).days >= days
-
-
-def list_headers(unsubscribe_url: str, list_name: str = "newsletter") -> dict[str, str]:
-    """RFC 2369 / 8058 list headers: one-click unsubscribe and the list's id.
-
-    list_name: the list's own label in its id (each sequence is a list).
-
-    All ASCII: the sender's domain in IDNA form, a non-ASCII site name as an
-    encoded word outside the `<list-id>`, a non-ASCII local part
-    percent-encoded in the mailto: URI (RFC 6068).
-    """
-    site = sitemeta.manifest().get("site") or {}
-    unsubscribe = f"<{unsubscribe_url}>"
-    try:
-        sender, _ = mail.wire_address(parseaddr(current_app.config["MAIL_FROM"])[1])
-    except mail.MailError:
-        sender = ""  # the send itself reports the bad setting
-    domain = sender.rpartition("@")[2] or "localhost"
-    if sender:
-        local = quote(sender.rpartition("@")[0], safe="!$'*+-.^_`{|}~")
-        unsubscribe += f", <mailto:{local}@{domain}?subject=unsubscribe>"
-    name = mail.display_name(str(site.get("name") or "")) or "Newsletter"
-    return {
-        "List-Id": f"{name} <{list_name}.{domain}>",
-        "List-Unsubscribe": unsubscribe,
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        "Precedence": "bulk",
-    }
 
 
 def in_their_language(settings, contact: dict):

@@ -30,7 +30,7 @@ from ..journey.enrolment import Claim
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
-from .digest import list_headers
+from .lists import list_headers
 
 NEXT_READS = 3
 _sandbox = SandboxedEnvironment(autoescape=True)
