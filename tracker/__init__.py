@@ -22,11 +22,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     tracker_config.finalize(app.config)
     os.makedirs(app.config["DATA_DIR"], exist_ok=True)
+    from .web.fastpath import BeaconFastPath
+
+    # Beacons are answered ahead of Flask, behind the proxy fix (the reader's IP).
+    beacons = BeaconFastPath(app, app.wsgi_app)
     if app.config["PROXY_HOPS"]:
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(beacons, x_for=hops, x_proto=hops, x_host=hops)
     else:
-        app.wsgi_app = UndeclaredProxyWarning(app.wsgi_app, app.logger)
+        app.wsgi_app = UndeclaredProxyWarning(beacons, app.logger)
 
     from . import db, errors, i18n
     from .admin import bp as admin_bp

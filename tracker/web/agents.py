@@ -1,7 +1,8 @@
 """What a user agent says about itself: a crawler or not, and the device class.
 
 Both libraries run big regular expressions; user agents repeat a lot, so the
-answers are cached.
+answers are cached per user-agent string (`kind`: both in one look-up, for
+every beacon).
 """
 
 from __future__ import annotations
@@ -33,3 +34,9 @@ def device_class(user_agent: str) -> str:
     if agent.is_pc:
         return "desktop"
     return "other"
+
+
+@lru_cache(maxsize=4096)
+def kind(user_agent: str) -> str:
+    """Return "bot", or the device class of a person's browser."""
+    return "bot" if is_bot(user_agent) else device_class(user_agent)

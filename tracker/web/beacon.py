@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
@@ -180,3 +181,41 @@ def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
         "referrer": referrer_host,
         "entry": entry,
     }
+
+
+def observation(
+    fields: dict[str, Any],
+    name: str,
+    page: dict[str, Any],
+    agent: str,
+    visitor: Callable[[Any], str],
+    event_id: str,
+    ts: str,
+) -> dict[str, Any]:
+    """The record of one accepted beacon or pixel, empty fields left out.
+
+    `agent` is agents.kind's answer; `visitor(claimed)` gives the reader's id
+    and is asked for people only, never for bots. The Flask view and the fast
+    path both build their records here, so they store the same.
+    """
+    event = {"id": event_id, "ts": ts, "path": page["path"], "host": page["host"]}
+    if agent == "bot":
+        event["type"] = "bot"
+    elif name == EXPOSURE:  # an A/B test's variant shown, not a named event
+        event.update(type=name, visitor=visitor(fields.get("visitor")))
+        event.update(fields["exposure"])
+    else:
+        event.update(
+            type="pageview" if name == "pageview" else "event",
+            name=name,
+            visitor=visitor(fields.get("visitor")),
+            title=(fields.get("title") or "")[:300] or None,
+            referrer=page["referrer"],
+            entry=None if page["entry"] else False,
+            utm=page["utm"] or None,
+            ref=page["ref"],
+            device=agent,
+            width=fields.get("width"),
+            props=fields.get("props"),
+        )
+    return {k: v for k, v in event.items() if v is not None}

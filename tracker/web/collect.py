@@ -27,6 +27,9 @@ TEXT_TYPES = ("text/plain", "application/json")
 ACCEPTED = b'{"ok": true}\n'
 
 
+FAILED = "polku.fastpath.failed"  # environ key: the fast path's storage error
+
+
 def record(fields: dict, name: str = "pageview") -> None:
     """Store one observation: a pageview, a named event or a bot's hit."""
     try:
@@ -36,33 +39,19 @@ def record(fields: dict, name: str = "pageview") -> None:
     origin = page["origin"]
     if not origin_allowed(origin):
         raise TrackerError("The page URL is not on this site.", 400)
-    ua = user_agent()
-    event = {
-        "id": new_id(),
-        "ts": now_iso(),
-        "path": page["path"],
-        "host": page["host"],
-    }
-    if agents.is_bot(ua):
-        event["type"] = "bot"
-    elif name == beacon.EXPOSURE:  # an A/B test's variant shown, not a named event
-        event.update(type=name, visitor=visitor_for(origin, fields.get("visitor")))
-        event.update(fields["exposure"])
-    else:
-        event.update(
-            type="pageview" if name == "pageview" else "event",
-            name=name,
-            visitor=visitor_for(origin, fields.get("visitor")),
-            title=(fields.get("title") or "")[:300] or None,
-            referrer=page["referrer"],
-            entry=None if page["entry"] else False,
-            utm=page["utm"] or None,
-            ref=page["ref"],
-            device=agents.device_class(ua),
-            width=fields.get("width"),
-            props=fields.get("props"),
-        )
-    get_storage().append_event({k: v for k, v in event.items() if v is not None})
+    event = beacon.observation(
+        fields,
+        name,
+        page,
+        agents.kind(user_agent()),
+        lambda claimed: visitor_for(origin, claimed),
+        new_id(),
+        now_iso(),
+    )
+    failed = request.environ.pop(FAILED, None)
+    if failed is not None:  # the fast path met it storing this very beacon
+        raise failed
+    get_storage().append_event(event)
 
 
 def read_body() -> bytes:

@@ -121,8 +121,12 @@ def origin_allowed(origin: str) -> bool:
 
 
 def _check_origin(origin: str) -> bool:
-    config = current_app.config
-    built = manifest()
+    return origin_allowed_by(current_app.config, manifest(), origin)
+
+
+def origin_allowed_by(config: dict, built: dict, origin: str) -> bool:
+    """origin_allowed's answer from the settings and the build's manifest
+    given (the beacon's fast path has no app context)."""
     return _origin_allowed(
         origin.lower().rstrip("/"),
         str(config.get("SITE_URL") or ""),
