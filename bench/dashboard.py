@@ -103,6 +103,13 @@ def pages(info: dict) -> list[tuple[str, str]]:
             f"/admin/?period=custom&from={year_ago}&to={today}",
         ),
         ("overview 30d ?source=facebook", "/admin/?source=facebook"),
+        ("overview 30d, last touch", "/admin/?touch=last"),
+        ("journey map 30d", "/admin/journey"),
+        (
+            "journey map 12 months",
+            f"/admin/journey?period=custom&from={year_ago}&to={today}",
+        ),
+        ("quote requests", "/admin/quotes"),
         ("contacts", "/admin/contacts"),
         (f"contacts ?q={q}", f"/admin/contacts?q={q}"),
         ("contacts ?stage=customer", "/admin/contacts?stage=customer"),

@@ -35,7 +35,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import db, errors, i18n
     from .admin import bp as admin_bp
     from .admin import init_app as init_admin
-    from .web import api, bounce_hooks, collect, forms, health, preferences, site
+    from .web import (
+        api,
+        bounce_hooks,
+        collect,
+        forms,
+        health,
+        preferences,
+        quotes,
+        site,
+    )
     from .web import next as next_block
     from .web.limits import limiter
 
@@ -54,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         bounce_hooks.bp,
         preferences.bp,
         next_block.bp,
+        quotes.bp,
     ):
         app.register_blueprint(blueprint, url_prefix=prefix)
     app.register_blueprint(admin_bp, url_prefix=(prefix or "") + "/admin")

@@ -152,6 +152,28 @@ SETTINGS = (
         "Emails with a link to the reader's own page one address can be sent.",
     ),
     Setting(
+        "OWNER_EMAIL",
+        "",
+        "Where quote and booking requests are emailed at once, with the "
+        "visitor's pages read; empty: they wait on the dashboard only.",
+    ),
+    Setting(
+        "MAIL_LIMIT_QUOTE",
+        "3/hour;10/day",
+        "Emails to the owner about quote requests from one address.",
+    ),
+    Setting(
+        "MAIL_LIMIT_QUOTE_IP",
+        "5/hour;20/day",
+        "Emails to the owner about quote requests from one IP address.",
+    ),
+    Setting(
+        "PHONE_REGION",
+        "",
+        "Country (ISO code, e.g. `FI`) of phone numbers given without a country "
+        "code; empty: the site's language's (fi: FI), else they need one.",
+    ),
+    Setting(
         "CURRENCY",
         "EUR",
         "The site's currency: revenue, ad spend, cost per lead and ROAS are "

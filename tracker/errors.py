@@ -64,7 +64,7 @@ def wants_json() -> bool:
 
 
 # Plain HTML forms: an error sends the reader back to the form, filled in.
-FORM_ENDPOINTS = {"forms.subscribe", "forms.download"}
+FORM_ENDPOINTS = {"forms.subscribe", "forms.download", "quotes.request_quote"}
 
 
 # The sentence for a status whose messages carry details that have no

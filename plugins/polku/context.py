@@ -116,6 +116,7 @@ def template_globals(
         "pixel_url": conf.route("/api/pixel.gif"),
         "subscribe_url": conf.route("/subscribe"),
         "download_url": conf.route("/download"),
+        "quote_url": conf.route("/quote"),
         "consent_mode": conf.consent_mode,
         "consent": dict(conf.consent),
         "guides": public,

@@ -6,8 +6,9 @@ template a generator renders is wrapped, and the HTML it returns gets
 - the tracking script and the no-JS pixel (`polku/tracking.html`) before
   `</body>`, unless the page already loads `js/polku.js` or `js/polku.min.js`;
 - the article's call to action (`polku/forms.html`'s `journey_cta`: the signup,
-  a guide's download form, or nothing for `Cta: none`), and on a guide's page
-  (`Template: download`) its download form, at the end of the content, unless
+  a guide's download form, or nothing for `Cta: none`), on a guide's page
+  (`Template: download`) its download form, and on a quote page (`Template:
+  quote`) the quote request form, at the end of the content, unless
   the page already has a Polku form (`data-polku-form`), as the demo theme's
   pages do;
 - the personalised block (`polku/next.html`: the next read and a call to
@@ -47,7 +48,8 @@ NEXT_SOURCE = (
 )
 CTA_SOURCE = (
     '{% import "polku/forms.html" as forms with context %}'
-    '{% if polku_guide %}{{ forms.download_form(polku_guide, "guide-download") }}'
+    '{% if polku_quote %}{{ forms.quote_form("quote") }}'
+    '{% elif polku_guide %}{{ forms.download_form(polku_guide, "guide-download") }}'
     '{% else %}{{ forms.journey_cta(polku_doc, "article") }}{% endif %}'
 )
 
@@ -105,7 +107,10 @@ class Injector:
     def cta(self, context, doc, guide) -> str:
         if self._cta is None:
             self._cta = self.env.from_string(CTA_SOURCE)
-        return self._cta.render({**context, "polku_doc": doc, "polku_guide": guide})
+        quote = getattr(doc, "template", "") == "quote"  # a quote request page
+        return self._cta.render(
+            {**context, "polku_doc": doc, "polku_guide": guide, "polku_quote": quote}
+        )
 
     def next_block(self, context, doc) -> str:
         if self._next is None:
@@ -128,7 +133,10 @@ class Injector:
         doc = context.get("article") or context.get("page")
         guide = self.guide(context, doc) if doc else None
         blocks = ""
-        if (guide or getattr(doc, "journey_cta", None)) and HAS_FORM not in html:
+        quote = getattr(doc, "template", "") == "quote"
+        if (guide or quote or getattr(doc, "journey_cta", None)) and (
+            HAS_FORM not in html
+        ):
             blocks = self.cta(context, doc, guide).strip()
         if getattr(doc, "journey_next", None) and HAS_BLOCK not in html:
             blocks += self.next_block(context, doc)

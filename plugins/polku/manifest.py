@@ -52,7 +52,7 @@ def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dic
     landing = [
         p
         for p in pages
-        if getattr(p, "template", "page") in ("landing", "download")
+        if getattr(p, "template", "page") in ("landing", "download", "quote")
         and p.slug not in status
     ]
     by_slug = {p.slug: p.url for p in pages}

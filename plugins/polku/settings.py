@@ -31,6 +31,10 @@ CONSENT_WORDING = {
         "I also agree that my email address, hashed, may be used to show me "
         "our ads on Meta, Google and LinkedIn. Optional; withdraw any time."
     ),
+    "quote": _(
+        "Keep my name, email address, phone number and message to answer this "
+        "request. %(site)s sends me nothing else unless I ask."
+    ),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -54,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
         "download": "thanks-download",
         "unsubscribed": "thanks-unsubscribed",
         "feedback": "thanks-feedback",
+        "quote": "thanks-quote",
         "error": "oops",
     },
 }

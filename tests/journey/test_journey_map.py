@@ -17,7 +17,7 @@ def visits(*rows):
 
 
 def person(cid, source, landing, ts="2026-11-05T10:00:00+00:00", **stages):
-    contact = {
+    return {
         "id": cid,
         "status": "none",
         "first_touch": {"ts": ts, "source": source, "landing": landing},
@@ -26,7 +26,6 @@ def person(cid, source, landing, ts="2026-11-05T10:00:00+00:00", **stages):
         "advocate_at": None,
         **stages,
     }
-    return contact, []
 
 
 PEOPLE = [
@@ -49,8 +48,7 @@ FIRST_VISITS = visits(
 
 
 def journey():
-    pairs = [p if isinstance(p, tuple) else (p, []) for p in PEOPLE]
-    return journey_map.build(FIRST_VISITS, journey_map.cohort(pairs, SINCE, UNTIL))
+    return journey_map.build(FIRST_VISITS, journey_map.cohort(PEOPLE, SINCE, UNTIL))
 
 
 def test_the_bands_add_up_to_the_periods_visitors_in_every_column():
@@ -100,12 +98,12 @@ def test_small_sources_and_pages_are_grouped():
 
 
 def test_more_people_than_counted_visitors_are_shown_not_hidden():
-    pairs = [
+    people = [
         person("x", "news", "/n/", lead_at="2026-11-05T11:00:00+00:00"),
         person("y", "news", "/n/", lead_at="2026-11-05T11:00:00+00:00"),
     ]
     found = journey_map.build(
-        visits(("news", "/n/", 1)), journey_map.cohort(pairs, SINCE, UNTIL)
+        visits(("news", "/n/", 1)), journey_map.cohort(people, SINCE, UNTIL)
     )
     assert found["total"] == 2
     assert journey_map.band_people(found, ("content", "/n/"), ("stage", "lead")) == [

@@ -46,6 +46,13 @@ Status: hidden
 One page to print and pin beside the kiln.
 """
 
+QUOTE = """Title: Ask for a quote
+Slug: ask
+Template: quote
+
+Tell us about the kiln you would like.
+"""
+
 SCRIPT = re.compile(r'<script src="[^"]*/js/polku\.min\.js"')
 PIXEL = re.compile(r'<noscript><img class="polku-pixel"')
 
@@ -59,11 +66,13 @@ def build_blog(tmp_path: Path, theme: str, **overrides) -> Path:
         (content / name).write_text(text, encoding="utf-8")
     (content / "pages" / "about.md").write_text("Title: About\n\nWho writes here.\n")
     (content / "pages" / "kiln.md").write_text(DOWNLOAD, encoding="utf-8")
+    (content / "pages" / "ask.md").write_text(QUOTE, encoding="utf-8")
     # An owner's one-line template for the guide's page (the demo theme has one).
     overrides_dir = tmp_path / "overrides"
     overrides_dir.mkdir()
     if theme != str(ROOT / "theme"):
-        (overrides_dir / "download.html").write_text('{% extends "page.html" %}\n')
+        for name in ("download.html", "quote.html"):
+            (overrides_dir / name).write_text('{% extends "page.html" %}\n')
     (content / "guides" / "kiln-checklist.pdf").write_bytes(b"%PDF-1.4\n")
     settings = read_settings(
         path=None,
@@ -152,6 +161,19 @@ def test_articles_end_with_their_call_to_action(built):
 
     # Lists and plain pages get the tracking, no form.
     assert "data-polku-form" not in (built / "index.html").read_text()
+
+
+def test_a_quote_page_gets_the_request_form(built):
+    page = (built / "pages/ask.html").read_text()
+    assert page.count("data-polku-form") == 1
+    form = page[page.index('<section class="polku-cta') :]
+    form = form[: form.index("</section>")]
+    assert 'action="/quote"' in form
+    for name in ("name", "email", "phone", "message", "consent_quote", "website"):
+        assert f'name="{name}"' in form, name
+    assert 'name="consent_quote" value="yes" required' in form
+    for field_id in re.findall(r'<(?:input|textarea) [^>]*id="([^"]+)"', form):
+        assert f'<label for="{field_id}"' in form, field_id
 
 
 def test_the_demo_theme_gets_each_block_once(tmp_path):

@@ -390,6 +390,19 @@ def signup(world: World) -> dict:
     }
 
 
+def quote_request(world: World) -> dict:
+    return {
+        "name": "Aino Virtanen",
+        "email": "quote@example.com",
+        "phone": "+358 40 123 4567",
+        "message": "A new website, please.",
+        "consent_quote": "yes",
+        "consent_version": "v1",
+        "form": "quote",
+        "source": "/quote/",
+    }
+
+
 def order(world: World) -> dict:
     return {
         "email": "customer@example.com",
@@ -422,6 +435,13 @@ def one_twisted(
 BEACON_TWISTS = {"visitor": visitor_claims(), "props": props()}
 SIGNUP_TWISTS = {"email": st.sampled_from(ADDRESSES), "visitor": visitor_claims()}
 ORDER_TWISTS = {"value": numbers(), "email": st.sampled_from(ADDRESSES)}
+QUOTE_TWISTS = {
+    "email": st.sampled_from(ADDRESSES),
+    "visitor": visitor_claims(),
+    "name": st.sampled_from(["", XSS, "A" * 300, "Aino\r\nBcc: x@evil.example"]),
+    "phone": st.sampled_from(["", "12", "+999 1", "0" * 41, XSS, "040\x00123"]),
+    "message": st.sampled_from(["", " \n ", XSS, "x" * 2001, "\x00\x07"]),
+}
 TEXT_OR_JSON = ("text/plain", "application/json")
 
 
@@ -441,6 +461,14 @@ def beacon_bodies(world: World) -> st.SearchStrategy[Body]:
 
 def signup_bodies(world: World) -> st.SearchStrategy[Body]:
     return twisted(signup(world), SIGNUP_TWISTS).flatmap(form_bodies)
+
+
+def quote_bodies(world: World) -> st.SearchStrategy[Body]:
+    return twisted(quote_request(world), QUOTE_TWISTS).flatmap(form_bodies)
+
+
+def deep_quote(world: World) -> st.SearchStrategy[Body]:
+    return one_twisted(quote_request(world), QUOTE_TWISTS).flatmap(as_form_or_json)
 
 
 def order_bodies(world: World) -> st.SearchStrategy[Body]:
@@ -536,6 +564,7 @@ SHAPES: dict[str, Shape] = {
     ),
     "forms.subscribe": Shape(body=signup_bodies, deep=deep_signup),
     "forms.download": Shape(body=signup_bodies, deep=deep_signup),
+    "quotes.request_quote": Shape(body=quote_bodies, deep=deep_quote),
     "forms.confirm": Shape(body=form_post(lambda w: {}), args=token_arg("confirm")),
     "forms.guide_file": Shape(args=token_arg("download")),
     "forms.unsubscribe": Shape(
@@ -574,7 +603,16 @@ SHAPES: dict[str, Shape] = {
     ),
     "admin.logout": Shape(body=form_post(lambda w: {"csrf": w.csrf})),
     "admin.overview": Shape(query_base={"period": "30d"}, query=DASHBOARD_QUERY),
-    "admin.contacts": Shape(query_base={"q": "customer"}, query=DASHBOARD_QUERY),
+    "admin.contacts": Shape(
+        query_base={"q": "customer"},
+        query={
+            **DASHBOARD_QUERY,
+            "band_from": ["source:news", "content:" + XSS, "nothing"],
+            "band_to": ["stage:lead", "content:/posts/one/"],
+            "map_from": ["2026-01-01", "2026-13-45"],
+            "map_to": ["2026-12-31", XSS],
+        },
+    ),
     "admin.contact": Shape(args={"contact_id": contact_ids}),
     "admin.export_contact": Shape(args={"contact_id": contact_ids}),
     "admin.erase_contact": Shape(
@@ -589,6 +627,12 @@ SHAPES: dict[str, Shape] = {
     "admin.deliverability": Shape(query=DASHBOARD_QUERY),
     "admin.experiments": Shape(query=DASHBOARD_QUERY),
     "admin.sequences": Shape(query=DASHBOARD_QUERY),
+    "admin.journey": Shape(query=DASHBOARD_QUERY),
+    "admin.quotes": Shape(),
+    "admin.mark_answered": Shape(
+        body=form_post(lambda w: {"csrf": w.csrf}),
+        args={"contact_id": contact_ids, "quote_id": lambda w: hostile_text()},
+    ),
 }
 
 

@@ -21,7 +21,7 @@ def world(tmp_path_factory):
 
 def admin_calls(world) -> list[tuple[str, str]]:
     """(method, URL) of every dashboard route behind the login."""
-    values = {"contact_id": world.contact_ids[0], "table": "sources"}
+    values = {"contact_id": world.contact_ids[0], "table": "sources", "quote_id": "q"}
     calls = []
     with world.app.test_request_context():
         for rule in world.app.url_map.iter_rules():

@@ -4,7 +4,8 @@
 (CSV and JSON downloads), `experiments` (the A/B tests), `sequences` (what
 each automated series did), `deliverability`
 (bounce and complaint rates per send), `journey_map` (first source, first
-page, stage reached; time to convert) register on one blueprint; `data`
+page, stage reached; time to convert), `quotes` (the quote requests open
+until answered) register on one blueprint; `data`
 reads what the pages show from the storage; `charts` and `sankey` draw SVG;
 `formats` and `templating` speak the site's language.
 """
@@ -17,6 +18,7 @@ from . import (
     experiments,
     exports,
     journey_map,
+    quotes,
     sequences,
     templating,
     views,
@@ -25,7 +27,16 @@ from .blueprint import bp
 
 __all__ = ["bp", "init_app"]
 # Imported for the routes they register on bp.
-ROUTES = (auth, views, exports, experiments, sequences, deliverability, journey_map)
+ROUTES = (
+    auth,
+    views,
+    exports,
+    experiments,
+    sequences,
+    deliverability,
+    journey_map,
+    quotes,
+)
 
 
 def init_app(app) -> None:

@@ -33,10 +33,10 @@ def people_part(storage, start: date, end: date) -> dict[str, Any]:
     if version is not None and key in _cache:
         return _cache[key]
     since, until = start.isoformat(), end.isoformat()
-    people = list(storage.iter_people())
+    contacts = list(storage.iter_contacts())  # no timelines: the records say it
     part = {
-        "cohort": rules.cohort(people, since, until),
-        "timing": rules.time_to_convert((c for c, _ in people), since, until),
+        "cohort": rules.cohort(contacts, since, until),
+        "timing": rules.time_to_convert(contacts, since, until),
     }
     if version is not None:
         if len(_cache) > 16:

@@ -90,6 +90,8 @@ LABELS: dict[str, dict[str, str]] = {
         "purchase": N_("Purchase"),
         "booking": N_("Booking"),
         "quote": N_("Asked for a quote"),
+        "quote_request": N_("Sent a quote request (address not verified)"),
+        "quote_answered": N_("The quote request was marked answered"),
         "unsubscribe": N_("Unsubscribed"),
         "feedback": N_("Answered the recommend-us question"),
         "click": N_("Clicked a link in an email"),

@@ -32,17 +32,19 @@ def _in_period(ts: str | None, since: str, until: str) -> bool:
     return bool(ts) and since[:10] <= ts[:10] <= until[:10]
 
 
-def cohort(
-    people: Iterable[tuple[dict, list[dict]]], since: str, until: str
-) -> list[dict]:
+def cohort(contacts: Iterable[dict], since: str, until: str) -> list[dict]:
     """The people whose first visit (the first touch) began in the period: where
-    it came from and landed, and the furthest stage they reached by now."""
+    it came from and landed, and the furthest stage they reached by now.
+
+    The stage is read from the contact's own record (each decision that moves
+    a person on sets its time there), so no timeline is read for it.
+    """
     found = []
-    for contact, events in people:
+    for contact in contacts:
         first = contact.get("first_touch") or {}
         if not first.get("landing") or not _in_period(first.get("ts"), since, until):
             continue  # the tracker never saw their first visit, or not in the period
-        stage = stages.contact_stage(contact, events)
+        stage = stages.contact_stage(contact, [])
         found.append(
             {
                 "id": contact["id"],

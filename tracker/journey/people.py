@@ -240,13 +240,16 @@ def is_stale_pending(contact: dict, cutoff: str) -> bool:
     """True for an address never proven, older than cutoff, with nothing else.
 
     A signup never confirmed, a guide asked for and never fetched: the
-    address may be a stranger's, so it is forgotten.
+    address may be a stranger's, so it is forgotten. A quote request the
+    owner has not answered yet keeps it (journey.quotes).
     """
     requests = (contact.get("requests") or {}).values()
+    quotes = (contact.get("quotes") or {}).values()
     return (
         contact["status"] in ("pending", "none")
         and not contact["lead_at"]
         and not contact["orders"]
         and contact["created"] < cutoff
         and all(r["ts"] < cutoff for r in requests)
+        and all(q.get("answered_at") and q["answered_at"] < cutoff for q in quotes)
     )

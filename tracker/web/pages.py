@@ -28,6 +28,7 @@ DONE = {
     "unsubscribed": N_("You are unsubscribed."),
     "one_click": N_("Unsubscribed."),
     "feedback": N_("Thank you for your answer!"),
+    "quote": N_("Thank you! We have your request and will be in touch soon."),
 }
 
 
@@ -81,6 +82,8 @@ SHOWN_AT = {"email", "consent_newsletter"}  # reasons shown next to their field
 
 def form_page(kept: dict[str, Any]) -> str:
     """Render a refused form again (retry.py): the reason, the typed values."""
+    if kept["kind"] == "quote":
+        return quote_page(kept)
     signup = kept["kind"] == "signup"
     data = kept["data"]
     guide = None if signup else sitemeta.guide(data.get("guide", ""))
@@ -97,6 +100,22 @@ def form_page(kept: dict[str, Any]) -> str:
         data=data,
         ticked={k for k in ("consent_newsletter", "consent_ads") if ticked(data, k)},
         wording={k: str(consent.get(k) or "") for k in ("newsletter", "ads")},
+    )
+
+
+def quote_page(kept: dict[str, Any]) -> str:
+    """The quote request form again (web/quotes.py), filled in, with the reason."""
+    consent = sitemeta.manifest().get("consent") or {}
+    return render_template(
+        "quote_form.html",
+        title=sitemeta.gettext("Please check the form"),
+        message="" if kept["field"] else kept["reason"],
+        reason=kept["reason"],
+        field=kept["field"],
+        action=url_for("quotes.request_quote"),
+        data=kept["data"],
+        ticked={k for k in ("consent_quote",) if ticked(kept["data"], k)},
+        wording=str(consent.get("quote") or ""),
     )
 
 

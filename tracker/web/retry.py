@@ -18,7 +18,11 @@ from . import site as sitemeta
 
 MAX_AGE = 3600
 EXPIRED = "expired"
-KINDS = {"forms.subscribe": "signup", "forms.download": "download"}
+KINDS = {
+    "forms.subscribe": "signup",
+    "forms.download": "download",
+    "quotes.request_quote": "quote",
+}
 # What the form sends back as it was typed, each cut to a length the form allows.
 KEPT = {
     "email": 254,
@@ -36,8 +40,21 @@ KEPT = {
     "utm_term": 200,
     "visitor": 64,
     "consent_version": 64,
+    "name": 100,
+    "phone": 40,
+    "message": 2000,  # a longer one comes back cut: the link must stay short
+    "consent_quote": 8,
 }
-FIELDS = {"email", "consent_newsletter", "guide"}  # where a reason can sit
+# Where a reason can sit: the signup's and guide's fields, the quote form's.
+FIELDS = {
+    "email",
+    "consent_newsletter",
+    "guide",
+    "name",
+    "phone",
+    "message",
+    "consent_quote",
+}
 
 
 def _serializer() -> URLSafeTimedSerializer:
