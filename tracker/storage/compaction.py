@@ -185,7 +185,7 @@ def write_compacted(
     out = Output(built, journal, first_kept)
     contacts = decisions = 0
     try:
-        for entry in list(old.entries.values()):
+        for entry in sorted(old.entries.values(), key=last_saved):
             decided = entry.decided or []
             state = [entry.where] if entry.where is not None else []
             found = old.lines.read([*decided, *state])
@@ -211,6 +211,12 @@ def write_compacted(
         "decisions": decisions,
     }
     return new, stats
+
+
+def last_saved(entry) -> int:
+    """Where the contact was last saved: the compacted journal keeps that order,
+    so whoever last proved a browser theirs still did so last."""
+    return entry.where if entry.where is not None else entry.decided[-1]
 
 
 class Output:

@@ -75,6 +75,9 @@ class MemoryStorage(Storage):
     def decisions(self, contact_id: str) -> list[Record]:
         return self._view.decisions(contact_id)
 
+    def visitor_owner(self, visitor: str) -> str | None:
+        return self._view.visitor_owner(visitor)
+
     def timeline(self, contact_id: str) -> list[Record]:
         contact = self._view.contact(contact_id)
         if contact is None:

@@ -27,8 +27,8 @@ from .files import atomic_write, file_lock, fsync_dir, writable
 from .people_journal import PeopleJournal, Rewound, Segments
 from .people_legacy import needs_upgrade, read_legacy, upgrade
 from .people_lines import without
-from .snapshots import FREEZE_AFTER, PeopleSnapshot, collector_paused, settle
-from .view import PeopleView, RecordList, Transaction
+from .snapshots import FREEZE_AFTER, PeopleSnapshot, settle
+from .view import PeopleView, RecordList, Transaction, collector_paused
 
 log = logging.getLogger(__name__)
 

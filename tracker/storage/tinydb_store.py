@@ -32,8 +32,8 @@ from .base import People, Record, Storage
 from .files import AtomicJSONStorage, file_lock, writable
 from .journal import Journal
 from .people_store import PeopleStore
-from .snapshots import FREEZE_AFTER, AggregateSnapshot, collector_paused, settle
-from .view import PeopleView, linked_events, now_iso
+from .snapshots import FREEZE_AFTER, AggregateSnapshot, settle
+from .view import PeopleView, collector_paused, linked_events, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +160,11 @@ class TinyDBStorage(Storage):
 
     def decisions(self, contact_id: str) -> list[Record]:
         return self._refresh().decisions(contact_id)
+
+    def visitor_owner(self, visitor: str) -> str | None:
+        """The contact who proved this browser (visitor id) theirs, from the
+        view's index: no pass over everyone."""
+        return self._refresh().visitor_owner(visitor)
 
     def timeline(self, contact_id: str) -> list[Record]:
         view = self._refresh()
