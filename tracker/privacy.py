@@ -80,7 +80,7 @@ def still_suppressed(storage: Storage, secret: str, email: str) -> bool:
 
 
 def erase_everywhere(
-    storage: Storage, data_dir: str, contact: dict, secret: str = ""
+    storage: Storage, data_dir: str, contact: dict, secret: str
 ) -> int:
     """Erase the contact from storage and scrub their files; return files touched.
 
@@ -88,26 +88,27 @@ def erase_everywhere(
     secret): erasing a bounced or complaining address must not let a form post
     send it mail again.
     """
-    if contact.get("suppressed") and secret:
+    if contact.get("suppressed"):
         key = address_key(secret, contact["email"])
         storage.update_meta(SUPPRESSED, lambda old: sorted({*(old or []), key}))
     storage.erase_contact(contact["id"])
     return scrub_files(data_dir, contact)
 
 
-def prune_pending(storage: Storage, data_dir: str, days: int) -> int:
-    """Erase signups that were never confirmed within `days`."""
+def prune_pending(storage: Storage, data_dir: str, days: int, secret: str) -> int:
+    """Erase signups that were never confirmed within `days` (a suppressed
+    address among them stays suppressed, as a keyed hash)."""
     cutoff = (clock.now() - timedelta(days=days)).isoformat()
     stale = [c for c in storage.iter_contacts() if people.is_stale_pending(c, cutoff)]
     for contact in stale:
-        erase_everywhere(storage, data_dir, contact)
+        erase_everywhere(storage, data_dir, contact, secret)
     return len(stale)
 
 
-def prune_daily(storage: Storage, data_dir: str, days: int) -> None:
+def prune_daily(storage: Storage, data_dir: str, days: int, secret: str) -> None:
     """Prune once a day, from whichever process gets there first."""
     today = clock.now().date().isoformat()
     if storage.get_meta("pruned_on") == today:
         return
     if storage.update_meta("pruned_on", lambda _: today) == today:
-        prune_pending(storage, data_dir, days)
+        prune_pending(storage, data_dir, days, secret)

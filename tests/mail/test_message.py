@@ -217,7 +217,9 @@ def test_erase_finds_outbox_mail_for_unicode_addresses(app_factory):
     with app.app_context():
         storage = get_storage()
         jorg, anna = storage.find_contact(JORG), storage.find_contact(ANNA)
-        privacy.erase_everywhere(storage, app.config["DATA_DIR"], jorg)
+        privacy.erase_everywhere(
+            storage, app.config["DATA_DIR"], jorg, app.config["SECRET_KEY"]
+        )
         left = {p.name for p in outbox.glob("*.eml")}
         assert left.isdisjoint(crafted.keys() - {"other.eml"}), left
         assert "other.eml" in left
@@ -225,7 +227,9 @@ def test_erase_finds_outbox_mail_for_unicode_addresses(app_factory):
         assert sorted(str(t) for t in to) == sorted(
             [f"anna@{XN}", "keep@example.com", "keep@example.com"]
         )
-        privacy.erase_everywhere(storage, app.config["DATA_DIR"], anna)
+        privacy.erase_everywhere(
+            storage, app.config["DATA_DIR"], anna, app.config["SECRET_KEY"]
+        )
         to = [
             email.message_from_bytes(p.read_bytes())["To"] for p in outbox.glob("*.eml")
         ]

@@ -147,7 +147,12 @@ def test_an_erased_persons_queued_email_is_erased_with_them(site, server, set_cl
     recorder.refuse[ADDRESS] = FULL
     reader.subscribe(ADDRESS)
     with app.app_context():
-        erase_everywhere(get_storage(), app.config["DATA_DIR"], contact(app))
+        erase_everywhere(
+            get_storage(),
+            app.config["DATA_DIR"],
+            contact(app),
+            app.config["SECRET_KEY"],
+        )
     assert ADDRESS.encode() not in raw_data(app)
     recorder.refuse.clear()
     later(set_clock, 16)

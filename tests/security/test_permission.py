@@ -183,7 +183,12 @@ def test_unproven_requests_are_pruned(reader, app, set_clock):
     reader.client.get(reader.link("download", to="proven@example.com")).close()
     set_clock("2026-03-20T10:00:00Z")
     with app.app_context():
-        assert privacy.prune_pending(get_storage(), app.config["DATA_DIR"], 14) == 1
+        assert (
+            privacy.prune_pending(
+                get_storage(), app.config["DATA_DIR"], 14, app.config["SECRET_KEY"]
+            )
+            == 1
+        )
     assert contact(app) is None and contact(app, "proven@example.com")
 
 

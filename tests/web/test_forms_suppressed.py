@@ -163,3 +163,30 @@ def test_a_confirmation_that_bounces_again_starts_the_wait_again(
     (refused,) = [e for e in timeline(app) if e["type"] == "signup_suppressed"]
     assert refused["until"] > clock.now().isoformat()
     assert contact(app)["suppressed"]["evidence"][0]["status"] == "550 5.1.1 Still gone"
+
+
+def test_a_pending_signup_whose_confirmation_bounced_stays_suppressed_when_pruned(
+    app_factory, set_clock
+):
+    """Pruning unconfirmed signups erases them; an address whose confirmation
+    bounced for good must not come back mailable by that erasure."""
+    from tracker import privacy
+
+    from ..mailserver import mail_server
+
+    with mail_server(smtputf8=True, refuse={GONE: "550 5.1.1 No such user"}) as (
+        _server,
+        port,
+    ):
+        app = app_factory(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+        set_clock(T0)
+        reader = Reader(app.test_client(), app)
+        reader.subscribe(GONE)
+        assert contact(app)["suppressed"]["reason"] == "hard_bounce"
+        set_clock(datetime.fromisoformat(T0) + timedelta(days=15))
+        with app.app_context():
+            storage = get_storage()
+            days, secret = 14, app.config["SECRET_KEY"]
+            assert privacy.prune_pending(storage, app.config["DATA_DIR"], days, secret)
+            assert storage.find_contact(GONE) is None
+            assert privacy.still_suppressed(storage, secret, GONE)

@@ -208,7 +208,12 @@ def test_an_open_request_keeps_an_unproven_address_from_pruning(
     ask(visitor)
     set_clock("2026-06-02T10:00:00Z")
     with quote_app.app_context():
-        privacy.prune_daily(get_storage(), quote_app.config["DATA_DIR"], 14)
+        privacy.prune_daily(
+            get_storage(),
+            quote_app.config["DATA_DIR"],
+            14,
+            quote_app.config["SECRET_KEY"],
+        )
     assert len(contacts(quote_app)) == 1
 
 

@@ -235,7 +235,10 @@ def contacts_prune() -> None:
     with app.app_context():
         config = app.config
         count = prune_pending(
-            get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"])
+            get_storage(),
+            config["DATA_DIR"],
+            int(config["PENDING_DAYS"]),
+            config["SECRET_KEY"],
         )
     click.echo(
         n_(

@@ -146,7 +146,12 @@ def subscribe():
         contact, "confirm", subject, ask["id"], name=ask["first_name"], **context
     )
     config = current_app.config
-    privacy.prune_daily(get_storage(), config["DATA_DIR"], int(config["PENDING_DAYS"]))
+    privacy.prune_daily(
+        get_storage(),
+        config["DATA_DIR"],
+        int(config["PENDING_DAYS"]),
+        config["SECRET_KEY"],
+    )
     return pages.done("signup")
 
 
