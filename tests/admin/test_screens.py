@@ -119,6 +119,9 @@ def dashboard_paths(page, base: str) -> list[str]:
         "/admin/?all=posts",
         "/admin/contacts",
         "/admin/deliverability",
+        "/admin/journey",
+        "/admin/journey?period=custom&from=2025-01-01&to=2026-12-31",
+        "/admin/quotes",
         contact.get_attribute("href"),
     ]
 
