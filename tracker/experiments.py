@@ -1,9 +1,11 @@
 """What `polku experiments report` and the dashboard share: every A/B test's result.
 
-The experiments come from the build's manifest; the exposures and named-event
-goals from the stored observations (one pass, from the earliest Start), the
-signups, downloads and purchases from the people's decisions, joined to the
-exposures by the visitor ids their browsers proved. The numbers and the
+The experiments come from the build's manifest; the exposures, named-event
+goals and clicks in our emails from the stored observations (one pass, from
+the earliest Start), the signups, downloads and purchases from the people's
+decisions. A site test's reader is a visitor id (a decision joins by the ids
+the person's browsers proved); an email test's is the contact, and its
+`click` goal a click in an email that carried the test. The numbers and the
 verdict are the journey core's; the sentence saying what the verdict rests
 on is made here, in the site's language.
 """
@@ -12,11 +14,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import i18n
 from .i18n import N_
 from .journey import experiments as core
+from .journey import variants
 
 # A goal -> the decisions on a person's timeline that reach it.
 DECISIONS = {
@@ -84,31 +88,70 @@ def explain(result: Mapping, lang: str | None) -> str:
     return i18n.gettext(lang, REASONS[key], **values)
 
 
+@dataclass
+class Reached:
+    """What the stored record holds for the report, read in one pass each."""
+
+    exposures: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    by_visitor: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    by_contact: dict[str, list] = field(default_factory=lambda: defaultdict(list))
+    clicks: list[tuple[str, str, str]] = field(default_factory=list)
+    contact_of: dict[str, str] = field(default_factory=dict)  # visitor -> contact
+
+    def of(self, test: Mapping) -> tuple[list, list]:
+        """The test's believed exposures and (reader, ts) of its goal: readers
+        are visitors on the site and contacts in email."""
+        exposed = variants.believed(test, self.exposures[test["name"]])
+        goal = test["goal"]
+        if test["kind"] not in variants.EMAIL:
+            return exposed, self.by_visitor[goal]
+        if goal == core.CLICK:
+            return exposed, variants.clicks(exposed, self.clicks)
+        if goal in DECISIONS:
+            return exposed, self.by_contact[goal]
+        known = self.contact_of
+        return exposed, [
+            (known[v], ts) for v, ts in self.by_visitor[goal] if v in known
+        ]
+
+
 def conversions(
     experiments: Iterable[Mapping],
     events: Iterable[Mapping],
     people: Iterable[tuple[Mapping, list[Mapping]]],
-) -> tuple[dict[str, list], dict[str, list]]:
-    """Exposures per experiment and (visitor, ts) conversions per goal."""
+) -> Reached:
+    """Exposures per experiment and the goals they may lead to: named events
+    by visitor; clicks in our emails; signups, downloads and purchases by the
+    visitor ids the person's browsers proved and by contact."""
     tests = {t["name"]: t for t in experiments}
     named = {t["goal"][6:] for t in tests.values() if t["goal"].startswith("event:")}
-    exposures: dict[str, list] = defaultdict(list)
-    reached: dict[str, list] = defaultdict(list)
+    clicked = any(t["goal"] == core.CLICK for t in tests.values())
+    emailed = any(t["kind"] in variants.EMAIL for t in tests.values())
+    found = Reached()
     for event in events:
         kind = event.get("type")
         if kind == "exposure" and event.get("experiment") in tests:
-            exposures[event["experiment"]].append(event)
+            found.exposures[event["experiment"]].append(event)
         elif kind == "event" and event.get("name") in named and event.get("visitor"):
-            reached["event:" + event["name"]].append((event["visitor"], event["ts"]))
+            found.by_visitor["event:" + event["name"]].append(
+                (event["visitor"], event["ts"])
+            )
+        elif kind == "click" and clicked and event.get("contact"):
+            send = str((event.get("props") or {}).get("email") or "")
+            found.clicks.append((event["contact"], send, event["ts"]))
     goals = {t["goal"] for t in tests.values() if t["goal"] in DECISIONS}
-    if goals:
+    if goals or (named and emailed):
         for contact, decisions in people:
             visitors = contact.get("visitors") or ()
+            if emailed:
+                found.contact_of.update(dict.fromkeys(visitors, contact["id"]))
             for decision in decisions:
                 for goal in goals:
                     if decision.get("type") in DECISIONS[goal] and decision.get("ts"):
-                        reached[goal] += [(v, decision["ts"]) for v in visitors]
-    return exposures, reached
+                        ts = decision["ts"]
+                        found.by_visitor[goal] += [(v, ts) for v in visitors]
+                        found.by_contact[goal].append((contact["id"], ts))
+    return found
 
 
 def report(storage, manifest: Mapping, lang: str | None) -> dict[str, Any]:
@@ -122,12 +165,10 @@ def report(storage, manifest: Mapping, lang: str | None) -> dict[str, Any]:
         return {"experiments": []}
     starts = [t.get("start") for t in tests]
     since = None if None in starts else min(starts)
-    exposures, reached = conversions(
-        tests, storage.iter_events(since), storage.iter_people()
-    )
+    reached = conversions(tests, storage.iter_events(since), storage.iter_people())
     results = []
     for test in tests:
-        daily = core.looks(test, exposures[test["name"]], reached[test["goal"]])
+        daily = core.looks(test, *reached.of(test))
         result = core.analyse(test, daily)
         result["title"] = test.get("title")
         result["reason"] = explain(result, lang)

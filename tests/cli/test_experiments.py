@@ -9,6 +9,7 @@ import pytest
 
 from tracker.cli import cli
 from tracker.db import get_storage
+from tracker.journey import experiments as core
 from tracker.journey import sequential
 
 from ..conftest import BROWSER_UA, SITE, Reader
@@ -51,6 +52,10 @@ def with_experiments(app, *experiments, lang="en"):
     return app
 
 
+def manifest_of(app) -> dict:
+    return json.loads((Path(app.config["DATA_DIR"]) / "manifest.json").read_text())
+
+
 def polku(runner, app, *args):
     env = {"POLKU_DATA_DIR": app.config["DATA_DIR"], "POLKU_SECRET_KEY": "x" * 40}
     return runner.invoke(cli, ["experiments", "report", *args], env=env)
@@ -62,22 +67,46 @@ def report(runner, app) -> dict:
     return json.loads(result.output)
 
 
+def browsers_in(app, *variants):
+    """A reader (browser) in each of these variants, as the tracker assigns them."""
+    from tracker.web.requests import visitor_for
+
+    found, n = [], 0
+    for variant in variants:
+        while True:
+            n += 1
+            ua = BROWSER_UA.replace("126.0", f"126.{n}")
+            with app.test_request_context(
+                headers={"User-Agent": ua}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+            ):
+                visitor = visitor_for(SITE, None)
+            if core.assign(CTA, visitor) == variant:
+                reader = Reader(app.test_client(), app)
+                reader.headers["User-Agent"] = ua
+                found.append(reader)
+                break
+    return found
+
+
+def expose(reader, variant, experiment="newsletter-cta"):
+    body = {
+        "name": "exposure",
+        "url": SITE + "/posts/one/",
+        "props": {"experiment": experiment, "variant": variant},
+    }
+    sent = reader.post(
+        "/api/event", data=json.dumps(body), **{"Content-Type": "text/plain"}
+    )
+    assert sent.status_code == 202, sent.json
+
+
 def test_exposures_and_confirmed_signups_make_the_report(runner, app, set_clock):
     set_clock("2026-12-02T10:00:00+00:00")
     with_experiments(app, CTA)
-    readers = []
-    for i, variant in enumerate(["control", "control", "fixes", "fixes"]):
-        reader = Reader(app.test_client(), app)
-        reader.headers["User-Agent"] = BROWSER_UA.replace("126.0", f"126.{i}")
-        body = {
-            "name": "exposure",
-            "url": SITE + "/posts/one/",
-            "props": {"experiment": "newsletter-cta", "variant": variant},
-        }
-        text = {"Content-Type": "text/plain"}
-        sent = reader.post("/api/event", data=json.dumps(body), **text)
-        assert sent.status_code == 202, sent.json
-        readers.append(reader)
+    variants = ["control", "control", "fixes", "fixes"]
+    readers = browsers_in(app, *variants)
+    for reader, variant in zip(readers, variants, strict=True):
+        expose(reader, variant)
     # Later that day (in cookieless mode a browser is known for one day only).
     set_clock("2026-12-02T18:00:00+00:00")
     readers[0].confirm("first@example.com")  # proves their browser: a conversion
@@ -101,13 +130,29 @@ def test_exposures_and_confirmed_signups_make_the_report(runner, app, set_clock)
     assert "Too few exposures" in test["reason"]
 
 
+def test_an_exposure_claiming_another_variant_than_the_readers_is_not_counted(
+    runner, app, set_clock
+):
+    set_clock("2026-12-02T10:00:00+00:00")
+    with_experiments(app, CTA)
+    honest, forger = browsers_in(app, "control", "control")
+    expose(honest, "control")
+    expose(forger, "fixes")  # stored (a running test's variant), never believed
+    control, fixes = report(runner, app)["experiments"][0]["variants"]
+    assert (control["exposures"], fixes["exposures"]) == (1, 0)
+
+
 def seed(app, experiment, counts):
     """Store exposures and named-event goals of many readers, as the beacon does."""
     with app.app_context():
         storage = get_storage()
+        test = manifest_of(app)["experiments"][experiment]
         for variant, (exposed, converted) in counts.items():
+            readers = (
+                r for r in map(str, range(10**6)) if core.assign(test, r) == variant
+            )
             for i in range(exposed):
-                visitor = f"{variant}-{i}"
+                visitor = next(readers)
                 at = f"2026-12-0{1 + i % 3}T09:{i % 60:02d}:00+00:00"
                 storage.append_event(
                     {

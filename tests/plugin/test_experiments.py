@@ -25,10 +25,15 @@ Notes for the owner: never shown to anyone.
 """
 
 
-def build(tmp_path: Path, experiments: dict[str, str]) -> Path:
-    """Build a blog with Pelican's default paths (every folder is content)."""
+def build(tmp_path: Path, experiments: dict[str, str], **files: str) -> Path:
+    """Build a blog with Pelican's default paths (every folder is content);
+    files: more content, by path under content/ (`__` for `/`)."""
     content = tmp_path / "content"
     (content / "experiments").mkdir(parents=True)
+    for name, text in files.items():
+        path = content / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
     (content / "post.md").write_text("Title: A post\nDate: 2026-11-01\n\nText.\n")
     (content / "offer.md").write_text(
         "Title: Our offer\nSlug: offer\nTemplate: landing\nStatus: hidden\n\nHi.\n"
@@ -111,3 +116,83 @@ def test_the_demo_tests_its_newsletter_call_to_action(demo):  # noqa: F811
     )
     assert test["status"] == "running" and len(test["variants"]) >= 2
     assert not (demo / "output" / "experiments").exists()
+
+
+WELCOME = {
+    "sequences__welcome__index.md": "Title: Welcome\nTrigger: signup\n\nNotes.\n",
+    "sequences__welcome__01-hello.md": "Subject: Hello\nDelay: 0\n\nHi.\n",
+}
+STEP = """Title: The first step's subject
+Kind: step-subject
+Target: welcome/01-hello
+Variants: control
+    name: {{ name or "Hello" }}, here is what the letter is
+Goal: click
+Sample: 1000
+"""
+
+
+def test_a_headline_test_knows_its_pages_url_and_the_page_marks_the_headline(
+    tmp_path,
+):
+    site = build(tmp_path, {"offer-headline.md": GOOD})
+    manifest = json.loads((site / "var" / "manifest.json").read_text())
+    (offer,) = [p for p in manifest["posts"] if p["title"] == "Our offer"]
+    assert manifest["experiments"]["offer-headline"]["page"] == offer["url"]
+    html = (site / "output" / offer["url"]).read_text()
+    assert (
+        '<h1 class="post__title" data-polku-x="headline:offer">Our offer</h1>' in html
+    )
+
+
+def test_a_step_subject_may_use_the_steps_placeholders(tmp_path):
+    site = build(tmp_path, {"welcome-subject.md": STEP}, **WELCOME)
+    manifest = json.loads((site / "var" / "manifest.json").read_text())
+    test = manifest["experiments"]["welcome-subject"]
+    assert test["goal"] == "click"
+    assert test["variants"][1]["text"].startswith("{{ name")
+
+
+@pytest.mark.parametrize(
+    "experiments, problem",
+    [
+        (
+            {"welcome-subject.md": STEP.replace("{{ name or", "{{ name or or")},
+            "Variants: 'name': the subject's template does not parse",
+        ),
+        (
+            {"welcome-subject.md": STEP, "welcome-again.md": STEP},
+            "welcome-again also tests step-subject welcome/01-hello",
+        ),
+    ],
+)
+def test_a_step_subject_that_cannot_be_sent_fails_the_build(
+    tmp_path, experiments, problem
+):
+    with pytest.raises(JourneySettingsError, match=problem):
+        build(tmp_path, experiments, **WELCOME)
+
+
+def test_two_tests_of_one_target_may_follow_each_other(tmp_path):
+    first = GOOD.replace("Start: 2026-12-01", "Start: 2026-11-01\nEnd: 2026-11-30")
+    ended = GOOD.replace("Start: 2026-12-01", "Status: ended")
+    site = build(
+        tmp_path,
+        {"offer-headline.md": GOOD, "offer-before.md": first, "offer-old.md": ended},
+    )
+    manifest = json.loads((site / "var" / "manifest.json").read_text())
+    assert len(manifest["experiments"]) == 3
+
+
+def test_the_demo_marks_the_tested_call_to_action_under_posts_and_in_the_block(
+    demo,  # noqa: F811
+):
+    manifest = json.loads((demo / "var" / "manifest.json").read_text())
+    post = next(
+        p
+        for p in manifest["posts"]
+        if p["kind"] == "article" and (p.get("cta") or {}).get("kind") == "newsletter"
+    )
+    html = (demo / "output" / post["url"] / "index.html").read_text()
+    assert 'class="polku-cta__heading" data-polku-x="newsletter">' in html
+    assert 'data-polku-next-cta data-polku-x="newsletter"' in html

@@ -207,3 +207,85 @@ def test_a_cookieless_visit_is_the_pages_its_browser_asked_blocks_for(client):
     read(client, "labels")  # a pageview whose block was never asked for
     body = visit(client, "contrast").get_json()
     assert body["topic"] is None and body["cta"]["kind"] == "newsletter"
+
+
+# -- A/B tests on the page: the reader's variant, from the tracker ----------------
+
+CTA_TEST = {
+    "name": "newsletter-cta",
+    "title": "Newsletter call to action",
+    "kind": "cta",
+    "target": "newsletter",
+    "goal": "signup",
+    "sample": 4000,
+    "status": "running",
+    "start": "2026-12-01",
+    "end": None,
+    "variants": [
+        {"name": "control", "text": None, "weight": 0.5},
+        {
+            "name": "fixes",
+            "text": "One fix for your website, twice a month",
+            "weight": 0.5,
+        },
+    ],
+}
+HEADLINE_TEST = {
+    **CTA_TEST,
+    "name": "newsletter-headline",
+    "kind": "headline",
+    "target": "newsletter",
+    "page": "newsletter/",
+    "variants": [
+        {"name": "control", "text": None, "weight": 0.5},
+        {"name": "plain", "text": "Two emails a month", "weight": 0.5},
+    ],
+}
+
+
+def with_tests(app, *tests):
+    path = Path(app.config["DATA_DIR"], "manifest.json")
+    manifest = json.loads(path.read_text())
+    manifest["experiments"] = {t["name"]: t for t in tests}
+    path.write_text(json.dumps(manifest))
+    return app
+
+
+def test_the_answer_names_each_running_test_and_this_readers_variant(
+    app, client, set_clock
+):
+    set_clock("2026-12-05T10:00:00+00:00")
+    with_tests(
+        app, CTA_TEST, HEADLINE_TEST, {**CTA_TEST, "name": "old", "status": "ended"}
+    )
+    seen = {}
+    for n in range(40):
+        (shown,) = ask(client, page("slow"), ua=ua_number(n)).get_json()["experiments"]
+        assert shown["mark"] == "newsletter"
+        assert shown["exposure"]["experiment"] == "newsletter-cta"
+        seen[shown["exposure"]["variant"]] = shown["text"]
+        again = ask(client, page("slow"), ua=ua_number(n)).get_json()["experiments"]
+        assert again == [shown]  # sticky
+    assert seen == {"control": None, "fixes": "One fix for your website, twice a month"}
+    # The headline's test is on its landing page, with the call to action's.
+    landing = ask(client, f"{SITE}/newsletter/").get_json()["experiments"]
+    assert [t["mark"] for t in landing] == ["newsletter", "headline:newsletter"]
+
+
+def test_before_its_start_a_test_shows_nothing(app, client, set_clock):
+    set_clock("2026-11-30T10:00:00+00:00")
+    with_tests(app, CTA_TEST)
+    assert ask(client, page("slow")).get_json()["experiments"] == []
+
+
+def test_a_consented_reader_keeps_their_variant_on_every_device(app_factory, set_clock):
+    set_clock("2026-12-05T10:00:00+00:00")
+    app = with_tests(use(app_factory(CONSENT_MODE="consent"), holdout=0), CTA_TEST)
+    client = app.test_client()
+    shown = {
+        ask(
+            client, page("slow"), ua=ua_number(n), visitor="consented-browser-0001"
+        ).get_json()["experiments"][0]["exposure"]["variant"]
+        for n in range(10)
+    }
+    assert len(shown) == 1

@@ -18,10 +18,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import sequential
+from .digest import SUBJECT_FIELDS
 from .identifiers import SettingsError
 
 KINDS = ("cta", "headline", "digest-subject", "step-subject")
 GOALS = ("signup", "download", "purchase")
+CLICK = "click"  # a click in the email that carried the variant: email tests only
+EMAIL_KINDS = ("digest-subject", "step-subject")
 STATUSES = ("running", "draft", "ended")
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _:.-]{0,63}$")  # as beacons
@@ -107,16 +110,39 @@ def _target(kind: str, target: str) -> str | None:
     return target
 
 
-def _goal(goal: str) -> str:
+def _goal(goal: str, kind: str) -> str:
     """A goal's kind is any case; a named event's name is as the site sends it."""
-    kind, colon, event = goal.partition(":")
-    if not colon and kind.lower() in GOALS:
-        return kind.lower()
-    if colon and kind.lower() == "event" and EVENT_NAME.match(event.strip()):
+    name, colon, event = goal.partition(":")
+    if not colon and name.lower() == CLICK:
+        if kind not in EMAIL_KINDS:
+            raise ExperimentError(
+                "Goal: click counts clicks in the tested email: for "
+                f"{' and '.join(EMAIL_KINDS)} only"
+            )
+        return CLICK
+    if not colon and name.lower() in GOALS:
+        return name.lower()
+    if colon and name.lower() == "event" and EVENT_NAME.match(event.strip()):
         return f"event:{event.strip()}"
     raise ExperimentError(
-        f"Goal: {goal!r}: expected one of {', '.join(GOALS)} or event:<name>"
+        f"Goal: {goal!r}: expected one of {', '.join(GOALS)}, event:<name> "
+        f"or, for an email, {CLICK}"
     )
+
+
+def _subjects(kind: str, variants: list[dict]) -> None:
+    """A digest's subject variant may use the digest subject's fields only."""
+    if kind != "digest-subject":
+        return
+    for variant in variants:
+        try:
+            (variant["text"] or "").format_map(dict.fromkeys(SUBJECT_FIELDS, ""))
+        except (KeyError, IndexError, ValueError, AttributeError) as e:
+            raise ExperimentError(
+                f"Variants: {variant['name']!r}: {variant['text']!r} cannot be "
+                f"formatted ({e}); it may use "
+                f"{', '.join('{' + f + '}' for f in SUBJECT_FIELDS)}"
+            ) from None
 
 
 def _sample(raw: str) -> int:
@@ -144,6 +170,7 @@ def define(name: str, meta: Mapping[str, Any]) -> dict[str, Any]:
     if kind not in KINDS:
         raise ExperimentError(f"Kind: {kind!r}: expected one of {', '.join(KINDS)}")
     variants = _variants(meta.get("variants"))
+    _subjects(kind, variants)
     weights = _weights(_text(meta, "weights"), len(variants))
     for variant, weight in zip(variants, weights, strict=True):
         variant["weight"] = weight
@@ -164,7 +191,7 @@ def define(name: str, meta: Mapping[str, Any]) -> dict[str, Any]:
         "title": title,
         "kind": kind,
         "target": _target(kind, _text(meta, "target")),
-        "goal": _goal(_text(meta, "goal")),
+        "goal": _goal(_text(meta, "goal"), kind),
         "sample": _sample(_text(meta, "sample")),
         "status": status,
         **days,

@@ -39,7 +39,7 @@ from ..storage import Storage
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
-from . import lease, retry, sends
+from . import lease, retry, sends, variants
 from .lists import list_headers
 
 STATE_KEY = "digest"
@@ -180,6 +180,7 @@ def message_for(
 ) -> Any:
     links = links_for(contact, run["id"], ask)
     settings = in_their_language(settings, contact)
+    settings = variants.digest_settings(settings, contact["id"])  # an A/B test's
     site = {
         "name": (sitemeta.manifest().get("site") or {}).get("name"),
         "url": sitemeta.public_base(),
@@ -358,6 +359,7 @@ def keep_answer(
         if ask:
             storage.ledger_add(ASKED, f"{contact['id']}|{run['date']}")
         storage.ledger_add(run_id, contact["id"])
+        variants.record(storage, variants.DIGEST, None, contact["id"], run_id)
     elif answer.result == retry.QUEUED:
         outcome.queued.append(f"{contact['email']}: {answer.status}")
     elif answer.result == retry.FAILED:

@@ -30,6 +30,7 @@ from ..journey.enrolment import Claim
 from ..web import site as sitemeta
 from ..web import tokens
 from ..web.site import link
+from . import variants
 from .lists import list_headers
 
 NEXT_READS = 3
@@ -153,7 +154,8 @@ def render(
         "preferences_url": links["preferences"],
         "reader_lang": sequence.get("lang") or sitemeta.site_lang() or "en",
     }
-    subject = _fill(step["subject"], False, text_values, click)
+    chosen = variants.step_subject(sequence["name"], step, contact["id"])  # A/B
+    subject = _fill(chosen, False, text_values, click)
     return (
         " ".join(subject.split()),
         render_template("email/sequence.txt", **context),

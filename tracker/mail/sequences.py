@@ -29,7 +29,7 @@ from ..journey.sendtime import parse_window, zone
 from ..journey.suppression import HARD, POLICY, SOFT, classify
 from ..storage import Storage
 from ..web import site as sitemeta
-from . import bounces, lease, sends, sequence_email
+from . import bounces, lease, sends, sequence_email, variants
 
 STARTS_KEY = "sequences"  # meta: {name: {"since": ISO}}: when each began taking people
 ATTEMPTS = "sequence-attempts"  # ledger: claim keys a sender began to hand over
@@ -260,6 +260,9 @@ def _send(storage, claimed, by_name, liked, reads, deliver, result) -> list:
         else:
             result.sent.append(label)
             answers.append((contact, claim, enrolment.SENT, "250", None))
+            step = f"{claim.sequence}/{claim.step}"
+            send = f"seq:{claim.sequence}:{claim.step}"
+            variants.record(storage, variants.STEP, step, contact["id"], send)
     return answers
 
 

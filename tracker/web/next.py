@@ -7,6 +7,13 @@ proved to be someone's brings their record. The rules are the journey core's
 (`tracker.reading`). Never limited per address: readers behind one office's
 address would lose their block. Nothing is stored: the script reports what
 was seen as a `personalisation` event.
+
+The answer also names the running A/B tests on this page (`experiments`:
+the mark of the tested text, this reader's variant's text, and the props of
+the `exposure` the script sends once the text is seen), assigned here on the
+same visitor id the beacon records, so the report finds the reader in the
+variant they were shown. Both arms of the holdout take part: the hashes are
+independent, so each test's variants are split alike across the arms.
 """
 
 from __future__ import annotations
@@ -14,10 +21,10 @@ from __future__ import annotations
 import orjson
 from flask import Blueprint, Response, current_app, request
 
-from .. import reading
+from .. import clock, reading
 from ..db import get_storage
 from ..errors import TrackerError
-from ..journey import personalise, recommend
+from ..journey import personalise, recommend, variants
 from . import beacon
 from .limits import limiter
 from .requests import allow_site_origin, check_origin, visitor_for
@@ -101,7 +108,16 @@ def next_block():
     co, popular = cache.co_read(storage, built, catalogue)
     share = (built.get("journey") or {}).get("holdout", personalise.DEFAULT_HOLDOUT)
     arm = personalise.arm(visitor, float(share))
-    key = (id(co), current, frozenset(read), reader, arm, public_base())
+    tests = variants.on_site(
+        (built.get("experiments") or {}).values(),
+        current,
+        visitor,
+        clock.now().date().isoformat(),
+    )
+    shown = tuple(
+        (t["exposure"]["experiment"], t["exposure"]["variant"]) for t in tests
+    )
+    key = (id(co), current, frozenset(read), reader, arm, shown, public_base())
 
     def make() -> bytes:
         answer = personalise.block(
@@ -119,6 +135,7 @@ def next_block():
             answer[part] = absolute(answer[part], base)
             if "would" in answer:
                 answer["would"][part] = absolute(answer["would"][part], base)
+        answer["experiments"] = tests
         return orjson.dumps(answer)
 
     response = Response(cache.answer(catalogue, key, make), 200)

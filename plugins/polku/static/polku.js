@@ -144,11 +144,20 @@
 
   send("pageview");
 
+  // Once one of els is half in view, f() runs, once.
+  const seen = (els, f) => {
+    const o = new IntersectionObserver(e => e.some(x => x.isIntersecting) && (o.disconnect(), f()), { threshold: 0.5 });
+    els.forEach(x => o.observe(x));
+  };
+
   // The personalised block (polku/next.html): ask the tracker what fits this
   // reader and swap only texts and links (fixed heights: nothing moves). No
   // answer within 1.5 s, or an error: the default stays. Once the block is
   // half in view, one "personalisation" event says the arm and what was shown
   // (for the holdout, also what would have been); clicks on it are events too.
+  // The answer's running A/B tests: each marked text (data-polku-x) shows this
+  // reader's variant (the HTML carries the control's), and the first time
+  // one is half in view the test's "exposure" is sent.
   const box = d.querySelector("[data-polku-next]");
   if (box) {
     const q = new URLSearchParams({ url: location.href });
@@ -166,16 +175,20 @@
         if (a.next && read) read.href = a.next.url, read.textContent = a.next.title;
         if (go && t["label" + K]) {
           go.parentNode.dataset.polkuCta = x.kind;
+          go.dataset.polkuX = of(x);
           $("cta-label").textContent = t["label" + K];
           go.href = x.url;
           go.textContent = t["text" + K] || x.title;
         }
       }
       box.onclick = e => e.target.href && send("personalisation-click", { arm: a.arm, target: e.target == read ? "next" : "cta" });
-      const seen = new IntersectionObserver(e => e[0].isIntersecting && (seen.disconnect(),
-        send("personalisation", { arm: a.arm, next: at(a.next), cta: of(go && x), would_next: at(o.next), would_cta: of(o.cta) })),
-        { threshold: 0.5 });
-      seen.observe(box);
+      seen([box], () =>
+        send("personalisation", { arm: a.arm, next: at(a.next), cta: of(go && x), would_next: at(o.next), would_cta: of(o.cta) }));
+      a.experiments.forEach(v => {
+        const m = d.querySelectorAll(`[data-polku-x="${v.mark}"]`);
+        v.text && m.forEach(e => e.textContent = v.text);
+        seen(m, () => send("exposure", v.exposure));
+      });
     }).catch(() => {});
   }
 })();
