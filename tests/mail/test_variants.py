@@ -179,3 +179,7 @@ def test_sequence_step_subscribers_get_their_variants_subject_and_a_purchase_cou
             "control": (split["control"], 1),
             "named": (split["named"], 0),
         }
+        # The exposure is on the person's record: in their export, as a click is.
+        timeline = site.export(runner, buyer)["timeline"]
+        (shown,) = [e for e in timeline if e["type"] == "exposure"]
+        assert (shown["experiment"], shown["variant"]) == ("welcome-subject", "control")
