@@ -79,7 +79,10 @@ VARIANTS = {
     "hello": "bench.hello:create_app()",
     "polku": "tracker:create_app()",
     "naive": "bench.naive:create_app()",
+    # the tracker without its beacon fast path (Flask's view answers), on demand
+    "polku-flask": "bench.no_fastpath:create_app()",
 }
+DEFAULT_VARIANTS = "hello,polku,naive"
 ALONE = ("naive",)  # variants measured on their own, not interleaved
 PG_VARIANTS = {"polku-pg": {}, "polku-pg-direct": {"POLKU_SHIP_INTERVAL": "0"}}
 CONFIGS = ("sync", "gthread")
@@ -89,6 +92,8 @@ USER_AGENT = (
     "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
 )
 GOAL_CEILING = 0.7
+# issue 21, point 5: the tracker's beacon at least as fast as hello's Flask route
+GOAL_FAST = {"polku": 1.0}
 GOAL_GROWTH = 0.8
 
 
@@ -401,7 +406,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while True:
             found = pg.count_events(self.db_url)
-            expected = self.size + count_journal_events(self.data_dir)
+            expected = self.size + count_lines(
+                os.path.join(self.data_dir, "journal", "pg-events")
+            )
             if found >= expected or time.monotonic() > deadline:
                 return found
             time.sleep(0.1)
@@ -463,6 +470,17 @@ class Server:
             print(f"  (kept {self.root})", flush=True)
         else:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def count_lines(folder: str) -> int:
+    """Complete lines in the journal files under folder (the shipper's)."""
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            with open(os.path.join(root, name), "rb") as f:
+                while chunk := f.read(8 << 20):
+                    total += chunk.count(b"\n")
+    return total
 
 
 def worker_class(args) -> list[str]:
@@ -599,9 +617,10 @@ def goals(by: dict, sizes: list[int], variant: str) -> list[str]:
     if ratios:
         worst = min(r for _, r in ratios)
         each = ", ".join(f"{fmt_size(s)}: {r:.2f}" for s, r in ratios)
-        verdict = "met" if worst >= GOAL_CEILING else "NOT met"
+        goal = GOAL_FAST.get(variant, GOAL_CEILING)
+        verdict = "met" if worst >= goal else "NOT met"
         out.append(
-            f"- goal: {variant} ≥ {GOAL_CEILING} of the hello ceiling at every "
+            f"- goal: {variant} ≥ {goal} of the hello ceiling at every "
             f"size: **{verdict}** ({each})"
         )
         cpu = [
@@ -668,7 +687,11 @@ def main() -> int:
         "per request) and gthread (keep-alive, --threads THREADS)",
     )
     parser.add_argument("--threads", type=int, default=4, help="gthread's threads")
-    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument(
+        "--variants",
+        default=DEFAULT_VARIANTS,
+        help=f"of {', '.join(VARIANTS)} (default {DEFAULT_VARIANTS})",
+    )
     parser.add_argument(
         "--also",
         action="append",

@@ -77,13 +77,13 @@ def test_the_writer_reads_its_own_pageviews_at_once(pg_url, tmp_path):
     storage.close()
 
 
-def test_another_server_sees_them_within_a_second(pg_url, tmp_path):
+def test_another_server_sees_them_within_two_seconds(pg_url, tmp_path):
     writer = shipping(pg_url, tmp_path / "one", interval=0.5)
     reader = shipping(pg_url, tmp_path / "two")
     writer.append_event(event(visitor="a"))
     started = time.monotonic()
     while reader.summary()["pageviews"] == 0:
-        assert time.monotonic() - started < 1.5, "not shipped within a second"
+        assert time.monotonic() - started < 2, "not shipped within two seconds"
         time.sleep(0.05)
     writer.close(), reader.close()
 

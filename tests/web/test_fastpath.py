@@ -112,6 +112,10 @@ CORPUS = [
     ({**GOOD, "unknown": 1}, {}),
     ({**GOOD, "name": "exposure", "props": {"experiment": "x", "variant": "a"}}, {}),
     ({**GOOD, "props": {"n": 2**64}}, {}),
+    ({**GOOD, "props": {"n": -(2**63) - 1, "m": 10**30}}, {}),  # no float for them
+    ({**GOOD, "width": 2**64}, {}),
+    (b"\xef\xbb\xbf" + json.dumps(GOOD).encode(), {}),  # a UTF-8 BOM
+    (json.dumps(GOOD).encode("utf-16"), {}),
     (b'{"url": "\\ud800"}', {}),
     (b"[" * 5000, {}),
     (b"not json", {}),

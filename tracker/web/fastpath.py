@@ -79,7 +79,7 @@ class BeaconFastPath:
         if origin is not None and (
             origin == "null" or not origin_allowed_by(config, built, origin)
         ):
-            return None
+            return None  # from here on, an Origin given is an allowed one
         if mimetype(environ.get("CONTENT_TYPE", "")) not in TEXT_TYPES:
             return None
         fields = self.fields(environ)
@@ -87,7 +87,7 @@ class BeaconFastPath:
             return None
         page = beacon.page_fields(fields["url"], fields.get("referrer"))
         site = page["origin"]
-        if not origin_allowed_by(config, built, site):
+        if site != origin and not origin_allowed_by(config, built, site):
             return None
         storage = self.storage()
         user_agent = environ.get("HTTP_USER_AGENT", "")[:512]
@@ -119,7 +119,7 @@ class BeaconFastPath:
             environ[FAILED] = e
             return None
         headers = [("Content-Type", "application/json"), ("Content-Length", LENGTH)]
-        if origin and origin_allowed_by(config, built, origin):
+        if origin:
             headers.append(("Access-Control-Allow-Origin", origin))
         headers.append(("Vary", "Origin"))
         return headers

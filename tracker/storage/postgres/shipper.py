@@ -202,13 +202,6 @@ class Shipper:
         finally:
             self._lock.release()
 
-    def pending(self) -> bool:
-        """True if a journal file holds lines this process has not seen shipped."""
-        return any(
-            self._size(name) > self._shipped.get(name, 0)
-            for name in self.journal.files()
-        )
-
     def _size(self, name: str) -> int:
         try:
             return os.path.getsize(os.path.join(self.journal.root, name))

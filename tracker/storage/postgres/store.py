@@ -22,7 +22,7 @@ from typing import Any
 from psycopg.types.json import Json
 
 from ..base import People, Record, Storage
-from ..files import writable
+from ..files import UNAVAILABLE, unavailable
 from ..journal import Journal
 from ..view import linked_events
 from . import events
@@ -63,8 +63,12 @@ class PostgresStorage(Storage):
         if self.shipper is None or event.get("contact"):
             events.append(self.db, self.partitions, event)
             return
-        with writable():
+        try:
             self.journal.append(event, event["ts"][:7])
+        except OSError as e:  # a full or read-only disk: 503, as on TinyDB
+            if e.errno in UNAVAILABLE:
+                raise unavailable(e) from e
+            raise
         self.shipper.start()
 
     def caught_up(self) -> None:
