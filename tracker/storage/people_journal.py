@@ -18,7 +18,7 @@ from typing import Any
 
 from .files import fsync_dir
 from .journal import CHUNK, SUFFIX, encode
-from .people_lines import LINE_MAX, SEGMENT_MAX, pack, records, unpack
+from .people_lines import LINE_MAX, SEGMENT_MAX, line_of, pack, records, unpack
 
 log = logging.getLogger(__name__)
 SEGMENT = re.compile(r"\d{6}\.jsonl\Z")
@@ -216,6 +216,7 @@ class Segments:
     def __init__(self, root: str) -> None:
         self.root = root
         self._fds: dict[str, int] = {}
+        self._names: dict[int, str] = {}
         self._lock = threading.Lock()
 
     def _fd(self, name: str) -> int:
@@ -273,17 +274,24 @@ class Segments:
             base += end
 
     def read(self, locs: list[int]) -> list[dict[str, Any]]:
-        """The records at these locations; each line is read and decoded once."""
+        """The records at these locations; each line is read and decoded once
+        (a compacted contact's decisions and state: one read)."""
         lines: dict[int, list[dict[str, Any]]] = {}
         found = []
         for loc in locs:
-            segment, start, length, index = unpack(loc)
-            group = lines.get(start << 20 | segment)
+            line = line_of(loc)
+            group = lines.get(line)
             if group is None:
-                data = os.pread(self._fd(PeopleJournal.name(segment)), length, start)
-                group = lines[start << 20 | segment] = records(data)
-            found.append(group[index])
+                group = lines[line] = self._records(loc)
+            found.append(group[loc - line])
         return found
+
+    def _records(self, loc: int) -> list[dict[str, Any]]:
+        segment, start, length, _ = unpack(loc)
+        name = self._names.get(segment)
+        if name is None:
+            name = self._names[segment] = PeopleJournal.name(segment)
+        return records(os.pread(self._fd(name), length, start))
 
     def close(self) -> None:
         with self._lock:
