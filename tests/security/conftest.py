@@ -22,6 +22,7 @@ from itsdangerous import TimestampSigner
 
 from tracker import create_app
 from tracker.db import get_storage
+from tracker.reading import META_KEY as READING_KEY
 from tracker.web import tokens
 
 from ..conftest import BROWSER_UA, SITE, TEST_MANIFEST, Reader, write_manifest
@@ -87,13 +88,18 @@ class Stored:
         return found
 
 
+# Documents in keys.json that only count or cache what is stored elsewhere: the
+# rate limits' counters, and the co-visits GET /api/next keeps for every process.
+DERIVED_DOCS = {"counters", READING_KEY}
+
+
 def without_counters(relative: str, path: Path) -> bytes:
     data = path.read_bytes()
     if relative != "keys.json" or not data:
         return data
     tables = json.loads(data)
     for docs in tables.values():
-        for key in [k for k, doc in docs.items() if doc.get("key") == "counters"]:
+        for key in [k for k, doc in docs.items() if doc.get("key") in DERIVED_DOCS]:
             del docs[key]
     return json.dumps(tables, sort_keys=True).encode()
 

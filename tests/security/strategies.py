@@ -562,6 +562,13 @@ SHAPES: dict[str, Shape] = {
             "r": [EVIL],
         },
     ),
+    "next.next_block": Shape(
+        query_base={"url": "https://kettu.example/posts/one/"},
+        query={
+            "url": ["/posts/one/", "//evil.example/", EVIL],
+            "visitor": [XSS, "0" * 64],
+        },
+    ),
     "forms.subscribe": Shape(body=signup_bodies, deep=deep_signup),
     "forms.download": Shape(body=signup_bodies, deep=deep_signup),
     "quotes.request_quote": Shape(body=quote_bodies, deep=deep_quote),
