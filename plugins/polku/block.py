@@ -14,21 +14,9 @@ import logging
 
 from . import settings as journey_settings
 from . import similar
-from .context import parse_cta, plain_text
+from .context import landing_pages, parse_cta, plain_text
 
 log = logging.getLogger(__name__)
-
-
-def landing_pages(context: dict, conf: journey_settings.JourneySettings) -> list:
-    """Landing and download pages, status pages apart (as the manifest's)."""
-    pages = context.get("pages", []) + context.get("hidden_pages", [])
-    status = set(conf.status_pages.values())
-    return [
-        p
-        for p in pages
-        if getattr(p, "template", "page") in ("landing", "download")
-        and p.slug not in status
-    ]
 
 
 def block_pages(context: dict, conf: journey_settings.JourneySettings) -> dict:
@@ -66,7 +54,7 @@ def publish_block(generators) -> None:
     context = generators[0].context
     conf = journey_settings.read(context)
     articles = list(context.get("articles", []))
-    items = articles + landing_pages(context, conf)
+    items = articles + landing_pages(context, conf.status_pages)
     similar.attach(items, articles, str(context.get("DEFAULT_LANG", "en")))
     for article in articles:  # `Cta: none`: the block shows the next read only
         article.journey_quiet = getattr(article, "journey_cta", None) is None

@@ -25,6 +25,21 @@ def check_settings(pelican) -> None:
     sequences.exclude(pelican.settings)
 
 
+LANDING_TEMPLATES = ("landing", "download", "quote")
+
+
+def landing_pages(context: dict, status_pages: dict[str, str]) -> list:
+    """The site's landing pages (a signup, a guide, a quote request), status
+    pages apart: each gets the personalised block and is in the manifest."""
+    pages = context.get("pages", []) + context.get("hidden_pages", [])
+    status = set(status_pages.values())
+    return [
+        p
+        for p in pages
+        if getattr(p, "template", "page") in LANDING_TEMPLATES and p.slug not in status
+    ]
+
+
 def plain_text(html) -> str:
     """Return HTML (a title, a summary) as one line of plain text."""
     return " ".join(Markup(str(html or "")).striptags().split())

@@ -20,6 +20,7 @@ from pelican.readers import MarkdownReader
 from tracker.journey import experiments as core
 
 from . import settings as journey_settings
+from .context import landing_pages
 
 log = logging.getLogger(__name__)
 _sandbox = SandboxedEnvironment(autoescape=False)
@@ -62,12 +63,7 @@ def target_problem(experiment: dict, context: dict) -> str | None:
     test learns its page's URL (`page`): the tracker answers it on that page."""
     kind, target = experiment["kind"], experiment["target"]
     if kind == "headline":
-        pages = context.get("pages", []) + context.get("hidden_pages", [])
-        landing = {
-            p.slug: p.url
-            for p in pages
-            if getattr(p, "template", "page") in ("landing", "download")
-        }
+        landing = {p.slug: p.url for p in landing_pages(context, {})}
         if target not in landing:
             return f"Target: no landing page has the slug {target!r}"
         experiment["page"] = landing[target]

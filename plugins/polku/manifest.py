@@ -15,7 +15,7 @@ from tracker import clock, datadir
 
 from . import sequences
 from . import settings as journey_settings
-from .context import plain_summary, plain_text
+from .context import landing_pages, plain_summary, plain_text
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,7 @@ def entry(item, kind: str) -> dict[str, Any]:
 def build_manifest(context: dict, conf: journey_settings.JourneySettings) -> dict:
     """Return the manifest: posts, landing pages, guides, status pages, consent."""
     pages = context.get("pages", []) + context.get("hidden_pages", [])
-    status = set(conf.status_pages.values())  # thank-you and oops: never posts
-    landing = [
-        p
-        for p in pages
-        if getattr(p, "template", "page") in ("landing", "download", "quote")
-        and p.slug not in status
-    ]
+    landing = landing_pages(context, conf.status_pages)
     by_slug = {p.slug: p.url for p in pages}
     guides = context.get("journey_guides", {})
     block = context.get("journey_block") or {}
