@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import gc
 import sys
+import time
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,6 +28,7 @@ from ..clock import now_iso
 from .base import People, Record
 
 INDEXED = ("ref_code",)
+KEEP_SCAN = 30.0  # seconds a whole pass over the contacts is kept
 
 
 @contextmanager
@@ -133,9 +135,12 @@ class PeopleView:
         self.emails: dict[str, str] = {}
         self.index: dict[str, str] = {}
         self.visitors: dict[str, str] = {}
+        self.changes = 0  # records folded or contacts dropped: a pass kept is stale
+        self._scanned: tuple[int, float, list] | None = None
 
     def apply(self, record: Record, loc: int) -> None:
         """Fold one record found at loc: a contact's new state, a decision, or both."""
+        self.changes += 1
         contact = record.get("contact")
         if contact:
             entry = self._entry(contact["id"])
@@ -180,15 +185,32 @@ class PeopleView:
         return [r["event"] for r in self.lines.read(entry.decided)]
 
     def people(self) -> Iterator[tuple[Record, list[Record]]]:
-        """Every contact with its decisions in the order made (one read each)."""
+        """Every contact with its decisions in the order made (one read each).
+
+        A whole pass is kept for KEEP_SCAN seconds, while nothing changes: the
+        dashboard's overview goes over everyone three times (its numbers, the
+        requests, the sends), and reading 100k contacts costs seconds.
+        """
+        kept = self._scanned
+        if kept is not None and kept[0] == self.changes and time.monotonic() < kept[1]:
+            yield from kept[2]
+            return
+        changes, found = self.changes, []
         with collector_paused():
             for entry in list(self.entries.values()):
                 if entry.where is None:
                     continue
-                found = self.lines.read([*(entry.decided or ()), entry.where])
-                yield found[-1]["contact"], [r["event"] for r in found[:-1]]
+                got = self.lines.read([*(entry.decided or ()), entry.where])
+                found.append((got[-1]["contact"], [r["event"] for r in got[:-1]]))
+                yield found[-1]
+        self._scanned = (changes, time.monotonic() + KEEP_SCAN, found)
+        gc.freeze()  # kept: out of the collector's walks (refcounts still free them)
 
     def contacts(self) -> Iterator[Record]:
+        kept = self._scanned
+        if kept is not None and kept[0] == self.changes and time.monotonic() < kept[1]:
+            yield from (contact for contact, _ in kept[2])
+            return
         with collector_paused():
             for entry in list(self.entries.values()):
                 if entry.where is not None:
@@ -203,6 +225,7 @@ class PeopleView:
         entry = self.entries.pop(contact_id, None)
         if entry is None:
             return False
+        self.changes += 1
         self._unindex(entry)
         return entry.where is not None
 
