@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, parse_qs, urlsplit
 
 MAX_BYTES = 8192
 UTM_KEYS = ("source", "medium", "campaign", "content", "term")
+UTM_PARAMS = tuple((k, f"utm_{k}") for k in UTM_KEYS)
 EVENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _:.-]{0,63}$")
 FIELDS: dict[str, type | tuple[type, ...]] = {
     "name": str,
@@ -165,13 +166,14 @@ def page_fields(url: str, referrer: str | None) -> dict[str, Any]:
     pageview continues a visit rather than starting one.
     """
     origin, host, path, query = split_url(url)
-    utm = {k: query[f"utm_{k}"][0][:200] for k in UTM_KEYS if query.get(f"utm_{k}")}
+    utm = {k: query[p][0][:200] for k, p in UTM_PARAMS if query.get(p)}
     ref = (query.get("ref") or [""])[0][:64] or None
     referrer_host, entry = None, True
     parts = _split(referrer) if referrer else None
-    if parts and parts.scheme in ("http", "https") and parts.hostname:
-        entry = parts.hostname.lower() != host.lower() or bool(utm)
-        referrer_host = parts.hostname.lower() if entry else None
+    name = parts.hostname if parts and parts.scheme in ("http", "https") else None
+    if name:  # (hostname reparses the netloc on every read: read it once)
+        entry = name.lower() != host.lower() or bool(utm)
+        referrer_host = name.lower() if entry else None
     return {
         "origin": origin,
         "host": host,
