@@ -81,6 +81,11 @@ class Claim:
         """What the email answers: a resend is the same message."""
         return f"{self.sequence}:{self.n}:{self.step}:{self.contact}"
 
+    @property
+    def send(self) -> str:
+        """The send it belongs to: its bounces, complaints, clicks and rates."""
+        return f"seq:{self.sequence}:{self.step}"
+
 
 @dataclass
 class Outcome:

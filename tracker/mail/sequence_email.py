@@ -127,7 +127,7 @@ def render(
 ) -> tuple[str, str, str, dict[str, str]]:
     """(subject, text, html, links) of one step for one reader."""
     step = sequence["steps"][claim.index]
-    campaign = f"seq:{sequence['name']}:{step['id']}"
+    campaign = claim.send
     click = _click(reader.contact, campaign)
     html_values, text_values = _blocks(reader, claim, click)
     # The writer's own links are tracked; the placeholders' links already are.
@@ -187,6 +187,6 @@ def message(reader: Reader, sequence: dict, claim: Claim) -> Message:
         html,
         headers=headers,
         key=f"seq:{claim.key}",
-        send=f"seq:{sequence['name']}:{claim.step}",
+        send=claim.send,
         contact=reader.contact["id"],
     )

@@ -191,7 +191,7 @@ def run(
 def _count(storage: Storage, answers: list, counted: sends.Batch) -> None:
     """Each step's deliveries and refusals, for its rates on the dashboard."""
     for _contact, claim, outcome, words, kind in answers:
-        send = f"seq:{claim.sequence}:{claim.step}"
+        send = claim.send
         if outcome == enrolment.SENT:
             counted.sent(send)
         elif kind == POLICY:
@@ -261,7 +261,7 @@ def _send(storage, claimed, by_name, liked, reads, deliver, result) -> list:
             result.sent.append(label)
             answers.append((contact, claim, enrolment.SENT, "250", None))
             step = f"{claim.sequence}/{claim.step}"
-            send = f"seq:{claim.sequence}:{claim.step}"
+            send = claim.send
             variants.record(storage, variants.STEP, step, contact["id"], send)
     return answers
 
@@ -279,7 +279,7 @@ def _settle(storage, answers, now, result) -> None:
                 continue
             _save(tx, updated, [event])
             step = updated["sequences"][claim.sequence]["steps"][claim.step]
-            send = f"seq:{claim.sequence}:{claim.step}"
+            send = claim.send
             if kind == HARD or (kind == SOFT and step["state"] == enrolment.FAILED):
                 bounced.append((claim.contact, kind, send, words))
             elif outcome == enrolment.SENT and fresh.get("soft_bounces"):
