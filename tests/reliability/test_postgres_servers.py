@@ -175,3 +175,20 @@ def check_order_once(url: str) -> None:
         assert len(purchases) == 1, purchases
     finally:
         storage.close()
+
+
+def test_a_graceful_stop_ships_what_is_left(tmp_path, capsys, pg_url):
+    """A server stopped (SIGTERM) before its shipper's next turn: each worker
+    ships the rest as it exits, so nothing waits for a restart."""
+    data_dir = tmp_path / "one"
+    write_manifest(data_dir)
+    env = {"POLKU_DATABASE_URL": pg_url, "POLKU_SHIP_INTERVAL": "3600"}
+    server = Server(data_dir, tmp_path / "one.log", workers=2, env=env)
+    load = Load([server.port], threads=4, max_seconds=60)
+    with running(load, server):
+        time.sleep(2)
+        stats = load.stop()
+        assert read_database(pg_url).events == []  # all still in the journal
+    stored = check_stored_once(stats, read_database(pg_url))
+    assert set(stored) == stats.acknowledged and stored
+    report(capsys, "graceful stop ships the rest", stats, stored)
