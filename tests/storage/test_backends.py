@@ -376,3 +376,31 @@ def test_meta_from_several_processes_never_collides(tmp_path):
     assert [one.get_meta(k) for k in "abc"] == [4, 2, 3]
     one.close()
     two.close()
+
+
+def test_contacts_page_pages_last_seen_first_and_searches(storage, set_clock):
+    """The contact list's pages come from the storage, each person read once."""
+    made = []
+    for n in range(5):
+        set_clock(f"2026-12-0{n + 1}T10:00:00+00:00")
+        c = contact(f"r{n}@example.com", first_name=f"Aino{n}" if n == 3 else "")
+        with storage.transaction() as people:
+            people.save(c)
+        made.append(c)
+    set_clock("2026-12-09T10:00:00+00:00")  # the first comes back: seen last
+    decision = {"id": "d", "ts": clock.now_iso(), "type": "confirm"}
+    with storage.transaction() as people:
+        people.save(made[0], {**decision, "contact": made[0]["id"]})
+    order = [made[i]["email"] for i in (0, 4, 3, 2, 1)]
+    page, total = storage.contacts_page(0, 2)
+    assert total == 5 and [c["email"] for c, _ in page] == order[:2]
+    assert [e["id"] for e in page[0][1]] == ["d"]
+    page, total = storage.contacts_page(4, 2)
+    assert [c["email"] for c, _ in page] == order[4:]
+    found, total = storage.contacts_page(0, 10, "aino")
+    assert total == 1 and found[0][0]["id"] == made[3]["id"]
+    assert storage.contacts_page(0, 10, "%")[1] == 0  # no wildcards
+    storage.erase_contact(made[4]["id"])
+    assert [c["email"] for c, _ in storage.contacts_page(0, 9)[0]] == [
+        e for e in order if e != made[4]["email"]
+    ]

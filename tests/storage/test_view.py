@@ -11,10 +11,12 @@ import gc
 import tracemalloc
 import uuid
 
+import orjson
 import pytest
 
 from tracker import clock
 from tracker.storage.tinydb_store import TinyDBStorage
+from tracker.storage.view import PeopleView
 
 from ..conftest import SITE
 from ..web.test_collect import GOOD, send
@@ -110,3 +112,32 @@ def test_beacons_and_pixels_never_load_the_people_view(app, client, reader):
     assert storage.people.view is None
     assert storage.find_contact("reader@example.com")["status"] == "confirmed"
     assert storage.people.view is not None
+
+
+def test_the_contact_list_order_survives_a_snapshot_even_an_older_one(
+    tmp_path, set_clock
+):
+    """A snapshot written before the view kept when people were last seen
+    still lists them last seen first (each record read once, then kept)."""
+    storage = TinyDBStorage(str(tmp_path))
+    people = []
+    for n in range(3):
+        set_clock(f"2026-12-0{n + 1}T10:00:00+00:00")
+        people.append(person(n, []))
+        with storage.transaction() as tx:
+            tx.save(people[-1])
+    set_clock("2026-12-05T10:00:00+00:00")
+    with storage.transaction() as tx:
+        decided = {"id": "d", "ts": clock.now_iso(), "type": "confirm"}
+        tx.save(people[0], {**decided, "contact": people[0]["id"]})
+    expected = [people[i]["id"] for i in (0, 2, 1)]
+    storage.get_contact("")
+    storage.people.save_snapshot()
+    fresh = TinyDBStorage(str(tmp_path))
+    assert [c["id"] for c, _ in fresh.contacts_page(0, 9)[0]] == expected
+    view = storage.people.view
+    doc = orjson.loads(view.to_json())
+    del doc["seen"]
+    older = PeopleView.from_json(orjson.dumps(doc), view.lines)
+    assert [c["id"] for c, _ in older.page(0, 9)[0]] == expected
+    storage.close(), fresh.close()

@@ -223,6 +223,11 @@ def contact_rows(
     query = (args.get("q") or "").strip().lower()[:200]
     stage = args.get("stage") or ""
     segment = args.get("segment") or ""
+    if page is not None and only is None and not stage and not segment:
+        # Paged by the storage's index: only this page's people are read.
+        now = clock.now()
+        people, total = get_storage().contacts_page((page - 1) * size, size, query)
+        return [describe(c, decided, now) for c, decided in people], total
     rows = [
         row
         for row in described(get_storage().iter_people(), clock.now())

@@ -25,6 +25,19 @@ from typing import Any
 Record = dict[str, Any]
 
 
+def last_seen(contact: Record, decisions: list[Record]) -> str:
+    """When a person was last seen: their last decision's ts, else their creation."""
+    return decisions[-1]["ts"] if decisions else contact["created"]
+
+
+def matches(contact: Record, search: str) -> bool:
+    """Whether a contact's email or first name holds search (lower case)."""
+    return not search or (
+        search in contact["email"]
+        or search in (contact.get("first_name") or "").lower()
+    )
+
+
 class StorageError(RuntimeError):
     """Stored data cannot be read or written."""
 
@@ -128,6 +141,24 @@ class Storage(ABC):
 
         Returning None deletes it. Processes never lose each other's updates.
         """
+
+    def contacts_page(
+        self, offset: int, limit: int, search: str = ""
+    ) -> tuple[list[tuple[Record, list[Record]]], int]:
+        """Return a page of people, last seen first, and how many there are.
+
+        Last seen: their last decision's ts, else when they were created;
+        ties in the order first saved. search (lower case) keeps those whose
+        email or first name holds it. Backends answer from an index; this
+        default goes over everyone.
+        """
+        found = [
+            (contact, decided)
+            for contact, decided in self.iter_people()
+            if matches(contact, search)
+        ]
+        found.sort(key=lambda p: last_seen(*p), reverse=True)
+        return found[offset : offset + limit], len(found)
 
     def people_version(self) -> Any:
         """A value that changes whenever any contact changes (None: unknown).

@@ -101,7 +101,7 @@ class RecordList(list):
 class Entry:
     """What a view keeps of one contact: where its records are, not the records."""
 
-    __slots__ = ("id", "email", "where", "keys", "visitors", "decided")
+    __slots__ = ("id", "email", "where", "keys", "visitors", "decided", "seen")
 
     def __init__(self, contact_id: str) -> None:
         self.id = contact_id
@@ -110,6 +110,7 @@ class Entry:
         self.keys: tuple[str, ...] = ()  # its indexed fields
         self.visitors: tuple[str, ...] = ()  # the browsers it proved its own
         self.decided: list[int] | None = None  # its decisions, in the order made
+        self.seen: str | None = None  # last decision's ts, else created (the list)
 
 
 def key(field: str, value: str) -> str:
@@ -137,6 +138,7 @@ class PeopleView:
         self.visitors: dict[str, str] = {}
         self.changes = 0  # records folded or contacts dropped: a pass kept is stale
         self._scanned: tuple[int, float, list] | None = None
+        self._by_seen: tuple[int, list[Entry]] | None = None
 
     def apply(self, record: Record, loc: int) -> None:
         """Fold one record found at loc: a contact's new state, a decision, or both."""
@@ -148,6 +150,8 @@ class PeopleView:
             entry.where, entry.email = loc, contact["email"]
             entry.keys = keys_of(contact)
             entry.visitors = tuple(contact.get("visitors") or ())
+            if entry.decided is None:
+                entry.seen = contact["created"]
             self._index(entry)
         event = record.get("event")
         if event:
@@ -156,6 +160,7 @@ class PeopleView:
                 entry.decided = [loc]
             else:
                 entry.decided.append(loc)
+            entry.seen = event["ts"]
 
     def _entry(self, contact_id: str) -> Entry:
         entry = self.entries.get(contact_id)
@@ -215,6 +220,26 @@ class PeopleView:
             for entry in list(self.entries.values()):
                 if entry.where is not None:
                     yield self.lines.read([entry.where])[0]["contact"]
+
+    def page(self, offset: int, limit: int) -> tuple[list, int]:
+        """A page of people, last seen first (see Storage.contacts_page), read
+        from the entries' order, kept until a record changes it."""
+        kept = self._by_seen
+        if kept is None or kept[0] != self.changes:
+            changes = self.changes
+            ranked = [e for e in self.entries.values() if e.where is not None]
+            for entry in ranked:
+                if entry.seen is None:  # a snapshot written before `seen`
+                    got = self.lines.read([(entry.decided or [entry.where])[-1]])[0]
+                    event = got.get("event") if entry.decided else None
+                    entry.seen = event["ts"] if event else got["contact"]["created"]
+            ranked.sort(key=lambda e: e.seen, reverse=True)  # stable: ties saved first
+            kept = self._by_seen = (changes, ranked)
+        found = []
+        for entry in kept[1][offset : offset + limit]:
+            got = self.lines.read([*(entry.decided or ()), entry.where])
+            found.append((got[-1]["contact"], [r["event"] for r in got[:-1]]))
+        return found, len(kept[1])
 
     def visitor_owner(self, visitor: str) -> str | None:
         """The contact who last proved this browser (visitor id) theirs."""
@@ -276,6 +301,7 @@ class PeopleView:
                 "byteorder": sys.byteorder,
                 "ids": [e.id for e in entries],
                 "emails": [e.email for e in entries],
+                "seen": [e.seen for e in entries],
                 "where": packed(where),
                 "counts": packed(counts),
                 "decided": packed(decided),
@@ -299,9 +325,11 @@ class PeopleView:
         )
         decided = unpacked("Q", doc["decided"], swap)
         entries, emails, ids = view.entries, view.emails, doc["ids"]
+        seen = doc.get("seen") or [None] * len(ids)
         at = 0
         for n, (contact_id, email) in enumerate(zip(ids, doc["emails"], strict=True)):
             entry = entries[contact_id] = Entry(contact_id)
+            entry.seen = seen[n]
             if email is not None:
                 entry.email, emails[email] = email, contact_id
             if where[2 * n] != NONE:

@@ -12,6 +12,8 @@ which the decisions were made, whatever the servers' clocks said (`ts`).
 
 from __future__ import annotations
 
+import re
+
 import psycopg
 from psycopg.types.json import Json
 
@@ -140,3 +142,31 @@ def read_everyone(db: Database) -> tuple[int, list[tuple[Record, list[Record]]]]
         for contact_id, doc in found:
             timelines.setdefault(contact_id, []).append(doc)
     return version, [(c, timelines.get(c["id"], [])) for (c,) in contacts]
+
+
+def contacts_page(
+    conn: psycopg.Connection, offset: int, limit: int, search: str
+) -> tuple[list[tuple[Record, list[Record]]], int]:
+    """A page of people, last seen first, from the `last_seen` index; a search
+    matches the email or first name, as the other backends do."""
+    where, params = "", []
+    if search:
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", column(search)) + "%"
+        where = " WHERE c.email LIKE %s OR lower(c.doc ->> 'first_name') LIKE %s"
+        params = [pattern, pattern]
+    total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
+    total = total.fetchone()[0]
+    found = conn.execute(
+        "SELECT c.doc FROM contacts c" + where + " ORDER BY c.last_seen DESC, c.seq"
+        " LIMIT %s OFFSET %s",
+        [*params, limit, offset],
+    ).fetchall()
+    contacts = [doc for (doc,) in found]
+    timelines: dict[str, list[Record]] = {}
+    decided = conn.execute(
+        "SELECT contact, doc FROM decisions WHERE contact = ANY(%s) ORDER BY seq",
+        [[c["id"] for c in contacts]],
+    )
+    for contact_id, doc in decided:
+        timelines.setdefault(contact_id, []).append(doc)
+    return [(c, timelines.get(c["id"], [])) for c in contacts], total

@@ -28,7 +28,13 @@ from ..view import linked_events
 from . import events
 from .aggregates import SharedStats
 from .db import Database
-from .people import PgPeople, bump_version, erase, read_everyone
+from .people import (
+    PgPeople,
+    bump_version,
+    contacts_page,
+    erase,
+    read_everyone,
+)
 from .shipper import Shipper
 
 
@@ -141,6 +147,13 @@ class PostgresStorage(Storage):
                 return cached[1]
             self._people = read_everyone(self.db)
             return self._people[1]
+
+    def contacts_page(
+        self, offset: int, limit: int, search: str = ""
+    ) -> tuple[list[tuple[Record, list[Record]]], int]:
+        with self.db.connect() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return contacts_page(conn, offset, limit, search)
 
     def decisions(self, contact_id: str) -> list[Record]:
         with self.db.connect() as conn:
