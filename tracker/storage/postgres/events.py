@@ -6,7 +6,9 @@ two servers never race on it; each process remembers the months it has seen.
 The default partition catches nothing in practice: every append makes sure
 its month exists first.
 
-An observation's commit does not wait for the WAL to reach the disk
+Most observations come in batches from the server's journal (shipper.py).
+One inserted on its own (one that names a person; every one with
+`POLKU_SHIP_INTERVAL=0`) does not wait for the WAL to reach the disk
 (`synchronous_commit` off for that one statement's transaction): the
 PostgreSQL counterpart of the journal's promise, "handed over before the
 answer, on disk within a second" (the WAL writer flushes within 3 x 200 ms).
