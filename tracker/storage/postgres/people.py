@@ -152,7 +152,7 @@ def contacts_page(
     where, params = "", []
     if search:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", column(search)) + "%"
-        where = " WHERE c.email LIKE %s OR lower(c.doc ->> 'first_name') LIKE %s"
+        where = " WHERE c.email LIKE %s OR c.first_name LIKE %s"
         params = [pattern, pattern]
     total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
     total = total.fetchone()[0]
