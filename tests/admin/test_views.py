@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 from tracker import clock
@@ -111,29 +112,32 @@ def test_contacts_search_and_filter(admin, admin_app):
 
 
 def test_the_contact_list_pages_last_seen_first(admin, admin_app, set_clock):
-    with admin_app.app_context():
-        for n in range(55):
-            set_clock(f"2026-12-01T10:{n:02d}:00+00:00")
-            with get_storage().transaction() as people:
-                people.save(
-                    {
-                        "id": uuid.uuid4().hex,
-                        "email": f"p{n:02d}@example.com",
-                        "created": clock.now_iso(),
-                        "status": "confirmed",
-                        "visitors": [],
-                    }
-                )
+    with admin_app.app_context(), get_storage().transaction() as people:
+        for n in range(505):
+            set_clock(f"2026-12-01T{n // 60:02d}:{n % 60:02d}:00+00:00")
+            people.save(
+                {
+                    "id": uuid.uuid4().hex,
+                    "email": f"p{n:03d}@example.com",
+                    "created": clock.now_iso(),
+                    "status": "confirmed",
+                    "visitors": [],
+                }
+            )
     first = admin.get("/admin/contacts").get_data(as_text=True)
-    assert "55 contacts" in first and "Page 1 of 2" in first
-    assert "p54@example.com" in first and "p05@example.com" in first
-    assert "p04@example.com" not in first
-    second = admin.get("/admin/contacts?page=2").get_data(as_text=True)
-    assert "p04@example.com" in second and "p00@example.com" in second
-    assert "p05@example.com" not in second
-    found = admin.get("/admin/contacts?q=P1").get_data(as_text=True)
-    assert "10 contacts" in found and "p13@example.com" in found
-    assert "p23@example.com" not in found
+    assert "505 contacts" in first and "Page 1 of 11" in first
+    assert "p504@example.com" in first and "p455@example.com" in first
+    assert "p454@example.com" not in first
+    last = admin.get("/admin/contacts?page=11").get_data(as_text=True)
+    assert "p004@example.com" in last and "p000@example.com" in last
+    assert "p005@example.com" not in last
+    fifth = admin.get("/admin/contacts?page=5").get_data(as_text=True)
+    pager = fifth[fifth.index('class="pager-pages"') :].split("</ol>")[0]
+    shown = re.findall(r">(\d+|…)<", pager)
+    assert shown == ["1", "…", "3", "4", "5", "6", "7", "…", "11"]
+    found = admin.get("/admin/contacts?q=P10").get_data(as_text=True)
+    assert "10 contacts" in found and "p103@example.com" in found
+    assert "p203@example.com" not in found
 
 
 def test_the_contact_list_follows_each_change(admin, admin_app):
