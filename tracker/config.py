@@ -168,6 +168,11 @@ SETTINGS = (
         "Emails to the owner about quote requests from one IP address.",
     ),
     Setting(
+        "MAIL_LIMIT_QUOTE_ALL",
+        "30/hour;100/day",
+        "Emails to the owner about quote requests in all, whoever posts them.",
+    ),
+    Setting(
         "PHONE_REGION",
         "",
         "Country (ISO code, e.g. `FI`) of phone numbers given without a country "

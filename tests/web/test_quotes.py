@@ -225,3 +225,17 @@ def test_the_form_posts_from_a_browser_of_its_own(visitor, quote_app):
     ask(visitor)
     text = to_owner(visitor)[0].get_body(("plain",)).get_content()
     assert "/secret/" not in text and "No pages recorded" in text
+
+
+def test_many_addresses_from_many_ip_addresses_do_not_flood_the_owner(app_factory):
+    """A stranger with many addresses and many IPs posts the form over and over:
+    the owner gets at most POLKU_MAIL_LIMIT_QUOTE_ALL emails; every request
+    still waits on the dashboard."""
+    app = app_factory(OWNER_EMAIL=OWNER, MAIL_LIMIT_QUOTE_ALL="4/hour")
+    write_manifest(Path(app.config["DATA_DIR"]), MANIFEST)
+    for n in range(10):
+        stranger = Reader(app.test_client(), app)
+        stranger.client.environ_base["REMOTE_ADDR"] = f"127.0.0.{n + 2}"
+        assert ask(stranger, email=f"someone{n}@example.com").status_code == 303
+    assert len(to_owner(Reader(app.test_client(), app))) == 4
+    assert len(contacts(app)) == 10

@@ -8,8 +8,9 @@ says is believed: the request is kept as the request of an unproven address
 
 The owner (POLKU_OWNER_EMAIL) is emailed at once, with the pages the posting
 browser read before asking (unless it asks not to be tracked), at most
-POLKU_MAIL_LIMIT_QUOTE times per address and POLKU_MAIL_LIMIT_QUOTE_IP per IP
-address: the form cannot flood the owner's inbox. Over a limit, the request
+POLKU_MAIL_LIMIT_QUOTE times per address, POLKU_MAIL_LIMIT_QUOTE_IP per IP
+address and POLKU_MAIL_LIMIT_QUOTE_ALL in all: the form cannot flood the
+owner's inbox, however many addresses and IPs post it. Over a limit, the request
 still waits on the dashboard.
 """
 
@@ -132,6 +133,11 @@ def tell_owner(contact: dict, ask: dict, visits: list[dict] | None) -> None:
         return
     if not take_mail_quota("MAIL_LIMIT_QUOTE_IP", "quote-ip", client_ip()):
         current_app.logger.warning("quote request kept; over the per-IP mail limit")
+        return
+    # Many addresses from many IPs pass both limits above: the owner's inbox
+    # has a limit of its own.
+    if not take_mail_quota("MAIL_LIMIT_QUOTE_ALL", "quote-all", "owner"):
+        current_app.logger.warning("quote request kept; over the owner's mail limit")
         return
     site = sitemeta.manifest().get("site") or {}
     context = {
