@@ -375,6 +375,17 @@ def test_the_link_email_is_limited_per_address(reader, app):
     assert len(reader.outbox()) == sent_before + 1  # 1 per 10 minutes by default
 
 
+def test_asking_from_many_ip_addresses_mails_the_address_no_more(reader, app):
+    """A stranger asks for someone's link from many source addresses: the
+    limit is the address's, whoever asks."""
+    reader.confirm()
+    sent_before = len(reader.outbox())
+    for n in range(6):
+        reader.client.environ_base["REMOTE_ADDR"] = f"127.0.0.{n + 2}"
+        ask(reader, "reader@example.com")
+    assert len(reader.outbox()) == sent_before + 1
+
+
 def test_a_suppressed_address_that_asks_gets_its_link(reader, app):
     """A link the person asks for (as the guide): a bounce or a complaint long ago
     must not keep them from their own data."""
