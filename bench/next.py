@@ -42,7 +42,12 @@ REPO = BENCH.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.ingest import free_port, group_cpu_seconds, slice_seconds  # noqa: E402
+from bench.ingest import (  # noqa: E402
+    free_port,
+    group_cpu_seconds,
+    slice_seconds,
+    worker_class,
+)
 from bench.prefill import POSTS, manifest, prefill_journal  # noqa: E402
 
 LUA = BENCH / "get_next.lua"
@@ -121,9 +126,7 @@ class Server:
             PYTHONDONTWRITEBYTECODE="1",
         )
         app = "bench.next:create_hello()" if self.variant == "hello" else None
-        workers = ["-k", "sync"]
-        if self.args.config == "gthread":
-            workers = ["-k", "gthread", "--threads", str(self.args.threads)]
+        workers = worker_class(self.args)  # the same options as bench/ingest.py
         cmd = [
             sys.executable,
             "-m",

@@ -16,6 +16,7 @@ from flask import Blueprint, redirect, request, send_file
 from .. import contacts
 from ..db import get_storage
 from ..errors import BadToken, TrackerError
+from ..journey import preferences as prefs
 from . import beacon, identity, pages, tokens
 from . import site as sitemeta
 from .requests import check_origin, new_id, now_iso, visitor_for
@@ -142,10 +143,9 @@ def unsubscribe(token: str):
 
 def sequence_title(name) -> str | None:
     """The owner's title of the sequence a link names, if it still exists."""
-    for seq in sitemeta.manifest().get("sequences") or []:
-        if isinstance(name, str) and seq.get("name") == name:
-            return seq.get("title") or name
-    return None
+    manifest = sitemeta.manifest()
+    names = {seq.get("name") for seq in manifest.get("sequences") or []}
+    return prefs.sequence_title(manifest, name) if name in names else None
 
 
 def click(token: str):
