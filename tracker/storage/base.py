@@ -18,7 +18,7 @@ do not).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -141,6 +141,36 @@ class Storage(ABC):
 
         Returning None deletes it. Processes never lose each other's updates.
         """
+
+    def events_of(
+        self, since: str | None, types: Collection[str], names: Collection[str] = ()
+    ) -> Iterator[Record]:
+        """Yield the observations since a time (as iter_events) whose type is in
+        types, and the named events (type "event") whose name is in names.
+
+        The A/B reports need these few among millions of pageviews; a backend
+        selects them where they are stored. This default reads every one.
+        """
+        for event in self.iter_events(since):
+            kind = event.get("type")
+            if kind in types or (kind == "event" and event.get("name") in names):
+                yield event
+
+    def decisions_of(
+        self, types: Collection[str], since: str | None = None
+    ) -> Iterator[tuple[str, list[str], Record]]:
+        """Yield (contact id, their visitor ids, decision) for each decision of
+        these types with a ts (>= since), each person's in the order made.
+
+        What the reports' goals need, without everyone's whole record; this
+        default goes over everyone.
+        """
+        for contact, decisions in self.iter_people():
+            visitors = list(contact.get("visitors") or ())
+            for decision in decisions:
+                ts = decision.get("ts")
+                if decision.get("type") in types and ts and (not since or ts >= since):
+                    yield contact["id"], visitors, decision
 
     def contacts_page(
         self, offset: int, limit: int, search: str = ""

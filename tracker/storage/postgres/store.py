@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -96,6 +96,17 @@ class PostgresStorage(Storage):
         params = (list(visitors), events.moment(since))
         return list(events.matching(self.db, where, params))
 
+    def events_of(
+        self, since: str | None, types: Collection[str], names: Collection[str] = ()
+    ) -> Iterator[Record]:
+        """Only the matching rows leave the database (a name is inside the doc)."""
+        self.caught_up()
+        where = "(type = ANY(%s) OR (type = 'event' AND doc ->> 'name' = ANY(%s)))"
+        params: tuple = (list(types), list(names))
+        if since is not None:
+            where, params = where + " AND ts >= %s", (*params, events.moment(since))
+        return events.matching(self.db, where, params)
+
     def summary(
         self,
         since: str | None = None,
@@ -162,6 +173,21 @@ class PostgresStorage(Storage):
                 [contact_id],
             )
             return [doc for (doc,) in found]
+
+    def decisions_of(
+        self, types: Collection[str], since: str | None = None
+    ) -> Iterator[tuple[str, list[str], Record]]:
+        """The decisions of these types and their contacts' visitor ids, joined
+        in one query: no one else's record is read."""
+        with self.db.connect() as conn:
+            found = conn.execute(
+                "SELECT d.contact, c.doc -> 'visitors', d.doc FROM decisions d"
+                " JOIN contacts c ON c.id = d.contact"
+                " WHERE d.doc ->> 'type' = ANY(%s) AND d.ts > '' AND d.ts >= %s"
+                " ORDER BY d.seq",
+                [list(types), since or ""],
+            ).fetchall()
+        return ((c, list(v or ()), d) for c, v, d in found)
 
     def timeline(self, contact_id: str) -> list[Record]:
         contact = self.get_contact(contact_id)
