@@ -4,14 +4,16 @@ clicks, signups and downloads after them, with an always-valid interval."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
-from tracker import personalisation
+from tracker import clock, kept, personalisation
 from tracker.db import get_storage
 from tracker.journey import personalise
 
 from .conftest import BROWSER_UA, SITE, TEST_MANIFEST, Reader
+from .storage.test_backends import contact
 
 
 def visitors(arm, count, share=0.1):
@@ -24,12 +26,12 @@ def visitors(arm, count, share=0.1):
     return found
 
 
-def store(app, visitor, name, minute=0, **props):
+def store(app, visitor, name, minute=0, ts=None, **props):
     with app.app_context():
         get_storage().append_event(
             {
-                "id": f"{name}-{visitor}-{minute}",
-                "ts": f"2026-12-02T09:{minute:02d}:00+00:00",
+                "id": f"{name}-{visitor}-{minute}-{ts}",
+                "ts": ts or f"2026-12-02T09:{minute:02d}:00+00:00",
                 "type": "event",
                 "name": name,
                 "visitor": visitor,
@@ -104,3 +106,29 @@ def test_without_a_holdout_there_is_nothing_to_compare(app):
             get_storage(), {**TEST_MANIFEST, "journey": {"holdout": 0}}, "en"
         )
     assert found["goals"] == []
+
+
+def test_what_comes_after_a_report_counts_in_the_next_as_in_a_fresh_one(
+    app, monkeypatch
+):
+    """The report keeps what it read; the next reads what came since, even
+    what was stamped a moment before the last read (a shipper's batch)."""
+    held, own = visitors("holdout", 10), visitors("personal", 30)
+    for visitor in held + own:
+        store(app, visitor, "personalisation")
+    first = {g["goal"]: g for g in lift(app)["goals"]}
+    assert first["click"]["variants"][1]["conversions"] == 0
+    moment = (clock.now() - timedelta(seconds=2)).isoformat()
+    for visitor in own[:15] + held[:1]:
+        store(app, visitor, "personalisation-click", ts=moment)
+    reader = contact("reader@example.com", visitors=[own[0], "elsewhere"])
+    with app.app_context(), get_storage().transaction() as people:
+        signup = {"id": "s1", "ts": clock.now_iso(), "type": "signup"}
+        people.save(reader, {**signup, "contact": reader["id"]})
+    again = lift(app)
+    goals = {g["goal"]: g for g in again["goals"]}
+    assert [v["conversions"] for v in goals["click"]["variants"]] == [1, 15]
+    assert [v["conversions"] for v in goals["signup"]["variants"]] == [0, 1]
+    monkeypatch.setattr(personalisation, "OBSERVED", kept.Observations())
+    monkeypatch.setattr(personalisation, "DECIDED", kept.Decisions())
+    assert lift(app) == again

@@ -21,6 +21,7 @@ from . import i18n
 from .i18n import N_
 from .journey import experiments as core
 from .journey import variants
+from .kept import Decisions, Observations
 
 # A goal -> the decisions on a person's timeline that reach it.
 DECISIONS = {
@@ -28,6 +29,7 @@ DECISIONS = {
     "download": ("download",),
     "purchase": ("purchase", "booking"),
 }
+OBSERVED, DECIDED = Observations(), Decisions()  # per process: see tracker.kept
 
 VERDICTS = {
     core.KEEP_RUNNING: N_("Keep running"),
@@ -118,20 +120,24 @@ class Reached:
 def conversions(
     experiments: Iterable[Mapping],
     events: Iterable[Mapping],
-    people: Iterable[tuple[Mapping, list[Mapping]]],
+    decided: Iterable[tuple[str, list[str], Mapping]],
+    contacts: Iterable[Mapping] = (),
 ) -> Reached:
     """Exposures per experiment and the goals they may lead to: named events
-    by visitor; clicks in our emails; signups, downloads and purchases by the
-    visitor ids the person's browsers proved and by contact."""
+    by visitor; clicks in our emails; signups, downloads and purchases (decided:
+    (contact id, visitor ids its browsers proved, decision)) by those visitor
+    ids that were exposed and by contact; contacts map visitor ids to theirs
+    (needed for an email test's named-event goal only)."""
     tests = {t["name"]: t for t in experiments}
     named = {t["goal"][6:] for t in tests.values() if t["goal"].startswith("event:")}
     clicked = any(t["goal"] == core.CLICK for t in tests.values())
-    emailed = any(t["kind"] in variants.EMAIL for t in tests.values())
     found = Reached()
+    readers = set()
     for event in events:
         kind = event.get("type")
         if kind == "exposure" and event.get("experiment") in tests:
             found.exposures[event["experiment"]].append(event)
+            readers.add(event.get("visitor"))
         elif kind == "event" and event.get("name") in named and event.get("visitor"):
             found.by_visitor["event:" + event["name"]].append(
                 (event["visitor"], event["ts"])
@@ -140,22 +146,35 @@ def conversions(
             send = str((event.get("props") or {}).get("email") or "")
             found.clicks.append((event["contact"], send, event["ts"]))
     goals = {t["goal"] for t in tests.values() if t["goal"] in DECISIONS}
-    if goals or (named and emailed):
-        for contact, decisions in people:
-            visitors = contact.get("visitors") or ()
-            if emailed:
-                found.contact_of.update(dict.fromkeys(visitors, contact["id"]))
-            for decision in decisions:
-                for goal in goals:
-                    if decision.get("type") in DECISIONS[goal] and decision.get("ts"):
-                        ts = decision["ts"]
-                        found.by_visitor[goal] += [(v, ts) for v in visitors]
-                        found.by_contact[goal].append((contact["id"], ts))
+    for contact_id, visitors, decision in decided:
+        for goal in goals:
+            if decision.get("type") in DECISIONS[goal] and decision.get("ts"):
+                ts = decision["ts"]
+                found.by_visitor[goal] += [(v, ts) for v in visitors if v in readers]
+                found.by_contact[goal].append((contact_id, ts))
+    for contact in contacts:
+        visitors = contact.get("visitors") or ()
+        found.contact_of.update(dict.fromkeys(visitors, contact["id"]))
     return found
 
 
+def inputs(tests: list[Mapping]) -> tuple[tuple[str, ...], set[str], tuple]:
+    """The observation types, event names and decision types the tests read."""
+    goals = {t["goal"] for t in tests}
+    types = ("exposure", "click") if core.CLICK in goals else ("exposure",)
+    names = {g[6:] for g in goals if g.startswith("event:")}
+    decisions = tuple(
+        sorted({k for g in goals if g in DECISIONS for k in DECISIONS[g]})
+    )
+    return types, names, decisions
+
+
 def report(storage, manifest: Mapping, lang: str | None) -> dict[str, Any]:
-    """Every experiment of the build (drafts aside): counts, intervals, verdict."""
+    """Every experiment of the build (drafts aside): counts, intervals, verdict.
+
+    The observations and decisions are kept between calls (`tracker.kept`):
+    a call reads only what may be new.
+    """
     tests = [
         t
         for t in (manifest.get("experiments") or {}).values()
@@ -165,7 +184,12 @@ def report(storage, manifest: Mapping, lang: str | None) -> dict[str, Any]:
         return {"experiments": []}
     starts = [t.get("start") for t in tests]
     since = None if None in starts else min(starts)
-    reached = conversions(tests, storage.iter_events(since), storage.iter_people())
+    types, names, kinds = inputs(tests)
+    events = OBSERVED.read(storage, since, types, names)
+    decided = DECIDED.read(storage, kinds, since) if kinds else ()
+    emailed = any(t["kind"] in variants.EMAIL for t in tests)
+    contacts = storage.iter_contacts() if names and emailed else ()
+    reached = conversions(tests, events, decided, contacts)
     results = []
     for test in tests:
         daily = core.looks(test, *reached.of(test))

@@ -20,13 +20,16 @@ from . import clock
 from . import experiments as reports
 from .journey import experiments as core
 from .journey import personalise
+from .kept import Decisions, Observations
 
 GOALS = ("click", "signup", "download")
 # The decisions that reach each goal: the A/B tests' own, for the goals here.
 DECISIONS = {goal: reports.DECISIONS[goal] for goal in ("signup", "download")}
+KINDS = tuple(sorted({kind for kinds in DECISIONS.values() for kind in kinds}))
 SEEN, CLICKED = "personalisation", "personalisation-click"
 PLANNED = 10_000  # the intervals' tuning: tightest near this many exposures
 DAYS = 90  # the period the dashboard shows
+OBSERVED, DECIDED = Observations(), Decisions()  # per process: see tracker.kept
 
 
 def test_of(share: float, goal: str) -> dict[str, Any]:
@@ -47,7 +50,7 @@ def report(storage, manifest: dict, lang: str | None) -> dict[str, Any]:
         return {"share": share, "days": DAYS, "goals": [], "exposed": 0}
     since = (clock.now() - timedelta(days=DAYS)).isoformat()
     exposures, reached = [], defaultdict(list)
-    for event in storage.iter_events(since):
+    for event in OBSERVED.read(storage, since, (), (SEEN, CLICKED)):
         visitor = event.get("visitor")
         if event.get("type") != "event" or not visitor:
             continue
@@ -56,14 +59,13 @@ def report(storage, manifest: dict, lang: str | None) -> dict[str, Any]:
             exposures.append({"ts": event["ts"], "visitor": visitor, "variant": arm})
         elif event.get("name") == CLICKED:
             reached["click"].append((visitor, event["ts"]))
-    if exposures:
-        for contact, decisions in storage.iter_people():
-            visitors = contact.get("visitors") or ()
-            for decision in decisions:
-                for goal, kinds in DECISIONS.items():
-                    ts = decision.get("ts") or ""
-                    if decision.get("type") in kinds and ts >= since:
-                        reached[goal] += [(v, ts) for v in visitors]
+    if exposures:  # a goal counts for a visitor exposed, only
+        readers = {e["visitor"] for e in exposures}
+        for _, visitors, decision in DECIDED.read(storage, KINDS, since):
+            ts = decision["ts"]
+            for goal, kinds in DECISIONS.items():
+                if decision.get("type") in kinds:
+                    reached[goal] += [(v, ts) for v in visitors if v in readers]
     goals = []
     for goal in GOALS:
         test = test_of(share, goal)

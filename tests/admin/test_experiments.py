@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import re
 
+from tracker import clock, kept
+from tracker import experiments as service
+from tracker.db import get_storage
+from tracker.journey import experiments as core
+
 from ..cli.test_experiments import CTA, OFFER, seed, with_experiments
 from .conftest import PASSWORD
 
@@ -71,3 +76,37 @@ def test_the_page_shows_the_lift_of_personalisation_over_the_holdout(
     assert "Clicks on the block 10.0% (1/10) 50.0% (15/30)" in words
     assert re.search(r"Clicks on the block .*? [+-][\d.]+ to \+[\d.]+ points", words)
     assert "Signups 0.0% (0/10) 0.0% (0/30)" in words
+
+
+def test_what_comes_after_the_page_was_shown_counts_next_time(
+    admin, admin_app, set_clock, monkeypatch
+):
+    set_clock("2026-12-04T10:00:00+00:00")
+    with_experiments(admin_app, OFFER)
+    seed(admin_app, "offer-headline", {"control": (300, 15), "plain": (400, 80)})
+    assert "control 300 15 5.0%" in text_of(admin.get("/admin/experiments").text)
+    late = (r for r in (f"late-{n}" for n in range(10**4)))
+    readers = [r for r in late if core.assign(OFFER, r) == "control"][:10]
+    with admin_app.app_context():
+        storage = get_storage()
+        for i, reader in enumerate(readers):
+            ts = clock.now_iso()
+            for kind, name in (("exposure", None), ("event", "Booked a call")):
+                if name and i % 2:
+                    continue
+                storage.append_event(
+                    {
+                        "id": f"{kind}-{reader}",
+                        "ts": ts,
+                        "type": kind,
+                        "name": name,
+                        "experiment": "offer-headline",
+                        "variant": "control",
+                        "visitor": reader,
+                    }
+                )
+    words = text_of(admin.get("/admin/experiments").text)
+    assert "control 310 20 6.5% the control" in words
+    monkeypatch.setattr(service, "OBSERVED", kept.Observations())
+    monkeypatch.setattr(service, "DECIDED", kept.Decisions())
+    assert text_of(admin.get("/admin/experiments").text) == words
