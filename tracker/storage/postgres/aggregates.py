@@ -12,13 +12,17 @@ time; the others wait a moment, then find little left to do):
 Which events are "not folded yet" cannot be `seq > last seq folded`: two
 transactions can take seq 10 and 11 and commit 11 first; a fold in between
 would pass 10 for ever. Each event row records its inserting transaction
-(`xid`, `pg_current_xact_id()`), and a fold takes the events of transactions
-in [folded, xmin) where xmin is `pg_snapshot_xmin(pg_current_snapshot())`:
-every transaction below xmin has ended, so no event can still appear below
-it, and each event falls in exactly one window. The cost: an event becomes
-visible in the dashboard once every transaction older than its own has
-ended (milliseconds for appends; a long transaction elsewhere in the
-cluster — a backup, a big import — holds the dashboard at its start).
+(`xid`, `pg_current_xact_id()`), and `folded` is the snapshot the last fold
+took (`pg_current_snapshot()`: xmax, and the transactions below it still
+running). A fold takes the events visible in a new snapshot but not in that
+one: those of transactions at or above its xmax, or running then, that have
+ended since. Each committed event falls in exactly one fold, and the first
+summary to begin after its commit counts it; nothing waits for the server's
+oldest running transaction (`pg_snapshot_xmin` is server-wide: a long COPY
+into another database would hold every dashboard at its start). The running
+transactions a snapshot lists number at most the server's connections. A fold
+that finds nothing writes nothing: the next one finds the same events from
+the older snapshot as from the newer.
 """
 
 from __future__ import annotations
@@ -65,18 +69,18 @@ class SharedStats:
 
     def _refresh(self) -> int:
         with self.db.transaction("aggregates") as conn:
-            folded, rev, xmin = conn.execute(
-                "SELECT folded::text, rev, "
-                "pg_snapshot_xmin(pg_current_snapshot())::text FROM aggregate_state"
+            folded, rev, now = conn.execute(
+                "SELECT folded::text, rev, pg_current_snapshot()::text "
+                "FROM aggregate_state"
             ).fetchone()
             if rev != self.rev:
                 self._load_days(conn)
                 self.rev = rev
-            touched = self._fold(conn, folded, xmin)
+            touched = self._fold(conn, folded, now)
             yesterday = clock.now().date() - timedelta(days=OPEN_DAYS - 1)
             touched |= self._close_before(yesterday.isoformat())
-            if touched or folded != xmin:
-                self._save(conn, touched, xmin, rev + 1)
+            if touched:  # else the next fold would find nothing more either way
+                self._save(conn, touched, now, rev + 1)
             return len(touched)
 
     def _load_days(self, conn: psycopg.Connection) -> None:
@@ -86,14 +90,22 @@ class SharedStats:
         for day, data in rows:
             self.stats.days[day] = Day(data)
 
-    def _fold(self, conn: psycopg.Connection, folded: str, xmin: str) -> set[str]:
+    def _fold(self, conn: psycopg.Connection, folded: str, now: str) -> set[str]:
+        """Fold the events visible in snapshot `now` but not in `folded`.
+
+        The index finds them by xid: at or above folded's xmax, or one of the
+        few transactions it saw running; `now` then keeps those that had ended
+        when it was taken (this statement's own snapshot is newer).
+        """
+        _, xmax, running = folded.split(":")
         touched: set[str] = set()
         with conn.cursor(name="fold") as cur:
             cur.itersize = FOLD_BATCH
             cur.execute(
-                "SELECT doc FROM events WHERE xid >= %s::xid8 AND xid < %s::xid8 "
-                "ORDER BY seq",
-                [folded, xmin],
+                "SELECT doc FROM events"
+                " WHERE (xid >= %s::xid8 OR xid = ANY(%s::xid8[]))"
+                " AND pg_visible_in_snapshot(xid, %s::pg_snapshot) ORDER BY seq",
+                [xmax, running.split(",") if running else [], now],
             )
             for (event,) in cur:
                 self.stats.add(event)
@@ -116,6 +128,7 @@ class SharedStats:
                 [(d, rev, Json(self.stats.days[d].to_json())) for d in sorted(days)],
             )
         conn.execute(
-            "UPDATE aggregate_state SET folded = %s::xid8, rev = %s", [folded, rev]
+            "UPDATE aggregate_state SET folded = %s::pg_snapshot, rev = %s",
+            [folded, rev],
         )
         self.rev = rev
