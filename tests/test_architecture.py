@@ -104,7 +104,10 @@ def test_storage_knows_no_views_and_takes_only_the_counting_rules():
         lambda m: under(m, "tracker.storage"),
         lambda i: (
             under(i, "flask", PLUGIN, *WEB_APP, "tracker.mail", "tracker.cli")
-            or (under(i, CORE) and not under(i, "tracker.journey.counters"))
+            or (
+                under(i, CORE)
+                and not under(i, "tracker.journey.counters", "tracker.journey.facts")
+            )
         ),
     )
 

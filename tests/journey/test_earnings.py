@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from tracker.journey import earnings, money
+from tracker.journey import earnings, facts, money
 
 D = Decimal
 
@@ -16,7 +16,7 @@ def bought(source, landing, value, currency="EUR", order=None):
     event = {"type": "purchase", "ts": "2026-11-02T10:00:00", "value": value}
     if currency != "EUR":
         event["currency"] = currency
-    return contact, [event]
+    return facts.of(contact, [event])
 
 
 PEOPLE = [

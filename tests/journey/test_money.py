@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tracker.journey import money
+from tracker.journey import facts, money
 
 D = Decimal
 
@@ -140,7 +140,10 @@ def test_revenue_is_credited_by_touch_once_per_order():
         {"type": "purchase", "ts": "2026-10-01T10:00:00", "value": 1000},
         {"type": "confirm", "ts": "2026-11-02T09:00:00"},
     ]
-    people = [(contact, events), ({"id": "c2"}, [{**events[0], "value": 5}])]
+    people = [
+        facts.of(contact, events),
+        facts.of({"id": "c2"}, [{**events[0], "value": 5}]),
+    ]
     first = money.revenue(people, "2026-11-01", "2026-11-30", "first")
     assert first["total"] == {"EUR": D("25.0"), "SEK": D("50")}
     assert first["by_campaign"] == {"autumn": {"EUR": D("20.0"), "SEK": D("50")}}

@@ -110,10 +110,11 @@ _people_cache: dict[tuple, dict] = {}
 def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -> dict:
     """The overview's numbers about people, kept until a contact changes.
 
-    Going over every contact costs in proportion to the contacts; pageviews
-    change by the second, people only when someone decides.
+    Read from the people's facts (`journey.facts`), and only of those with
+    something in the period: a few hundred bytes each, not every timeline.
     """
     version = storage.people_version()
+    today = clock.now().date()
     key = (
         id(storage),
         version,
@@ -121,23 +122,25 @@ def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -
         end,
         tuple(sorted(filters.items())),
         touch,
-        clock.now().date(),
+        today,
     )
     if version is not None and key in _people_cache:
         return _people_cache[key]
-    people = [
-        (c, events)
-        for c, events in storage.iter_people()
-        if journey_report.matches(c, filters, touch)
-    ]
-    contacts = [c for c, _ in people]
+    since, until = start.isoformat(), end.isoformat()
+
+    def matching(found):
+        return [f for f in found if journey_report.matches(f, filters, touch)]
+
+    people = matching(storage.people_facts(since, until))
+    referred = matching(storage.people_facts(referred=True))
+    todays = people
+    if not start <= today <= end:
+        todays = matching(storage.people_facts(today.isoformat(), today.isoformat()))
     numbers = {
-        "report": journey_report.people_part(
-            contacts, start.isoformat(), end.isoformat(), touch
-        ),
+        "report": journey_report.people_part(people, since, until, touch, referred),
         "guides": guide_downloads(people, start, end),
-        "today": todays_people(contacts),
-        "revenue": money.revenue(people, start.isoformat(), end.isoformat(), touch),
+        "today": todays_people(todays),
+        "revenue": money.revenue(people, since, until, touch),
     }
     if version is not None:
         if len(_people_cache) > 64:
@@ -146,16 +149,14 @@ def people_numbers(storage, start: date, end: date, filters: dict, touch: str) -
     return numbers
 
 
-def guide_downloads(
-    people: list[tuple[dict, list[dict]]], start: date, end: date
-) -> list:
-    """Downloads per guide in the period, from the contacts' own events."""
+def guide_downloads(people: list[dict], start: date, end: date) -> list:
+    """Downloads per guide in the period, from the people's facts."""
     first, last = start.isoformat(), end.isoformat()
     counts: Counter = Counter(
-        event.get("guide") or "?"
-        for _, events in people
-        for event in events
-        if event["type"] == "download" and first <= event["ts"][:10] <= last
+        guide or "?"
+        for person in people
+        for ts, guide in person.get("downloads") or ()
+        if first <= ts[:10] <= last
     )
     guides = manifest().get("guides") or {}
     rows = [
@@ -171,9 +172,11 @@ def guide_downloads(
 
 def todays_people(contacts: list[dict]) -> dict[str, list[dict]]:
     today = clock.now().date().isoformat()
-    leads = [c for c in contacts if (c.get("lead_at") or "")[:10] == today]
-    customers = [c for c in contacts if (c.get("customer_at") or "")[:10] == today]
-    return {"leads": leads[:10], "customers": customers[:10]}
+    found = {}
+    for kind, field in (("leads", "lead_at"), ("customers", "customer_at")):
+        of_today = [c for c in contacts if (c.get(field) or "")[:10] == today]
+        found[kind] = sorted(of_today, key=lambda c: c[field])[:10]
+    return found
 
 
 def describe(contact: dict, decisions: list[dict], now: datetime) -> dict:
@@ -223,10 +226,11 @@ def contact_rows(
     query = (args.get("q") or "").strip().lower()[:200]
     stage = args.get("stage") or ""
     segment = args.get("segment") or ""
-    if page is not None and only is None and not stage and not segment:
+    if page is not None and only is None and not segment:
         # Paged by the storage's index: only this page's people are read.
         now = clock.now()
-        people, total = get_storage().contacts_page((page - 1) * size, size, query)
+        offset = (page - 1) * size
+        people, total = get_storage().contacts_page(offset, size, query, stage)
         return [describe(c, decided, now) for c, decided in people], total
     rows = [
         row

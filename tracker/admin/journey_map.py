@@ -3,8 +3,8 @@ through the first content they read, to the stage they reached; the time to
 convert per source; and the contacts one band of the map holds.
 
 The rules are the core's (`journey.journey_map`); the visitors come from the
-daily counters, the people from one pass over the contacts, kept until a
-contact changes (as the overview's numbers about people are).
+daily counters, the people from their facts (those with something in the
+period), kept until a contact changes (as the overview's numbers about people are).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from .. import clock, i18n
 from ..db import get_storage
@@ -24,26 +24,6 @@ from .blueprint import bp
 from .labels import LABELS
 
 _cache: dict[tuple, dict] = {}
-# What the map reads of a contact; the stage comes from the record itself.
-SLIM = ("id", "status", "first_touch", "lead_at", "customer_at", "advocate_at")
-
-
-def slim_contacts(storage, version) -> list[dict]:
-    """Every contact's few fields the map needs, read once per change of anyone:
-    a new period then costs a pass over small records, not over the storage."""
-    kept = current_app.extensions.get("polku.journey_contacts")
-    key = (id(storage), version)
-    if version is not None and kept and kept[0] == key:
-        return kept[1]
-    found = [
-        {k: c.get(k) for k in SLIM}
-        | ({"feedback": c["feedback"]} if c.get("feedback") else {})
-        for c in storage.iter_contacts()
-        if c.get("first_touch") or c.get("lead_at")
-    ]
-    if version is not None:
-        current_app.extensions["polku.journey_contacts"] = (key, found)
-    return found
 
 
 def people_part(storage, start: date, end: date) -> dict[str, Any]:
@@ -53,7 +33,7 @@ def people_part(storage, start: date, end: date) -> dict[str, Any]:
     if version is not None and key in _cache:
         return _cache[key]
     since, until = start.isoformat(), end.isoformat()
-    contacts = slim_contacts(storage, version)
+    contacts = list(storage.people_facts(since, until))  # the period's people
     part = {
         "cohort": rules.cohort(contacts, since, until),
         "timing": rules.time_to_convert(contacts, since, until),

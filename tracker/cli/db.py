@@ -95,6 +95,16 @@ def db_migrate(from_tinydb: str | None) -> None:
             )
             if from_tinydb:
                 copy_from_tinydb(from_tinydb, storage)
+            started = time.perf_counter()
+            if filled := storage.fill_facts():
+                click.echo(
+                    _(
+                        "Worked out the dashboard's facts of %(count)d contacts"
+                        " in %(seconds).1f s.",
+                        count=filled,
+                        seconds=time.perf_counter() - started,
+                    )
+                )
         finally:
             storage.close()
     except (StorageError, FileNotFoundError) as e:

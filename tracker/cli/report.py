@@ -44,15 +44,18 @@ def report(as_json: bool, since, touch: str, email_to: str | None) -> None:
     with app.test_request_context():
         storage = get_storage()
         day = since.date().isoformat() if since else None
-        people = list(storage.iter_people())
+        people = list(storage.people_facts(day))
         currency = app.config["CURRENCY"]
         spent = load(storage)
         data = journey_report.build(
             storage.summary(day),
-            [contact for contact, _ in people],
+            None,
             manifest(),
             day,
             touch=touch,
+            people=journey_report.people_part(
+                people, day, None, touch, storage.people_facts(referred=True)
+            ),
             money_part=money.part(people, day, None, touch, currency, spent),
         )
         if email_to:

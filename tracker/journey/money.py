@@ -121,7 +121,7 @@ def value_of(event: dict) -> Decimal | None:
 
 
 def revenue(
-    people: Iterable[tuple[dict, list[dict]]],
+    people: Iterable[dict],
     since: str | None,
     until: str | None,
     touch: str,
@@ -131,15 +131,16 @@ def revenue(
     (`by`; `by_campaign` is `by["campaign"]`); the orders counted the same
     ways (`orders_in` per currency, `orders_by`), for average order values.
 
-    An order id seen twice on one person (the API and a CSV import of the same
-    order) counts once, as in the RFM value.
+    people: the contacts' facts (`facts.step`), whose `purchases` are their
+    purchase and booking decisions. An order id seen twice on one person (the
+    API and a CSV import of the same order) counts once, as in the RFM value.
     """
     total: Sums = {}
     by: dict[str, dict[str, Sums]] = {"source": {}, "campaign": {}, "landing": {}}
     orders_in: dict[str, int] = {}
     orders_by: dict[str, dict[str, dict[str, int]]] = {d: {} for d in by}
     orders = 0
-    for contact, events in people:
+    for contact in people:
         seen: set[str] = set()
         touched = contact.get(f"{touch}_touch") or {}
         keys = {
@@ -147,7 +148,7 @@ def revenue(
             "campaign": touched.get("campaign"),
             "landing": touched.get("landing"),
         }
-        for event in events:
+        for event in contact.get("purchases") or ():
             if event.get("type") not in PURCHASES:
                 continue
             value = value_of(event)
@@ -311,7 +312,7 @@ def report_fields(
 
 
 def part(
-    people: Iterable[tuple[dict, list[dict]]],
+    people: Iterable[dict],
     since: str | None,
     until: str | None,
     touch: str,

@@ -100,13 +100,22 @@ def contact_counts(
 
 
 def people_part(
-    contacts: Iterable[dict], since: str | None, until: str | None, touch: str
+    contacts: Iterable[dict],
+    since: str | None,
+    until: str | None,
+    touch: str,
+    referred: Iterable[dict] | None = None,
 ) -> dict[str, Any]:
-    """The report's numbers about people; they change only when someone decides."""
+    """The report's numbers about people; they change only when someone decides.
+
+    contacts: whole contacts or their facts (`facts.py`), at least everyone with
+    something in the period; referred: everyone referred and their referrers,
+    for the referrals (of all time), when contacts are not everyone.
+    """
     contacts = list(contacts)
     people = contact_counts(contacts, since, until, touch)
     people["feedback"] = feedback(contacts, since, until)
-    people["referrals"] = referrals(contacts)
+    people["referrals"] = referrals(contacts if referred is None else list(referred))
     return people
 
 

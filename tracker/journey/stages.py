@@ -19,6 +19,7 @@ from .visits import DIRECT, Touch, parse_ts
 STAGES = ("visitor", "engaged", "lead", "customer", "advocate")
 _LEAD_EVENTS = frozenset({"confirm", "download", "quote", "import"})
 _CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
+STAGE_EVENTS = _LEAD_EVENTS | _CUSTOMER_EVENTS | {"referral"}  # a stage's decisions
 # Event type -> LeadScoreWeights field; a pending "signup" earns nothing.
 _SCORED = {"confirm": "signup"} | {
     t: t for t in ("pageview", "click", "download", "quote", "feedback")
@@ -63,16 +64,35 @@ def visitor_stage(
 def contact_stage(
     contact: dict, timeline: list[dict], thresholds: Thresholds = DEFAULT_THRESHOLDS
 ) -> str:
-    """Return the highest stage a contact reached, from the record and its timeline.
+    """Return the highest stage a contact reached, from the record and its timeline."""
+    types = {ev.get("type") for ev in timeline}
+    promoter = any(
+        is_promoter(ev.get("score"), thresholds)
+        for ev in timeline
+        if ev.get("type") == "feedback"
+    )
+    return stage_of(contact, types & STAGE_EVENTS, promoter, thresholds)
+
+
+def is_promoter(score, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> bool:
+    return score is not None and score >= thresholds.promoter_score
+
+
+def stage_of(
+    contact: dict,
+    marks: Iterable[str],
+    promoter: bool,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+) -> str:
+    """The stage from the record, the stage-moving decision types the timeline
+    holds (marks) and whether a feedback decision scored as a promoter.
 
     A contact is at least "engaged" (they filled in a form). Unsubscribing
     withdraws permission, not history, so it never lowers the stage.
     """
-    types = {ev.get("type") for ev in timeline}
-    scores = [ev.get("score") for ev in timeline if ev.get("type") == "feedback"]
+    types = set(marks)
     if contact.get("feedback"):
-        scores.append(contact["feedback"].get("score"))
-    promoter = any(s is not None and s >= thresholds.promoter_score for s in scores)
+        promoter = promoter or is_promoter(contact["feedback"].get("score"), thresholds)
     if contact.get("advocate_at") or promoter or "referral" in types:
         return "advocate"
     if contact.get("customer_at") or types & _CUSTOMER_EVENTS:

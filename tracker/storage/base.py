@@ -22,6 +22,8 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
+from ..journey import facts
+
 Record = dict[str, Any]
 
 
@@ -173,22 +175,41 @@ class Storage(ABC):
                     yield contact["id"], visitors, decision
 
     def contacts_page(
-        self, offset: int, limit: int, search: str = ""
+        self, offset: int, limit: int, search: str = "", stage: str = ""
     ) -> tuple[list[tuple[Record, list[Record]]], int]:
         """Return a page of people, last seen first, and how many there are.
 
         Last seen: their last decision's ts, else when they were created;
         ties in the order first saved. search (lower case) keeps those whose
-        email or first name holds it. Backends answer from an index; this
-        default goes over everyone.
+        email or first name holds it; stage, those at that stage (their
+        facts'). Backends answer from an index; this default goes over everyone.
         """
         found = [
             (contact, decided)
             for contact, decided in self.iter_people()
             if matches(contact, search)
+            and (not stage or facts.of(contact, decided)["stage"] == stage)
         ]
         found.sort(key=lambda p: last_seen(*p), reverse=True)
         return found[offset : offset + limit], len(found)
+
+    def people_facts(
+        self, since: str | None = None, until: str | None = None, referred: bool = False
+    ) -> Iterator[Record]:
+        """Yield the facts (`journey.facts`) of everyone with something a period's
+        numbers count in [since, until] (None: open; a backend may yield more),
+        or, with referred, of everyone referred by someone and their referrers.
+
+        Backends keep each contact's facts beside it, updated as it is saved, so
+        counting people reads a few hundred bytes each, not every timeline;
+        this default works them out from everyone's.
+        """
+        everyone = [facts.of(c, d) for c, d in self.iter_people()]
+        if not referred:
+            yield from (f for f in everyone if facts.active(f, since, until))
+            return
+        referrers = {f["referred_by"] for f in everyone if f.get("referred_by")}
+        yield from (f for f in everyone if f.get("referred_by") or f["id"] in referrers)
 
     def people_version(self) -> Any:
         """A value that changes whenever any contact changes (None: unknown).

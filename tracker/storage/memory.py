@@ -10,7 +10,8 @@ from typing import Any
 
 from ..journey.counters import Stats
 from .base import People, Record, Storage
-from .view import PeopleView, RecordList, Transaction, linked_events, now_iso
+from .timelines import linked_events
+from .view import PeopleView, RecordList, Transaction, now_iso
 
 
 class MemoryStorage(Storage):
@@ -68,6 +69,16 @@ class MemoryStorage(Storage):
 
     def iter_contacts(self) -> Iterator[Record]:
         yield from self._view.contacts()
+
+    def people_facts(
+        self, since: str | None = None, until: str | None = None, referred: bool = False
+    ) -> Iterator[Record]:
+        yield from self._view.facts(since, until, referred)
+
+    def contacts_page(
+        self, offset: int, limit: int, search: str = "", stage: str = ""
+    ) -> tuple[list[tuple[Record, list[Record]]], int]:
+        return self._view.page(offset, limit, search, stage)
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._view.people()  # decisions as made

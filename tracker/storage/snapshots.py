@@ -17,6 +17,7 @@ from collections.abc import Callable
 import orjson
 
 from ..journey.counters import Stats
+from . import view_json
 from .files import AtomicJSONStorage, atomic_write, writable
 from .view import Lines, PeopleView, now_iso
 
@@ -97,7 +98,7 @@ class PeopleSnapshot:
         through lines."""
         try:
             with open(self.path, "rb") as f:
-                view = PeopleView.from_json(f.read(), lines)
+                view = view_json.from_json(f.read(), lines)
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as e:
@@ -105,11 +106,14 @@ class PeopleSnapshot:
                 "people snapshot %s unreadable (%s): folding the journal", self.path, e
             )
             return None
+        if view is None:
+            log.info("people snapshot %s is of an older format: folding", self.path)
+            return None
         return view if view.generation == generation else None
 
     def save(self, view: PeopleView, current: Callable[[], int]) -> None:
         """Write the view if it is still of the current generation."""
-        data = view.to_json()
+        data = view_json.to_json(view)
         with writable():
             if current() == view.generation:
                 atomic_write(self.path, data)
@@ -118,7 +122,7 @@ class PeopleSnapshot:
     def write(self, view: PeopleView) -> None:
         """Write the view of a generation about to begin (a compaction's)."""
         with writable():
-            atomic_write(self.path, view.to_json())
+            atomic_write(self.path, view_json.to_json(view))
         self.unsaved = 0
 
     def delete(self) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
@@ -33,7 +33,8 @@ from .files import AtomicJSONStorage, file_lock, writable
 from .journal import Journal
 from .people_store import PeopleStore
 from .snapshots import FREEZE_AFTER, AggregateSnapshot, settle
-from .view import PeopleView, collector_paused, linked_events, now_iso
+from .timelines import linked_events
+from .view import PeopleView, collector_paused, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -83,29 +84,6 @@ class TinyDBStorage(Storage):
         return [
             e for _, _, e in found if e.get("visitor") in visitors and e["ts"] >= since
         ]
-
-    def events_of(
-        self, since: str | None, types: Collection[str], names: Collection[str] = ()
-    ) -> Iterator[Record]:
-        """Only the lines holding a wanted type or name as a JSON string are
-        parsed (one written plainly: ASCII, nothing to escape)."""
-        wanted = [*types, *names]
-        escaped = ('"', "\\")
-        if not all(w.isascii() and w.isprintable() for w in wanted) or any(
-            c in w for w in wanted for c in escaped
-        ):
-            yield from super().events_of(since, types, names)
-            return
-        if not wanted:
-            return
-        needles = tuple(f'"{w}"'.encode() for w in wanted)
-        found = self.events.read(months=self._months_since(since), needles=needles)
-        for _, _, event in found:
-            kind = event.get("type")
-            if since is not None and event["ts"] < since:
-                continue
-            if kind in types or (kind == "event" and event.get("name") in names):
-                yield event
 
     def summary(
         self,
@@ -178,17 +156,19 @@ class TinyDBStorage(Storage):
     def iter_contacts(self) -> Iterator[Record]:
         yield from self._refresh().contacts()
 
+    def people_facts(
+        self, since: str | None = None, until: str | None = None, referred: bool = False
+    ) -> Iterator[Record]:
+        yield from self._refresh().facts(since, until, referred)
+
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._refresh().people()  # decisions in the journal's order
 
     def contacts_page(
-        self, offset: int, limit: int, search: str = ""
+        self, offset: int, limit: int, search: str = "", stage: str = ""
     ) -> tuple[list[tuple[Record, list[Record]]], int]:
-        """From the view's order; a search reads everyone (first names are not
-        in the view)."""
-        if search:
-            return super().contacts_page(offset, limit, search)
-        return self._refresh().page(offset, limit)
+        """From the view's order and its facts: only the page's people are read."""
+        return self._refresh().page(offset, limit, search, stage)
 
     def decisions(self, contact_id: str) -> list[Record]:
         return self._refresh().decisions(contact_id)

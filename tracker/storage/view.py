@@ -13,21 +13,20 @@ in every process); this costs well under 1 KB.
 
 from __future__ import annotations
 
-import base64
 import gc
-import sys
 import time
-from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
 import orjson
 
 from ..clock import now_iso
-from .base import People, Record
+from ..journey import facts as people_facts
+from .base import People, Record, matches
 
 INDEXED = ("ref_code",)
+SHARED = ("id", "email", "seen")  # facts the entry itself keeps
 KEEP_SCAN = 30.0  # seconds a whole pass over the contacts is kept
 
 
@@ -49,42 +48,6 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-Scan = Callable[[tuple[bytes, ...], set[str] | None], Iterator[Record]]
-
-
-def linked_events(decisions: list[Record], contact: Record, scan: Scan) -> list[Record]:
-    """Return the contact's decisions plus every observation linked to them, by time.
-
-    Linked: made by one of their visitor ids, however long before the signup,
-    or carrying their contact id (a click from our email). A click also links
-    the rest of that browser's visit that day, which is how a cookieless
-    reader's later pages join the journey. scan(needles, months) yields the
-    observations that may hold a needle, in those months (None: all of them).
-    """
-    visitors = set(contact.get("visitors", []))
-    seen = {e["id"] for e in decisions}
-    found = list(decisions)
-    needles = tuple(v.encode() for v in visitors) + (contact["id"].encode(),)
-    clicked: set[tuple[str, str]] = set()
-    for event in scan(needles, None):
-        if event.get("contact") == contact["id"] and event.get("visitor"):
-            clicked.add((event["visitor"], event["ts"][:10]))
-        if (
-            event.get("visitor") in visitors or event.get("contact") == contact["id"]
-        ) and (event["id"] not in seen):
-            seen.add(event["id"])
-            found.append(event)
-    if clicked:
-        needles = tuple({v.encode() for v, _ in clicked})
-        for event in scan(needles, {day[:7] for _, day in clicked}):
-            if (event.get("visitor"), event["ts"][:10]) in clicked and event[
-                "id"
-            ] not in seen:
-                seen.add(event["id"])
-                found.append(event)
-    return sorted(found, key=lambda e: e["ts"])
-
-
 class Lines(Protocol):
     """Where a view reads its records: the journal's segments, or a list."""
 
@@ -101,7 +64,17 @@ class RecordList(list):
 class Entry:
     """What a view keeps of one contact: where its records are, not the records."""
 
-    __slots__ = ("id", "email", "where", "keys", "visitors", "decided", "seen")
+    __slots__ = (
+        "id",
+        "email",
+        "where",
+        "keys",
+        "visitors",
+        "decided",
+        "seen",
+        "facts",
+        "span",
+    )
 
     def __init__(self, contact_id: str) -> None:
         self.id = contact_id
@@ -111,6 +84,8 @@ class Entry:
         self.visitors: tuple[str, ...] = ()  # the browsers it proved its own
         self.decided: list[int] | None = None  # its decisions, in the order made
         self.seen: str | None = None  # last decision's ts, else created (the list)
+        self.facts: str | None = None  # journey.facts, as JSON
+        self.span: tuple[int, int] | None = None  # its facts' span, as yyyymmdd
 
 
 def key(field: str, value: str) -> str:
@@ -161,6 +136,13 @@ class PeopleView:
             else:
                 entry.decided.append(loc)
             entry.seen = event["ts"]
+        if contact or event:
+            found = people_facts.step(self._facts(entry), contact, event)
+            for field in SHARED:  # kept once, in the entry
+                found.pop(field, None)
+            # as text: orjson's bytes keep its whole write buffer (~4 KB each)
+            entry.facts = orjson.dumps(found).decode()
+            entry.span = day_numbers(found.get("span"))
 
     def _entry(self, contact_id: str) -> Entry:
         entry = self.entries.get(contact_id)
@@ -221,25 +203,69 @@ class PeopleView:
                 if entry.where is not None:
                     yield self.lines.read([entry.where])[0]["contact"]
 
-    def page(self, offset: int, limit: int) -> tuple[list, int]:
+    def facts(
+        self, since: str | None = None, until: str | None = None, referred: bool = False
+    ) -> Iterator[Record]:
+        """The facts of everyone with something counted in [since, until], or of
+        everyone referred and their referrers (see Storage.people_facts)."""
+        first = day_number(until) if until else 0
+        last = day_number(since) if since else 0
+        referrers: set[str] = set()
+        for entry in list(self.entries.values()):
+            if entry.where is None or entry.facts is None:
+                continue
+            if referred:
+                if '"referred_by"' in entry.facts:
+                    found = self._facts(entry)
+                    referrers.add(found["referred_by"])
+                    yield found
+                continue
+            span = entry.span
+            if span is not None and span[0] <= (first or span[0]) and span[1] >= last:
+                yield self._facts(entry)
+        for contact_id in referrers:
+            entry = self.entries.get(contact_id)
+            if entry is not None and entry.where is not None and entry.facts:
+                if '"referred_by"' not in entry.facts:
+                    yield self._facts(entry)
+
+    @staticmethod
+    def _facts(entry: Entry) -> Record | None:
+        if entry.facts is None:
+            return None
+        found = orjson.loads(entry.facts)
+        found.update(id=entry.id, email=entry.email, seen=entry.seen)
+        return found
+
+    def page(
+        self, offset: int, limit: int, search: str = "", stage: str = ""
+    ) -> tuple[list, int]:
         """A page of people, last seen first (see Storage.contacts_page), read
-        from the entries' order, kept until a record changes it."""
+        from the entries' order, kept until a record changes it; search and
+        stage are looked for in the entries' facts."""
         kept = self._by_seen
         if kept is None or kept[0] != self.changes:
             changes = self.changes
             ranked = [e for e in self.entries.values() if e.where is not None]
-            for entry in ranked:
-                if entry.seen is None:  # a snapshot written before `seen`
-                    got = self.lines.read([(entry.decided or [entry.where])[-1]])[0]
-                    event = got.get("event") if entry.decided else None
-                    entry.seen = event["ts"] if event else got["contact"]["created"]
             ranked.sort(key=lambda e: e.seen, reverse=True)  # stable: ties saved first
             kept = self._by_seen = (changes, ranked)
+        ranked = kept[1]
+        if search or stage:
+            ranked = [e for e in ranked if self._matches(e, search, stage)]
         found = []
-        for entry in kept[1][offset : offset + limit]:
+        for entry in ranked[offset : offset + limit]:
             got = self.lines.read([*(entry.decided or ()), entry.where])
             found.append((got[-1]["contact"], [r["event"] for r in got[:-1]]))
-        return found, len(kept[1])
+        return found, len(ranked)
+
+    def _matches(self, entry: Entry, search: str, stage: str) -> bool:
+        text = entry.facts or ""
+        # Compact JSON: the stage's pair appears as such only as the stage.
+        if stage and f'"stage":"{stage}"' not in text:
+            return False
+        if search and search not in entry.email and search not in text.lower():
+            return False
+        return not search or matches(self._facts(entry), search)
 
     def visitor_owner(self, visitor: str) -> str | None:
         """The contact who last proved this browser (visitor id) theirs."""
@@ -271,112 +297,14 @@ class PeopleView:
             if self.visitors.get(v) == entry.id:
                 del self.visitors[v]
 
-    # -- the snapshot on disk ------------------------------------------------------
 
-    def to_json(self) -> bytes:
-        """The look-ups in one document, the locations as arrays of numbers: a
-        list per contact cost the load twice the memory the view keeps."""
-        entries = list(self.entries.values())
-        where, counts, decided = array("Q"), array("I"), array("Q")
-        keys, owners = [], array("I")
-        seen, seen_by, owning = [], array("I"), array("I")
-        for n, entry in enumerate(entries):
-            where.extend(split(entry.where))
-            locs = entry.decided or ()
-            counts.append(len(locs))
-            for loc in locs:
-                decided.extend(split(loc))
-            for k in entry.keys:
-                keys.append(k)
-                owners.append(n)
-            for v in entry.visitors:
-                if self.visitors.get(v) == entry.id:
-                    owning.append(len(seen))
-                seen.append(v)
-                seen_by.append(n)
-        return orjson.dumps(
-            {
-                "generation": self.generation,
-                "offsets": self.offsets,
-                "byteorder": sys.byteorder,
-                "ids": [e.id for e in entries],
-                "emails": [e.email for e in entries],
-                "seen": [e.seen for e in entries],
-                "where": packed(where),
-                "counts": packed(counts),
-                "decided": packed(decided),
-                "keys": keys,
-                "owners": packed(owners),
-                "visitors": seen,
-                "visitor_owners": packed(seen_by),
-                "visitor_index": packed(owning),
-            }
-        )
-
-    @classmethod
-    def from_json(cls, data: bytes, lines: Lines) -> PeopleView:
-        doc = orjson.loads(data)
-        view = cls(doc["generation"], lines)
-        view.offsets = doc["offsets"]
-        swap = doc["byteorder"] != sys.byteorder
-        where, counts = (
-            unpacked("Q", doc["where"], swap),
-            unpacked("I", doc["counts"], swap),
-        )
-        decided = unpacked("Q", doc["decided"], swap)
-        entries, emails, ids = view.entries, view.emails, doc["ids"]
-        seen = doc.get("seen") or [None] * len(ids)
-        at = 0
-        for n, (contact_id, email) in enumerate(zip(ids, doc["emails"], strict=True)):
-            entry = entries[contact_id] = Entry(contact_id)
-            entry.seen = seen[n]
-            if email is not None:
-                entry.email, emails[email] = email, contact_id
-            if where[2 * n] != NONE:
-                entry.where = where[2 * n] << HALF | where[2 * n + 1]
-            if count := counts[n]:
-                stop = at + 2 * count
-                entry.decided = [
-                    decided[i] << HALF | decided[i + 1] for i in range(at, stop, 2)
-                ]
-                at = stop
-        owned: dict[str, list[str]] = {}
-        for k, n in zip(doc["keys"], unpacked("I", doc["owners"], swap), strict=True):
-            view.index[k] = ids[n]
-            owned.setdefault(ids[n], []).append(k)
-        for contact_id, found in owned.items():
-            entries[contact_id].keys = tuple(found)
-        proved: dict[str, list[str]] = {}
-        seen, by = doc["visitors"], unpacked("I", doc["visitor_owners"], swap)
-        for v, n in zip(seen, by, strict=True):
-            proved.setdefault(ids[n], []).append(v)
-        for at in unpacked("I", doc["visitor_index"], swap):
-            view.visitors[seen[at]] = ids[by[at]]
-        for contact_id, found in proved.items():
-            entries[contact_id].visitors = tuple(found)
-        return view
+def day_number(day: str) -> int:
+    """A day (or a time's day) as yyyymmdd: small to keep, ordered like the day."""
+    return int(day[:4] + day[5:7] + day[8:10])
 
 
-HALF = 48
-NONE = (1 << 64) - 1  # no location
-
-
-def split(loc: int | None) -> tuple[int, int]:
-    if loc is None:
-        return NONE, 0
-    return loc >> HALF, loc & ((1 << HALF) - 1)
-
-
-def packed(numbers: array) -> str:
-    return base64.b64encode(numbers.tobytes()).decode()
-
-
-def unpacked(kind: str, text: str, swap: bool) -> array:
-    numbers = array(kind)
-    numbers.frombytes(base64.b64decode(text))
-    if swap:
-        numbers.byteswap()
-    return numbers
+def day_numbers(span: list[str] | None) -> tuple[int, int] | None:
+    return None if span is None else (day_number(span[0]), day_number(span[1]))
 
 
 class Transaction(People):

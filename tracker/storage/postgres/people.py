@@ -17,6 +17,7 @@ import re
 import psycopg
 from psycopg.types.json import Json
 
+from ...journey import facts
 from ..base import People, Record
 from ..view import INDEXED
 from .db import Database
@@ -37,12 +38,21 @@ def one(conn: psycopg.Connection, query: str, params: list) -> Record | None:
     return None if found is None else found[0]
 
 
-def save_contact(conn: psycopg.Connection, contact: Record) -> None:
-    """Store the contact's state and its keys (a key moves to its latest owner)."""
+def save_contact(
+    conn: psycopg.Connection, contact: Record, event: Record | None = None
+) -> None:
+    """Store the contact's state, its facts after event, and its keys (a key
+    moves to its latest owner)."""
     conn.execute(
-        "INSERT INTO contacts (id, email, doc) VALUES (%s, %s, %s) "
-        "ON CONFLICT (id) DO UPDATE SET email = excluded.email, doc = excluded.doc",
-        [contact["id"], column(contact["email"]), Json(contact)],
+        "INSERT INTO contacts (id, email, doc, facts) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (id) DO UPDATE SET email = excluded.email, doc = excluded.doc,"
+        " facts = excluded.facts",
+        [
+            contact["id"],
+            column(contact["email"]),
+            Json(contact),
+            facts_after(conn, contact, event),
+        ],
     )
     conn.execute("DELETE FROM contact_keys WHERE contact = %s", [contact["id"]])
     keys = keys_of(contact)
@@ -53,6 +63,43 @@ def save_contact(conn: psycopg.Connection, contact: Record) -> None:
                 "ON CONFLICT (field, value) DO UPDATE SET contact = excluded.contact",
                 [(f, v, contact["id"]) for f, v in keys],
             )
+
+
+def facts_after(
+    conn: psycopg.Connection, contact: Record, event: Record | None
+) -> Json | None:
+    """The contact's facts with this save folded in; None while a contact saved
+    before facts were kept has none yet (fill_facts works them out whole)."""
+    found = conn.execute(
+        "SELECT facts FROM contacts WHERE id = %s", [contact["id"]]
+    ).fetchone()
+    if found is not None and found[0] is None:
+        return None
+    return Json(facts.step(found and found[0], contact, event))
+
+
+def fill_facts(conn: psycopg.Connection, batch: int = 2000) -> int:
+    """Work out the facts of up to batch contacts that have none, from their
+    whole timelines (under the people lock); return how many."""
+    found = conn.execute(
+        "SELECT id, doc FROM contacts WHERE facts IS NULL ORDER BY seq LIMIT %s",
+        [batch],
+    ).fetchall()
+    if not found:
+        return 0
+    timelines: dict[str, list[Record]] = {}
+    decided = conn.execute(
+        "SELECT contact, doc FROM decisions WHERE contact = ANY(%s) ORDER BY seq",
+        [[contact_id for contact_id, _ in found]],
+    )
+    for contact_id, doc in decided:
+        timelines.setdefault(contact_id, []).append(doc)
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE contacts SET facts = %s WHERE id = %s",
+            [(Json(facts.of(doc, timelines.get(i, []))), i) for i, doc in found],
+        )
+    return len(found)
 
 
 def save_decision(conn: psycopg.Connection, event: Record) -> None:
@@ -73,6 +120,8 @@ UPDATE contacts SET doc = replace(doc::text, %(id)s, %(blank)s)::json
     WHERE strpos(doc::text, %(id)s) > 0;
 UPDATE decisions SET doc = replace(doc::text, %(id)s, %(blank)s)::json
     WHERE strpos(doc::text, %(id)s) > 0;
+UPDATE contacts SET facts = replace(facts::text, %(id)s, %(blank)s)::jsonb
+    WHERE referred_by = %(id)s;
 INSERT INTO ledgers (ledger, key, ts)
     SELECT ledger, replace(key, %(id)s, %(blank)s), ts FROM ledgers
     WHERE strpos(key, %(id)s) > 0
@@ -125,7 +174,7 @@ class PgPeople(People):
         )
 
     def save(self, contact: Record, event: Record | None = None) -> None:
-        save_contact(self.conn, contact)
+        save_contact(self.conn, contact, event)
         if event:
             save_decision(self.conn, event)
         self.saved += 1
@@ -145,15 +194,20 @@ def read_everyone(db: Database) -> tuple[int, list[tuple[Record, list[Record]]]]
 
 
 def contacts_page(
-    conn: psycopg.Connection, offset: int, limit: int, search: str
+    conn: psycopg.Connection, offset: int, limit: int, search: str, stage: str = ""
 ) -> tuple[list[tuple[Record, list[Record]]], int]:
     """A page of people, last seen first, from the `last_seen` index; a search
-    matches the email or first name, as the other backends do."""
-    where, params = "", []
+    matches the email or first name, as the other backends do; a stage, the
+    facts' (its own index)."""
+    conditions, params = [], []
     if search:
         pattern = "%" + re.sub(r"([\\%_])", r"\\\1", column(search)) + "%"
-        where = " WHERE c.email LIKE %s OR c.first_name LIKE %s"
-        params = [pattern, pattern]
+        conditions.append("(c.email LIKE %s OR c.first_name LIKE %s)")
+        params += [pattern, pattern]
+    if stage:
+        conditions.append("c.stage = %s")
+        params.append(stage)
+    where = " WHERE " + " AND ".join(conditions) if conditions else ""
     total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
     total = total.fetchone()[0]
     found = conn.execute(
@@ -170,3 +224,25 @@ def contacts_page(
     for contact_id, doc in decided:
         timelines.setdefault(contact_id, []).append(doc)
     return [(c, timelines.get(c["id"], [])) for c in contacts], total
+
+
+def people_facts(
+    conn: psycopg.Connection, since: str | None, until: str | None, referred: bool
+) -> list[Record]:
+    """The facts of the people with something in [since, until] (by the span's
+    index), or of everyone referred and their referrers."""
+    if referred:
+        query = (
+            "SELECT facts FROM contacts WHERE referred_by IS NOT NULL OR id IN"
+            " (SELECT referred_by FROM contacts WHERE referred_by IS NOT NULL)"
+        )
+        return [doc for (doc,) in conn.execute(query)]
+    conditions, params = ["active_last IS NOT NULL"], []
+    if since:
+        conditions.append("active_last >= %s")
+        params.append(since[:10])
+    if until:
+        conditions.append("active_first <= %s")
+        params.append(until[:10])
+    query = "SELECT facts FROM contacts WHERE " + " AND ".join(conditions)
+    return [doc for (doc,) in conn.execute(query, params)]

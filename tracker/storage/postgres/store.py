@@ -24,7 +24,7 @@ from psycopg.types.json import Json
 from ..base import People, Record, Storage
 from ..files import UNAVAILABLE, unavailable
 from ..journal import Journal
-from ..view import linked_events
+from ..timelines import linked_events
 from . import events
 from .aggregates import SharedStats
 from .db import Database
@@ -33,6 +33,8 @@ from .people import (
     bump_version,
     contacts_page,
     erase,
+    fill_facts,
+    people_facts,
     read_everyone,
 )
 from .shipper import Shipper
@@ -160,11 +162,35 @@ class PostgresStorage(Storage):
             return self._people[1]
 
     def contacts_page(
-        self, offset: int, limit: int, search: str = ""
+        self, offset: int, limit: int, search: str = "", stage: str = ""
     ) -> tuple[list[tuple[Record, list[Record]]], int]:
+        self.fill_facts()
         with self.db.connect() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            return contacts_page(conn, offset, limit, search)
+            return contacts_page(conn, offset, limit, search, stage)
+
+    def people_facts(
+        self, since: str | None = None, until: str | None = None, referred: bool = False
+    ) -> Iterator[Record]:
+        self.fill_facts()
+        with self.db.connect() as conn:
+            yield from people_facts(conn, since, until, referred)
+
+    def fill_facts(self) -> int:
+        """Work out the facts of contacts saved before they were kept (once, after
+        the upgrade or a copy from TinyDB); return how many."""
+        with self.db.connect() as conn:
+            missing = "SELECT 1 FROM contacts WHERE facts IS NULL LIMIT 1"
+            if conn.execute(missing).fetchone() is None:
+                return 0
+        filled = 0
+        while True:
+            with self.db.transaction("people") as conn:
+                done = fill_facts(conn)
+                if not done:
+                    return filled
+                filled += done
+                bump_version(conn)
 
     def decisions(self, contact_id: str) -> list[Record]:
         with self.db.connect() as conn:
