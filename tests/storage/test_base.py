@@ -79,3 +79,15 @@ def test_decisions_of_gives_each_decision_of_a_type_with_its_persons_visitors(
         (ann["id"], ["v1", "v2"], "2026-11-12T10:00:00+00:00"),
         (cid["id"], ["v3"], "2026-11-13T10:00:00+00:00"),
     ]
+
+
+def test_events_of_finds_names_that_json_escapes_or_spells_in_unicode(storage):
+    names = ('Said "hi"', "back\\slash", "päivä", "tab\there")
+    stored = [event(type="event", name=n) for n in names]
+    stored.append(event(type="event", name="Said"))  # a part of a name is not it
+    for e in stored:
+        storage.append_event(e)
+    for name, e in zip(names, stored, strict=False):
+        assert [x["id"] for x in storage.events_of(None, (), (name,))] == [e["id"]]
+    assert len(list(storage.events_of(None, ("event",)))) == len(stored)
+    assert list(storage.events_of(None, ())) == []
