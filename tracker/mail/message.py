@@ -13,6 +13,7 @@ written (erasure scrubs the outbox with it).
 
 from __future__ import annotations
 
+import binascii
 import functools
 import hashlib
 import hmac
@@ -24,7 +25,6 @@ from email.generator import BytesGenerator
 from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, getaddresses, make_msgid, parseaddr
 from io import BytesIO
 
@@ -193,6 +193,20 @@ def read_reference(secret: str, value: str | None) -> tuple[str, str] | None:
     return contact_id, send
 
 
+def text_part(text: str, subtype: str) -> Message:
+    """`MIMEText(text, subtype, "utf-8")`, the same bytes, built directly:
+    email.mime encodes base64 line by line in Python (0.3 ms for a digest's
+    two parts); here it is one call, cut into the same 76-character lines."""
+    part = Message()
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "base64"
+    encoded = binascii.b2a_base64(text.encode("utf-8"), newline=False).decode()
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    part.set_payload("\n".join(lines) + "\n" if lines else "")
+    return part
+
+
 def build(
     config: dict,
     to: str,
@@ -236,10 +250,8 @@ def build(
         msg[REF_HEADER] = reference(config["SECRET_KEY"], contact, send)
     for header, value in (headers or {}).items():
         msg[header] = value
-    msg.attach(MIMEText(text, "plain", "utf-8"))
-    msg.attach(
-        MIMEText(css_inline.inline(html) if inline_css else html, "html", "utf-8")
-    )
+    msg.attach(text_part(text, "plain"))
+    msg.attach(text_part(css_inline.inline(html) if inline_css else html, "html"))
     msg.envelope = Envelope(  # type: ignore[attr-defined]
         sender,
         (recipient,) if recipient else (),
