@@ -34,6 +34,8 @@ from tracker.journey.digest import (
     post_date,
 )
 
+from . import digest_shapes as shapes
+
 TEMPLATES = os.path.join(os.path.dirname(__file__), "templates")
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 TEXT_WIDTH = 72
@@ -307,6 +309,28 @@ def render(
         ],
     }
     _add_filters(env)
-    text = env.get_template(TEMPLATE_TEXT).render(context)
-    html = _inliner().inline(env.get_template(TEMPLATE_HTML).render(context))
+    text, html = shapes.render(
+        env,
+        {TEMPLATE_TEXT: str, TEMPLATE_HTML: _inliner().inline},
+        context,
+        _with_slots,
+        TEMPLATES,
+    )
     return subject, text, html
+
+
+def _with_slots(context: dict, slot: shapes.Slots) -> dict:
+    """The context with each reader's own values (links, name) as slots: the
+    rest is the email's shape, the same for many readers (digest_shapes)."""
+    feedback = context["feedback"]
+    return {
+        **context,
+        "t": {**context["t"], "greeting": slot(context["t"]["greeting"])},
+        "site_href": slot(context["site_href"]),
+        "posts": [{**post, "url": slot(post["url"])} for post in context["posts"]],
+        "more_url": slot(context["more_url"]),
+        "feedback": feedback and [{**i, "url": slot(i["url"])} for i in feedback],
+        "referral_url": slot(context["referral_url"]),
+        "unsubscribe_url": slot(context["unsubscribe_url"]),
+        "preferences_url": slot(context["preferences_url"]),
+    }
