@@ -13,9 +13,11 @@ as `polku digest` does (tracker/cli/digest.py), it times:
 - recipients(): the confirmed subscribers (folds the people journal);
 - interests_by_contact(): what each one read, from one pass over the events;
 - send_digest(mode="preview", rate=0) with a deliver() that only counts:
-  per recipient, pelican.plugins.polku.digest.render (Jinja text + HTML, CSS
-  inlined) and tracker.mail.build (the multipart message, CSS inlined again), with their
-  signed click, unsubscribe and feedback links. Goal: <= 20 s for 10,000.
+  per recipient, their signed click, unsubscribe, preferences and feedback
+  links, pelican.plugins.polku.digest.render (Jinja text + HTML with the CSS
+  inlined, once per shape of email: plugins/polku/digest_shapes.py) and
+  tracker.mail.build (the multipart message). Goals: <= 20 s for 10,000
+  (issue 6) and <= 120 s for 100,000 (issue 21), 1.2 ms an email.
 
 --serialize runs send_digest again with a deliver() that also turns each
 message into bytes (what the SMTP client and --dry-run's .eml files cost).
@@ -36,7 +38,8 @@ for path in (REPO, REPO / "plugins"):
 
 from bench import common  # noqa: E402
 
-GOAL = 20.0
+GOAL = 20.0  # seconds for 10,000 (issue 6)
+GOAL_100K = 120.0  # seconds for 100,000 (issue 21)
 
 
 def main() -> int:
@@ -107,13 +110,16 @@ def main() -> int:
             t_render = time.perf_counter() - started
             if outcome.digest_id is None:
                 raise SystemExit("nothing new to send: the manifest has no fresh post")
-            verdict = "ok" if t_render <= GOAL else "OVER"
             n = outcome.sent
+            each = t_render / max(n, 1)
+            verdict = "ok" if each * 100_000 <= GOAL_100K else "OVER"
             print(
                 f"send_digest(preview, rate=0): {n:,} messages "
                 f"({outcome.posts} posts, {outcome.recipients:,} recipients) in "
-                f"{t_render:.2f} s = {t_render / max(n, 1) * 1000:.2f} ms each "
-                f"({verdict}, goal <= {GOAL:.0f} s for 10,000)"
+                f"{t_render:.2f} s = {each * 1000:.3f} ms each, "
+                f"{each * 10_000:.1f} s per 10,000 (goal <= {GOAL:.0f} s), "
+                f"{each * 100_000:.1f} s per 100,000 (goal <= {GOAL_100K:.0f} s: "
+                f"{verdict})"
             )
             print(
                 f"with recipients() and interests: "
