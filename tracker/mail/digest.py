@@ -37,10 +37,8 @@ from ..journey.digest import build_digest
 from ..journey.suppression import is_suppressed
 from ..storage import Storage
 from ..web import site as sitemeta
-from ..web import tokens
-from ..web.site import link
 from . import lease, retry, sends, variants
-from .lists import list_headers
+from .digest_links import ONCE, links_for, list_headers_for, once
 
 STATE_KEY = "digest"
 LEASE_KEY = "digest-sender"  # one sender at a time (see lease.py)
@@ -102,60 +100,6 @@ def recipients(storage: Storage) -> list[dict]:
     return sorted(chosen, key=lambda c: c["created"])
 
 
-def links_for(contact: dict, campaign: str, ask: bool = False) -> content.Links:
-    """The recipient's own signed links: clicks, unsubscribe, their own page,
-    referral, feedback."""
-    base = _once("public_base", sitemeta.public_base)
-    to_click = _route("forms.click")
-
-    def click(url: str) -> str:
-        return to_click(
-            tokens.make("click", {"c": contact["id"], "u": url, "e": campaign})
-        )
-
-    unsubscribe = tokens.make("unsubscribe", {"c": contact["id"]})
-    own_page = tokens.make("preferences", {"c": contact["id"]})
-    referral = None
-    if contact.get("ref_code"):
-        referral = f"{base}/?ref={contact['ref_code']}"
-    feedback = None
-    if ask:
-        question = tokens.make("feedback", {"c": contact["id"], "k": campaign})
-        asked = _route("forms.feedback")(question)
-
-        def feedback(score: int) -> str:
-            return f"{asked}?score={score}"
-
-    return content.Links(
-        click_url=click,
-        unsubscribe_url=_route("forms.unsubscribe")(unsubscribe),
-        preferences_url=_route("preferences.page")(own_page),
-        referral_url=referral,
-        feedback_url=feedback,
-        site_url=base + "/",
-    )
-
-
-MARK = "polkudigestmark"
-
-
-def _once(name: str, make: Callable[[], Any]) -> Any:
-    """What is the same for every reader, worked out once per run (see
-    send_digest): url_for, the manifest and the list headers cost tens of
-    microseconds each, about twenty times an email."""
-    made = g.setdefault("polku_digest_once", {})
-    if name not in made:
-        made[name] = make()
-    return made[name]
-
-
-def _route(endpoint: str) -> Callable[[str], str]:
-    """link(endpoint, token=token), built once: a token is URL-safe, so
-    url_for puts it in the path as it is."""
-    head, _, tail = _once(endpoint, lambda: link(endpoint, token=MARK)).partition(MARK)
-    return lambda token: f"{head}{token}{tail}"
-
-
 ASKED = "feedback-asked"
 
 
@@ -204,7 +148,7 @@ def message_for(
     links = links_for(contact, run["id"], ask)
     settings = in_their_language(settings, contact)
     settings = variants.digest_settings(settings, contact["id"])  # an A/B test's
-    site = _once(
+    site = once(
         "site",
         lambda: {
             "name": (sitemeta.manifest().get("site") or {}).get("name"),
@@ -227,22 +171,13 @@ def message_for(
         subject,
         text,
         html,
-        headers=_list_headers(links.unsubscribe_url),
+        headers=list_headers_for(links.unsubscribe_url),
         inline_css=False,  # render() inlined it already
         key=f"{run['id']}:{contact['id']}",  # a resend is the same message
         send=run["id"],
         contact=contact["id"],
     )
     return msg
-
-
-def _list_headers(unsubscribe_url: str) -> dict[str, str]:
-    """list_headers(unsubscribe_url), worked out once for every reader."""
-    shared = _once("list_headers", lambda: list_headers(MARK))
-    return {
-        **shared,
-        "List-Unsubscribe": shared["List-Unsubscribe"].replace(MARK, unsubscribe_url),
-    }
 
 
 def plan(
@@ -290,7 +225,7 @@ def send_digest(
     holding the sender's lease throughout (lease.Busy if another send runs);
     "preview" (dry run, test copy) changes no state.
     """
-    g.pop("polku_digest_once", None)  # worked out again for each run
+    g.pop(ONCE, None)  # worked out again for each run
     sending = lease.held(storage, LEASE_KEY) if mode == "send" else nullcontext()
     with sending as holding, sends.Batch(storage) as counts:
         now = clock.now()
