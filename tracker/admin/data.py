@@ -19,6 +19,7 @@ from ..imports import spend
 from ..journey import money, stages
 from ..journey import report as journey_report
 from ..journey.counters import DIMENSIONS
+from ..storage.base import matches
 from ..web.site import manifest
 
 PERIODS = ("today", "7d", "30d", "month", "custom")
@@ -219,35 +220,63 @@ def described(people, now: datetime) -> list[dict]:
 
 
 def contact_rows(
-    args, page: int | None = None, size: int = 50, only: set[str] | None = None
+    args, page: int | None = None, size: int = 50, band: dict | None = None
 ) -> tuple[list, int]:
     """Return the matching contacts, most recently seen first, and how many match;
-    `only`: the ids to keep (a band of the journey map's)."""
+    `band`: a band of the journey map's (its ids, start and end)."""
     query = (args.get("q") or "").strip().lower()[:200]
     stage = args.get("stage") or ""
     segment = args.get("segment") or ""
-    if page is not None and only is None and not segment:
+    storage, now = get_storage(), clock.now()
+    if band is not None or segment:
+        return chosen_rows(storage, now, query, stage, segment, band, page, size)
+    if page is not None:
         # Paged by the storage's index: only this page's people are read.
-        now = clock.now()
         offset = (page - 1) * size
-        people, total = get_storage().contacts_page(offset, size, query, stage)
+        people, total = storage.contacts_page(offset, size, query, stage)
         return [describe(c, decided, now) for c, decided in people], total
     rows = [
         row
-        for row in described(get_storage().iter_people(), clock.now())
-        if (only is None or row["contact"]["id"] in only)
-        and (
+        for row in described(storage.iter_people(), now)
+        if (
             not query
             or query in row["contact"]["email"]
             or query in (row["contact"].get("first_name") or "").lower()
         )
         and (not stage or row["stage"] == stage)
-        and (not segment or row["segment"] == segment)
     ]
     rows.sort(key=lambda row: row["last_seen"], reverse=True)
-    if page is not None:
-        return rows[(page - 1) * size : page * size], len(rows)
     return rows, len(rows)
+
+
+def chosen_rows(storage, now, query, stage, segment, band, page, size):
+    """A segment's or a band's contacts: chosen by their facts (a segment's are
+    customers; a band's, people of its period), then only the page's read."""
+    since, until = (band["start"], band["end"]) if band else (None, None)
+    customers = ("customer", "advocate") if segment else ()
+    chosen = [
+        found
+        for found in storage.people_facts(since, until, stages=customers)
+        if (band is None or found["id"] in band["ids"])
+        and (not query or matches(found, query))
+        and (not stage or found["stage"] == stage)
+        and (not segment or segment_of(found, now) == segment)
+    ]
+    chosen.sort(key=lambda found: found["seen"], reverse=True)
+    total = len(chosen)
+    if page is not None:
+        chosen = chosen[(page - 1) * size : page * size]
+    rows = []
+    for found in chosen:
+        contact = storage.get_contact(found["id"])
+        if contact is not None:
+            rows.append(describe(contact, storage.decisions(found["id"]), now))
+    return rows, total
+
+
+def segment_of(found: dict, now: datetime) -> str:
+    value = stages.rfm(found.get("purchases") or [], now)
+    return value.segment if value else ""
 
 
 def one_contact(contact: dict, events: list[dict]) -> dict[str, Any]:

@@ -89,7 +89,7 @@ CONTACT_FIELDS = [
 def table_csv(table: str):
     if table == "contacts":
         band = journey_map.band_members(request.args)
-        rows, _ = data.contact_rows(request.args, only=band["ids"] if band else None)
+        rows, _ = data.contact_rows(request.args, band=band)
         return csv_response("contacts", CONTACT_FIELDS, map(contact_line, rows))
     if table not in TABLES:
         abort(404)

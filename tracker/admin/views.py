@@ -38,8 +38,7 @@ def contacts():
     except ValueError:
         page = 1
     band = journey_map.band_members(request.args)
-    only = band["ids"] if band else None
-    shown, total = data.contact_rows(request.args, page, PAGE_SIZE, only)
+    shown, total = data.contact_rows(request.args, page, PAGE_SIZE, band)
     return render_template(
         "admin/contacts.html",
         rows=shown,

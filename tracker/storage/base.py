@@ -194,17 +194,24 @@ class Storage(ABC):
         return found[offset : offset + limit], len(found)
 
     def people_facts(
-        self, since: str | None = None, until: str | None = None, referred: bool = False
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        referred: bool = False,
+        stages: Collection[str] = (),
     ) -> Iterator[Record]:
         """Yield the facts (`journey.facts`) of everyone with something a period's
         numbers count in [since, until] (None: open; a backend may yield more),
-        or, with referred, of everyone referred by someone and their referrers.
+        or, with referred, of everyone referred by someone and their referrers;
+        stages: only those at one of these stages.
 
         Backends keep each contact's facts beside it, updated as it is saved, so
         counting people reads a few hundred bytes each, not every timeline;
         this default works them out from everyone's.
         """
         everyone = [facts.of(c, d) for c, d in self.iter_people()]
+        if stages:
+            everyone = [f for f in everyone if f["stage"] in stages]
         if not referred:
             yield from (f for f in everyone if facts.active(f, since, until))
             return

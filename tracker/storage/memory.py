@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -71,9 +71,13 @@ class MemoryStorage(Storage):
         yield from self._view.contacts()
 
     def people_facts(
-        self, since: str | None = None, until: str | None = None, referred: bool = False
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        referred: bool = False,
+        stages: Collection[str] = (),
     ) -> Iterator[Record]:
-        yield from self._view.facts(since, until, referred)
+        yield from self._view.facts(since, until, referred, stages)
 
     def contacts_page(
         self, offset: int, limit: int, search: str = "", stage: str = ""

@@ -180,9 +180,13 @@ class TinyDBStorage(Storage):
         yield from self._refresh().contacts()
 
     def people_facts(
-        self, since: str | None = None, until: str | None = None, referred: bool = False
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        referred: bool = False,
+        stages: Collection[str] = (),
     ) -> Iterator[Record]:
-        yield from self._refresh().facts(since, until, referred)
+        yield from self._refresh().facts(since, until, referred, stages)
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._refresh().people()  # decisions in the journal's order

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -204,15 +204,22 @@ class PeopleView:
                     yield self.lines.read([entry.where])[0]["contact"]
 
     def facts(
-        self, since: str | None = None, until: str | None = None, referred: bool = False
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        referred: bool = False,
+        stages: Collection[str] = (),
     ) -> Iterator[Record]:
         """The facts of everyone with something counted in [since, until], or of
         everyone referred and their referrers (see Storage.people_facts)."""
         first = day_number(until) if until else 0
         last = day_number(since) if since else 0
         referrers: set[str] = set()
+        pairs = [f'"stage":"{stage}"' for stage in stages]
         for entry in list(self.entries.values()):
             if entry.where is None or entry.facts is None:
+                continue
+            if pairs and not any(pair in entry.facts for pair in pairs):
                 continue
             if referred:
                 if '"referred_by"' in entry.facts:

@@ -13,6 +13,7 @@ which the decisions were made, whatever the servers' clocks said (`ts`).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import psycopg
 from psycopg.types.json import Json
@@ -227,10 +228,14 @@ def contacts_page(
 
 
 def people_facts(
-    conn: psycopg.Connection, since: str | None, until: str | None, referred: bool
+    conn: psycopg.Connection,
+    since: str | None,
+    until: str | None,
+    referred: bool,
+    stages: Collection[str] = (),
 ) -> list[Record]:
     """The facts of the people with something in [since, until] (by the span's
-    index), or of everyone referred and their referrers."""
+    index), or of everyone referred and their referrers; only at these stages."""
     if referred:
         query = (
             "SELECT facts FROM contacts WHERE referred_by IS NOT NULL OR id IN"
@@ -238,6 +243,9 @@ def people_facts(
         )
         return [doc for (doc,) in conn.execute(query)]
     conditions, params = ["active_last IS NOT NULL"], []
+    if stages:
+        conditions.append("stage = ANY(%s)")
+        params.append(list(stages))
     if since:
         conditions.append("active_last >= %s")
         params.append(since[:10])

@@ -170,11 +170,15 @@ class PostgresStorage(Storage):
             return contacts_page(conn, offset, limit, search, stage)
 
     def people_facts(
-        self, since: str | None = None, until: str | None = None, referred: bool = False
+        self,
+        since: str | None = None,
+        until: str | None = None,
+        referred: bool = False,
+        stages: Collection[str] = (),
     ) -> Iterator[Record]:
         self.fill_facts()
         with self.db.connect() as conn:
-            yield from people_facts(conn, since, until, referred)
+            yield from people_facts(conn, since, until, referred, stages)
 
     def fill_facts(self) -> int:
         """Work out the facts of contacts saved before they were kept (once, after
