@@ -400,6 +400,9 @@ def test_contacts_page_pages_last_seen_first_and_searches(storage, set_clock):
     found, total = storage.contacts_page(0, 10, "aino")
     assert total == 1 and found[0][0]["id"] == made[3]["id"]
     assert storage.contacts_page(0, 10, "%")[1] == 0  # no wildcards
+    page, total = storage.contacts_page(2, 2, "example")  # a search's page
+    assert total == 5 and [c["email"] for c, _ in page] == order[2:4]
+    assert storage.contacts_page(9, 2, "example") == ([], 5)  # past its end
     storage.erase_contact(made[4]["id"])
     assert [c["email"] for c, _ in storage.contacts_page(0, 9)[0]] == [
         e for e in order if e != made[4]["email"]

@@ -209,14 +209,23 @@ def contacts_page(
         conditions.append("c.stage = %s")
         params.append(stage)
     where = " WHERE " + " AND ".join(conditions) if conditions else ""
-    total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
-    total = total.fetchone()[0]
-    found = conn.execute(
-        "SELECT c.doc FROM contacts c" + where + " ORDER BY c.last_seen DESC, c.seq"
-        " LIMIT %s OFFSET %s",
-        [*params, limit, offset],
-    ).fetchall()
-    contacts = [doc for (doc,) in found]
+    order = " ORDER BY c.last_seen DESC, c.seq LIMIT %s OFFSET %s"
+    if search:  # no index serves a substring: count and page in one scan
+        found = conn.execute(
+            "SELECT c.doc, count(*) OVER () FROM contacts c" + where + order,
+            [*params, limit, offset],
+        ).fetchall()
+        total = found[0][1] if found else 0
+        if not found and offset:
+            total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
+            total = total.fetchone()[0]
+    else:
+        total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
+        total = total.fetchone()[0]
+        found = conn.execute(
+            "SELECT c.doc FROM contacts c" + where + order, [*params, limit, offset]
+        ).fetchall()
+    contacts = [row[0] for row in found]
     timelines: dict[str, list[Record]] = {}
     decided = conn.execute(
         "SELECT contact, doc FROM decisions WHERE contact = ANY(%s) ORDER BY seq",
