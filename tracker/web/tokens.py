@@ -15,7 +15,7 @@ made here and links emailed before read the same.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -62,21 +62,27 @@ def _mac(secret: str | bytes, purpose: str) -> Any:
     return hmac.new(key, digestmod=hashlib.sha1)
 
 
+_JSON = json.JSONEncoder(separators=(",", ":"))  # itsdangerous's compact JSON
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
 def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+    """itsdangerous's base64: URL-safe, unpadded."""
+    return binascii.b2a_base64(data, newline=False).translate(_URL_SAFE).rstrip(b"=")
 
 
 def make(purpose: str, payload: dict[str, Any]) -> str:
     """Return a token for payload, valid only for purpose."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown token purpose {purpose!r}")
-    data = json.dumps(payload, separators=(",", ":")).encode()
-    body = _b64(data)
+    data = _JSON.encode(payload).encode()
+    body = b""
     if len(data) >= SHORT:
         squeeze = zlib.compressobj(6, zlib.DEFLATED, 9, 1)
         packed = squeeze.compress(data) + squeeze.flush()
         if len(packed) < len(data) - 1:  # as itsdangerous: only if it shrinks
             body = b"." + _b64(packed)
+    body = body or _b64(data)
     now = int(time.time())  # as itsdangerous's TimestampSigner
     value = body + b"." + _b64(now.to_bytes(8, "big").lstrip(b"\x00"))
     mac = _mac(current_app.config["SECRET_KEY"], purpose).copy()
