@@ -26,7 +26,7 @@ def requests_now() -> tuple[list[dict], list[dict]]:
     kept = current_app.extensions.get("polku.quote_requests")
     if version is not None and kept and kept[0] == (id(storage), version):
         return kept[1]
-    contacts = [c for c in storage.iter_contacts() if c.get("quotes")]
+    contacts = list(storage.people_facts(having="quotes"))  # facts hold the quotes
     found = (rules.open_requests(contacts), rules.answered_requests(contacts))
     if version is not None:
         current_app.extensions["polku.quote_requests"] = ((id(storage), version), found)

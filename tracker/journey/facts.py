@@ -12,6 +12,7 @@ while empty):
 - `purchases`: their purchase and booking decisions with a value, in the order
   made (ts, type, value, currency, order_id), for revenue and RFM;
 - `downloads`: their downloads ([ts, guide]);
+- `reports`: the bounces and complaints about mail to them (the decisions);
 - `marks`: the decision types that move a stage, and `promoter` when a
   feedback decision scored as one, so the stage needs no timeline;
 - `stage`: the furthest stage (`stages.contact_stage` of the whole timeline);
@@ -43,8 +44,16 @@ FIELDS = (
     "feedback",
     "referred_by",
     "referral_credited",
+    "quotes",
 )
+# Of a touch, what the reports credit: the first's time starts the journey map.
+TOUCHES = {
+    "first_touch": ("source", "campaign", "landing", "ts"),
+    "last_touch": ("source", "campaign", "landing"),
+}
 PURCHASES = ("purchase", "booking")
+REPORTS = ("bounce", "complaint")
+HAVING = ("purchases", "downloads", "reports", "quotes")  # what people_facts picks by
 KEPT = ("ts", "type", "value", "currency", "order_id")
 MARKS = stages.STAGE_EVENTS
 
@@ -55,8 +64,10 @@ def step(facts: dict | None, contact: dict | None, event: dict | None) -> dict:
     if contact is not None:
         for field in FIELDS:
             value = contact.get(field)
-            if value is None:
-                new.pop(field, None)
+            if field in TOUCHES and value:
+                value = {k: value[k] for k in TOUCHES[field] if value.get(k)}
+            if value is None or value == [] or value == {}:
+                new.pop(field, None)  # read with .get: absent is as empty
             else:
                 new[field] = value
         new.setdefault("seen", contact.get("created"))
@@ -68,6 +79,8 @@ def step(facts: dict | None, contact: dict | None, event: dict | None) -> dict:
         elif kind == "download":
             found = [event["ts"], event.get("guide")]
             new["downloads"] = [*new.get("downloads", ()), found]
+        elif kind in REPORTS:
+            new["reports"] = [*new.get("reports", ()), event]
         if kind in MARKS and kind not in new.get("marks", ()):
             new["marks"] = sorted({*new.get("marks", ()), kind})
         if kind == "feedback" and stages.is_promoter(event.get("score")):

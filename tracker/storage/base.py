@@ -199,21 +199,29 @@ class Storage(ABC):
         until: str | None = None,
         referred: bool = False,
         stages: Collection[str] = (),
+        having: str | None = None,
     ) -> Iterator[Record]:
         """Yield the facts (`journey.facts`) of everyone with something a period's
-        numbers count in [since, until] (None: open; a backend may yield more),
-        or, with referred, of everyone referred by someone and their referrers;
-        stages: only those at one of these stages.
+        numbers count in [since, until] (a backend may yield more; neither:
+        everyone), or, with referred, of everyone referred by someone and their
+        referrers; stages: only those at these stages; having: only those whose
+        facts hold this (one of facts.HAVING).
 
         Backends keep each contact's facts beside it, updated as it is saved, so
         counting people reads a few hundred bytes each, not every timeline;
         this default works them out from everyone's.
         """
-        everyone = [facts.of(c, d) for c, d in self.iter_people()]
-        if stages:
-            everyone = [f for f in everyone if f["stage"] in stages]
+        everyone = [
+            found
+            for found in (facts.of(c, d) for c, d in self.iter_people())
+            if (not stages or found["stage"] in stages)
+            and (having is None or found.get(having))
+        ]
         if not referred:
-            yield from (f for f in everyone if facts.active(f, since, until))
+            period = since is not None or until is not None
+            yield from (
+                f for f in everyone if not period or facts.active(f, since, until)
+            )
             return
         referrers = {f["referred_by"] for f in everyone if f.get("referred_by")}
         yield from (f for f in everyone if f.get("referred_by") or f["id"] in referrers)

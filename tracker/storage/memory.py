@@ -76,8 +76,9 @@ class MemoryStorage(Storage):
         until: str | None = None,
         referred: bool = False,
         stages: Collection[str] = (),
+        having: str | None = None,
     ) -> Iterator[Record]:
-        yield from self._view.facts(since, until, referred, stages)
+        yield from self._view.facts(since, until, referred, stages, having)
 
     def contacts_page(
         self, offset: int, limit: int, search: str = "", stage: str = ""

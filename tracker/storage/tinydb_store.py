@@ -185,8 +185,9 @@ class TinyDBStorage(Storage):
         until: str | None = None,
         referred: bool = False,
         stages: Collection[str] = (),
+        having: str | None = None,
     ) -> Iterator[Record]:
-        yield from self._refresh().facts(since, until, referred, stages)
+        yield from self._refresh().facts(since, until, referred, stages, having)
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._refresh().people()  # decisions in the journal's order

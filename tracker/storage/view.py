@@ -209,27 +209,39 @@ class PeopleView:
         until: str | None = None,
         referred: bool = False,
         stages: Collection[str] = (),
+        having: str | None = None,
     ) -> Iterator[Record]:
         """The facts of everyone with something counted in [since, until], or of
-        everyone referred and their referrers (see Storage.people_facts)."""
+        everyone referred and their referrers (see Storage.people_facts).
+
+        Compact JSON: a stage's pair, or a key, appears as such only as itself
+        (a quote inside a value is escaped), so most entries are passed over
+        without being parsed."""
+        period = since is not None or until is not None
         first = day_number(until) if until else 0
         last = day_number(since) if since else 0
         referrers: set[str] = set()
         pairs = [f'"stage":"{stage}"' for stage in stages]
+        needle = f'"{having}":' if having else ""
         for entry in list(self.entries.values()):
-            if entry.where is None or entry.facts is None:
+            text = entry.facts
+            if entry.where is None or text is None or needle not in text:
                 continue
-            if pairs and not any(pair in entry.facts for pair in pairs):
+            if pairs and not any(pair in text for pair in pairs):
                 continue
             if referred:
-                if '"referred_by"' in entry.facts:
+                if '"referred_by"' in text:
                     found = self._facts(entry)
                     referrers.add(found["referred_by"])
                     yield found
                 continue
             span = entry.span
-            if span is not None and span[0] <= (first or span[0]) and span[1] >= last:
-                yield self._facts(entry)
+            if not period or (
+                span is not None and span[0] <= (first or span[0]) and span[1] >= last
+            ):
+                found = self._facts(entry)
+                if not having or found.get(having):
+                    yield found
         for contact_id in referrers:
             entry = self.entries.get(contact_id)
             if entry is not None and entry.where is not None and entry.facts:
@@ -267,7 +279,6 @@ class PeopleView:
 
     def _matches(self, entry: Entry, search: str, stage: str) -> bool:
         text = entry.facts or ""
-        # Compact JSON: the stage's pair appears as such only as the stage.
         if stage and f'"stage":"{stage}"' not in text:
             return False
         if search and search not in entry.email and search not in text.lower():

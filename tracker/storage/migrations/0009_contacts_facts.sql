@@ -18,3 +18,9 @@ CREATE INDEX contacts_active ON contacts (active_last, active_first);
 CREATE INDEX contacts_stage ON contacts (stage, last_seen DESC, seq);
 CREATE INDEX contacts_referred ON contacts (referred_by) WHERE referred_by IS NOT NULL;
 CREATE INDEX contacts_without_facts ON contacts (seq) WHERE facts IS NULL;
+-- The few people whose facts hold bounces and complaints, quote requests,
+-- purchases or downloads, found without reading everyone's.
+CREATE INDEX contacts_with_reports ON contacts (seq) WHERE facts ? 'reports';
+CREATE INDEX contacts_with_quotes ON contacts (seq) WHERE facts ? 'quotes';
+CREATE INDEX contacts_with_purchases ON contacts (seq) WHERE facts ? 'purchases';
+CREATE INDEX contacts_with_downloads ON contacts (seq) WHERE facts ? 'downloads';

@@ -242,24 +242,30 @@ def people_facts(
     until: str | None,
     referred: bool,
     stages: Collection[str] = (),
+    having: str | None = None,
 ) -> list[Record]:
     """The facts of the people with something in [since, until] (by the span's
-    index), or of everyone referred and their referrers; only at these stages."""
+    index), or of everyone referred and their referrers; only at these stages,
+    only those whose facts hold `having` (each has a partial index)."""
     if referred:
         query = (
             "SELECT facts FROM contacts WHERE referred_by IS NOT NULL OR id IN"
             " (SELECT referred_by FROM contacts WHERE referred_by IS NOT NULL)"
         )
         return [doc for (doc,) in conn.execute(query)]
-    conditions, params = ["active_last IS NOT NULL"], []
-    if stages:
-        conditions.append("stage = ANY(%s)")
-        params.append(list(stages))
+    conditions, params = ["facts IS NOT NULL"], []
     if since:
         conditions.append("active_last >= %s")
         params.append(since[:10])
     if until:
         conditions.append("active_first <= %s")
         params.append(until[:10])
+    if stages:
+        conditions.append("stage = ANY(%s)")
+        params.append(list(stages))
+    if having is not None:
+        if having not in facts.HAVING:
+            raise ValueError(f"no index for facts holding {having!r}")
+        conditions.append(f"facts ? '{having}'")  # as the partial index says it
     query = "SELECT facts FROM contacts WHERE " + " AND ".join(conditions)
     return [doc for (doc,) in conn.execute(query, params)]

@@ -175,10 +175,11 @@ class PostgresStorage(Storage):
         until: str | None = None,
         referred: bool = False,
         stages: Collection[str] = (),
+        having: str | None = None,
     ) -> Iterator[Record]:
         self.fill_facts()
         with self.db.connect() as conn:
-            yield from people_facts(conn, since, until, referred, stages)
+            yield from people_facts(conn, since, until, referred, stages, having)
 
     def fill_facts(self) -> int:
         """Work out the facts of contacts saved before they were kept (once, after
