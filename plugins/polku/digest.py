@@ -325,6 +325,7 @@ def _with_slots(context: dict, slot: shapes.Slots) -> dict:
     feedback = context["feedback"]
     return {
         **context,
+        "subject": slot(context["subject"]),  # an A/B test's variants share shapes
         "t": {**context["t"], "greeting": slot(context["t"]["greeting"])},
         "site_href": slot(context["site_href"]),
         "posts": [{**post, "url": slot(post["url"])} for post in context["posts"]],

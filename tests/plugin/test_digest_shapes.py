@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import itertools
 from urllib.parse import quote
 
 import pytest
 from pelican.plugins.polku import digest, digest_shapes
-from pelican.plugins.polku.digest import Links, make_env, render
+from pelican.plugins.polku.digest import Links, _inliner, make_env, render
 
 from tracker.journey.digest import DigestSettings
 
@@ -114,3 +115,16 @@ def test_a_shape_escapes_as_the_inliner_writes():
     )
     text = digest_shapes.shape_of("Hi zqpolkuslot0qz,\nzqpolkuslot1qz", html=False)
     assert text.fill(["<b>&", "u"]) == "Hi <b>&,\nu"
+
+
+def test_every_character_is_escaped_as_the_inliner_writes_it():
+    page = '<title>{0}</title><p title="{0}">{0}</p>'
+    shape = digest_shapes.shape_of(
+        _inliner().inline(page.format("zqpolkuslot0qz")), html=True
+    )
+    chars = [chr(c) for c in range(1, 0x300)] + ["\u2028", "\ufeff", "\U0001f600"]
+    for char in chars:
+        if char not in digest_shapes.NOT_FILLABLE:
+            value = f"a{char}b"
+            inlined = _inliner().inline(page.format(html.escape(value)))
+            assert shape.fill([value]) == inlined, hex(ord(char))
