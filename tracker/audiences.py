@@ -14,19 +14,32 @@ from .journey import profiles as reading
 from .journey.audiences import parse_audiences
 from .storage import Storage
 
+# What `profiles` reads of an observation besides ts, type, visitor and contact.
+FIELDS = ("path",)
+
 
 def find_members(
     storage: Storage, manifest: dict, definitions: dict | None, now: datetime
 ) -> tuple[membership.AudienceMembers, dict]:
-    """Return every configured audience's members, and where they came from."""
+    """Return every configured audience's members, and where they came from.
+
+    One pass over the observations that are someone's (anonymous traffic is
+    left out where the storage can), then one over the people, streamed: a
+    million contacts are never all held, only the members' rows.
+    """
     chosen = parse_audiences(definitions, manifest)
-    people = list(storage.iter_people())
-    contacts = [contact for contact, _ in people]
-    timelines = {contact["id"]: events for contact, events in people}
-    profiles = reading.profiles(storage.iter_events(), contacts, manifest)
-    found = membership.members(chosen, contacts, profiles, timelines, now)
+    observed = storage.observations_of_people(reading.OBSERVED, FIELDS)
+    profiles = reading.profiles(observed, None, manifest)
+    counted = [0]
+
+    def people():
+        for person in storage.stream_people():
+            counted[0] += 1
+            yield person
+
+    found = membership.members_of(chosen, people(), profiles, now)
     source = {
-        "contacts": len(contacts),
+        "contacts": counted[0],
         "data": "the tracker's contacts, their decisions and observations",
         "definitions": "JOURNEY_AUDIENCES" if definitions else "built-in defaults",
     }
@@ -37,7 +50,8 @@ def interests_by_contact(
     storage: Storage, manifest: dict, contacts: list[dict]
 ) -> dict:
     """Return contact id -> {category or tag: posts read}, to order a digest."""
-    profiles = reading.profiles(storage.iter_events(), contacts, manifest)
+    observed = storage.observations_of_people(reading.OBSERVED, FIELDS)
+    profiles = reading.profiles(observed, contacts, manifest)
     result = {}
     for contact_id, profile in profiles.items():
         counts = dict(profile.categories)

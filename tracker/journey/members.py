@@ -6,8 +6,9 @@ profiles in, rows out; the plugin turns the rows into files.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from . import stages
@@ -189,6 +190,30 @@ def _matches(audience: Audience, f: _Facts) -> bool:
     return True
 
 
+def _include(audiences, people, profiles, now, weights, included) -> dict[str, dict]:
+    """Add each listable person to the audiences they meet (before exclusions);
+    return their rows by contact id (the loop of `members_of`)."""
+    rows: dict[str, dict] = {}
+    for contact, timeline in people:
+        if not is_listable(contact) or contact["id"] in rows:
+            continue
+        cid = contact["id"]
+        facts = _Facts(contact, profiles.get(cid), timeline or [], now, weights)
+        hit = False
+        for audience in audiences:
+            if _matches(audience, facts):
+                included[audience.name].append(cid)
+                hit = True
+        if hit:
+            rows[cid] = {
+                **contact,
+                "stage": facts.stage,
+                "score": facts.score,
+                "interests": facts.interests(),
+            }
+    return rows
+
+
 class AudienceMembers(dict):
     """``{audience name: [row]}``, remembering the audiences for the manifest."""
 
@@ -219,31 +244,33 @@ def members(
     The score is `stages.lead_score` over the contact's timeline plus the
     Profile's decayed pageviews and email clicks (see `Profile.observed_score`).
     """
+    people = ((c, timelines.get(c.get("id")) or []) for c in contacts)
+    return members_of(audiences, people, profiles, now, weights)
+
+
+def members_of(
+    audiences: list[Audience],
+    people: Iterable[tuple[Mapping, list[Mapping]]],
+    profiles: Mapping[str, Profile],
+    now: datetime | str,
+    weights: stages.LeadScoreWeights | None = None,
+) -> AudienceMembers:
+    """`members` over (contact, timeline) pairs, taken one at a time: only the
+    members' rows are kept, so everyone need not be held at once."""
     now = stages.parse_ts(now)
     weights = weights or stages.LeadScoreWeights()
     by_name = {a.name: a for a in audiences}
     check_exclusions(list(audiences))
     included: dict[str, list[str]] = {a.name: [] for a in audiences}
-    rows: dict[str, dict] = {}
-    for contact in contacts:
-        if not is_listable(contact) or contact["id"] in rows:
-            continue
-        cid = contact["id"]
-        facts = _Facts(
-            contact, profiles.get(cid), timelines.get(cid) or [], now, weights
-        )
-        hit = False
-        for audience in audiences:
-            if _matches(audience, facts):
-                included[audience.name].append(cid)
-                hit = True
-        if hit:
-            rows[cid] = {
-                **contact,
-                "stage": facts.stage,
-                "score": facts.score,
-                "interests": facts.interests(),
-            }
+    # The rows of a million people are many small containers and no cycle:
+    # CPython would rescan them all on each full collection (as in `profiles`).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        rows = _include(audiences, people, profiles, now, weights, included)
+    finally:
+        if collecting:
+            gc.enable()
     final: dict[str, list[str]] = {}
 
     def resolve(name: str) -> list[str]:

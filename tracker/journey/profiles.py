@@ -84,7 +84,7 @@ def _post_index(manifest: Mapping | None) -> dict[str, tuple]:
 
 def profiles(
     observations: Iterable[Mapping],
-    contacts: list[Mapping],
+    contacts: Iterable[Mapping] | None,
     manifest: Mapping | None,
     weights: stages.LeadScoreWeights | None = None,
 ) -> dict[str, Profile]:
@@ -95,11 +95,15 @@ def profiles(
     browser). Observations of unknown people, of contacts not in ``contacts``
     (erased ones) and bots are skipped: anonymous traffic costs two dict
     lookups and nothing is copied. A contact never observed has no entry.
+
+    ``contacts`` None: each observation's ``owner`` already says whose it is
+    (`Storage.observations_of_people` resolved it over every contact), so
+    no contact need be held for this pass; one without an owner is skipped.
     """
     weights = weights or stages.LeadScoreWeights()
-    known: set[str] = set()
+    known: set[str] | None = None if contacts is None else set()
     owner: dict[str, str] = {}
-    for contact in contacts:
+    for contact in contacts or ():
         cid = contact.get("id")
         if not cid or cid in known:
             continue
@@ -132,9 +136,14 @@ def _accumulate(observations, known, owner, posts, weights, found) -> None:
         kind = ob.get("type")
         if kind not in OBSERVED:
             continue
-        cid = ob.get("contact") or owner.get(ob.get("visitor"))
-        if cid is None or cid not in known:
-            continue
+        if known is None:
+            cid = ob.get("owner")
+            if not cid:
+                continue
+        else:
+            cid = ob.get("contact") or owner.get(ob.get("visitor"))
+            if cid is None or cid not in known:
+                continue
         try:
             when = fromisoformat(ob["ts"])
         except (KeyError, TypeError, ValueError):

@@ -107,6 +107,33 @@ class Storage(ABC):
         """Yield (contact, their decisions in the order made) for everyone, in one
         read."""
 
+    def stream_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        """iter_people for one pass over everyone, in the same order: a backend
+        that would keep everyone in memory streams them instead."""
+        return self.iter_people()
+
+    def observations_of_people(
+        self, types: Collection[str], fields: Collection[str] = ()
+    ) -> Iterator[Record]:
+        """Yield the observations of these types that are someone's, as
+        iter_events orders them, each with `owner`: the contact it names, else
+        the first contact (as iter_people orders them) whose visitors hold its
+        visitor id. Anonymous traffic, most of a site's events, is left out.
+
+        Each has at least ts, type, visitor, contact and these fields; a backend
+        may read only those. This default reads every event.
+        """
+        owner: dict[str, str] = {}
+        for contact in self.iter_contacts():
+            for visitor in contact.get("visitors") or ():
+                owner.setdefault(visitor, contact["id"])
+        types = frozenset(types)
+        for event in self.iter_events():
+            if event.get("type") in types:
+                found = event.get("contact") or owner.get(event.get("visitor"))
+                if found:
+                    yield {**event, "owner": found}
+
     @abstractmethod
     def decisions(self, contact_id: str) -> list[Record]:
         """Return the contact's own events (signup, purchase...), in the order made."""

@@ -25,7 +25,7 @@ from ..base import People, Record, Storage
 from ..files import UNAVAILABLE, unavailable
 from ..journal import Journal
 from ..timelines import linked_events
-from . import events
+from . import events, reads
 from .aggregates import SharedStats
 from .db import Database
 from .people import (
@@ -146,6 +146,17 @@ class PostgresStorage(Storage):
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._everyone()
+
+    def stream_people(self) -> Iterator[tuple[Record, list[Record]]]:
+        """Through a server-side cursor: a million people are not all held."""
+        return reads.people(self.db)
+
+    def observations_of_people(
+        self, types: Collection[str], fields: Collection[str] = ()
+    ) -> Iterator[Record]:
+        """Selected in one query: only their columns and fields leave the database."""
+        self.caught_up()
+        return reads.observations(self.db, types, fields)
 
     def _everyone(self) -> list[tuple[Record, list[Record]]]:
         """Everyone with their decisions, read again only when people changed.
