@@ -321,13 +321,15 @@ def server_figures(data_dir: str, args, src: str | None, label: str) -> None:
             after_signup = server.rss()
             shown, seconds = server.overview()
             after_overview = server.rss()
+            total = sum(after_overview) + rss_mb(server.proc.pid)
         finally:
             server.stop()
         print(
             f"  gunicorn -w {args.workers} {kind} ({label}), worker RSS MB: booted "
             f"{fmt(booted)}; after {ok:,} beacons and pixels {fmt(after_beacons)}; "
             f"after a signup ({status}) {fmt(after_signup)}; after the overview "
-            f"({shown}, {seconds:.2f} s) {fmt(after_overview)}",
+            f"({shown}, {seconds:.2f} s) {fmt(after_overview)}; the whole tracker "
+            f"(master and workers) {total:.0f} MB",
             flush=True,
         )
 
