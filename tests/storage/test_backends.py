@@ -407,3 +407,20 @@ def test_contacts_page_pages_last_seen_first_and_searches(storage, set_clock):
     assert [c["email"] for c, _ in storage.contacts_page(0, 9)[0]] == [
         e for e in order if e != made[4]["email"]
     ]
+
+
+def test_a_browser_belongs_to_whoever_last_proved_it_theirs(storage):
+    """GET /api/next's look-up: one answer on every backend, no pass over everyone."""
+    people = [
+        contact(f"r{n}@example.com", visitors=[f"v{n}", f"w{n}"]) for n in range(4)
+    ]
+    with storage.transaction() as tx:
+        for p in people:
+            tx.save(p)
+    with storage.transaction() as tx:  # a browser forgotten, one taken over
+        tx.save({**people[0], "visitors": ["w0", "v1"]})
+    storage.erase_contact(people[3]["id"])
+    ids = [p["id"] for p in people]
+    expected = {"w0": ids[0], "v1": ids[0], "w1": ids[1], "v2": ids[2], "w2": ids[2]}
+    for visitor in [*expected, "v0", "v3", "w3", "nobody"]:
+        assert storage.visitor_owner(visitor) == expected.get(visitor), visitor

@@ -365,3 +365,18 @@ def test_everyone_is_read_again_when_another_server_changes_people(two):
     assert len(list(other.iter_people())) == 2
     one.erase_contact(first["id"])
     assert [c["email"] for c, _ in other.iter_people()] == ["second@example.com"]
+
+
+def test_the_upgrade_keys_the_browsers_of_contacts_saved_before(storage_pg):
+    """Migration 0010 gives each visitor id to the newest contact holding it."""
+    first = contact("a@example.com", visitors=["shared", "a-only"])
+    later = contact("b@example.com", visitors=["shared"])
+    with storage_pg.transaction() as tx:
+        tx.save(first)
+        tx.save(later)
+    sql = dict(migration_files())["0010_visitor_owners"]
+    with storage_pg.db.connect() as conn:
+        conn.execute("DELETE FROM contact_keys WHERE field = 'visitor'")
+        conn.execute(sql)
+    assert storage_pg.visitor_owner("shared") == later["id"]
+    assert storage_pg.visitor_owner("a-only") == first["id"]

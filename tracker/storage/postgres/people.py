@@ -28,9 +28,11 @@ SELECT = "SELECT c.doc FROM contacts c"
 
 
 def keys_of(contact: Record) -> list[tuple[str, str]]:
-    """The (field, value) pairs find_by looks a contact up by."""
+    """The (field, value) pairs find_by looks a contact up by; a visitor id, to
+    its browser's owner (whoever last proved it theirs, as the view has it)."""
     keys = [(f, contact[f]) for f in INDEXED if contact.get(f)]
     keys += [("order", o) for o in contact.get("orders", [])]
+    keys += [("visitor", v) for v in dict.fromkeys(contact.get("visitors") or ())]
     return [(f, column(v)) for f, v in keys]
 
 

@@ -180,6 +180,16 @@ class PostgresStorage(Storage):
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             return contacts_page(conn, offset, limit, search, stage)
 
+    def visitor_owner(self, visitor: str) -> str | None:
+        """The contact who last proved this browser theirs: one index look-up."""
+        with self.db.connect() as conn:
+            found = conn.execute(
+                "SELECT contact FROM contact_keys WHERE field = 'visitor'"
+                " AND value = %s",
+                [events.column(visitor)],
+            ).fetchone()
+        return found and found[0]
+
     def people_facts(
         self,
         since: str | None = None,
