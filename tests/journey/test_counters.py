@@ -174,3 +174,20 @@ def test_days_kept_before_first_visits_were_counted_say_so():
     del old["2026-11-01"]["firsts"]  # as an earlier version stored the day
     s = Stats.from_json(old).summary()
     assert s["first_visits"] == [{"source": None, "landing": None, "visitors": 2}]
+
+
+def test_a_late_pageview_on_a_closed_day_counts_as_a_new_visitor():
+    """A closed day keeps its visitor numbers compactly, loaded or closed here."""
+    stats = Stats()
+    stats.add(pv("2026-11-01", "v1"))
+    stats.add(pv("2026-11-01", "v2", "/b/"))
+    stats.close_before("2026-11-02")
+    again = Stats.from_json(stats.to_json())
+    for kept in (stats, again):
+        kept.add(pv("2026-11-01", "v1"))  # its id forgotten: a new visitor
+        kept.add(pv("2026-11-01", "v3", "/c/"))  # a new cell on a closed day
+        summary = kept.summary()
+        assert (summary["pageviews"], summary["visitors"]) == (4, 4)
+        pages = {p["path"]: p["visitors"] for p in summary["pages"]}
+        assert pages["/b/"] == 1 and pages["/c/"] == 1
+        assert Stats.from_json(kept.to_json()).summary() == summary
