@@ -90,7 +90,11 @@ def step(facts: dict | None, contact: dict | None, event: dict | None) -> dict:
     new["stage"] = stages.stage_of(
         new, new.get("marks", ()), new.get("promoter", False)
     )
-    new["span"] = span(new)
+    found = span(new)
+    if found is None:
+        new.pop("span", None)
+    else:
+        new["span"] = found
     return new
 
 
