@@ -108,3 +108,11 @@ def people(db: Database) -> Iterator[tuple[Record, list[Record]]]:
                 decided.append(pending[1])
                 pending = next(decisions, None)
             yield contact, decided
+
+
+def contacts(db: Database) -> Iterator[Record]:
+    """Yield every contact's record in first-saved order, without their
+    decisions and without holding everyone."""
+    with _snapshot(db) as conn:
+        for _, contact in _rows(conn, CONTACTS, {}, "polku_contacts"):
+            yield contact
