@@ -37,7 +37,6 @@ LinkedIn, Matched Audiences contact list
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -227,6 +226,15 @@ ROWS = {
 }
 
 
+class _Line:
+    """A file for csv.writer that keeps the one line just written."""
+
+    __slots__ = ("text",)
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
 def render(
     fmt: str, people: Iterable[Mapping], cache: dict | None = None
 ) -> tuple[bytes, dict[str, int]]:
@@ -234,32 +242,39 @@ def render(
 
     Ad formats hold only people with a live ads consent; a person with no
     address or phone the platform can use is skipped and counted. ``cache``
-    (contact id -> row, one per format) spares hashing a person once per list.
+    (contact id -> the person's CSV line, or None if unmatchable; one per
+    format) spares normalising, hashing and quoting a person once per list.
     """
     platform = PLATFORMS[check_platform(fmt)]
     build = ROWS[fmt]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    line = _Line()
+    writer = csv.writer(line, lineterminator="\n")
     writer.writerow(platform.columns)
+    lines = [line.text]
     counts = {"members": 0, "rows": 0, "without_ads_consent": 0, "unmatchable": 0}
+    ads = fmt in AD_FORMATS
+    cache = {} if cache is None else cache
     for member in people:
         counts["members"] += 1
-        if fmt in AD_FORMATS and not has_ads_consent(member):
+        if ads and not has_ads_consent(member):
             counts["without_ads_consent"] += 1
             continue
         key = member.get("id")
-        if cache is not None and key is not None:
-            if key not in cache:
-                cache[key] = build(member)
-            row = cache[key]
-        else:
+        text = cache.get(key, False) if key is not None else False
+        if text is False:
             row = build(member)
-        if row is None:
+            text = None
+            if row is not None:
+                writer.writerow(row)
+                text = line.text
+            if key is not None:
+                cache[key] = text
+        if text is None:
             counts["unmatchable"] += 1
             continue
-        writer.writerow(row)
+        lines.append(text)
         counts["rows"] += 1
-    return out.getvalue().encode("utf-8"), counts
+    return "".join(lines).encode("utf-8"), counts
 
 
 def _previous_files(out_dir: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from . import stages
@@ -77,9 +77,12 @@ class _Facts:
         "timeline",
         "now",
         "weights",
+        "now_ts",
         "_stage",
         "_score",
         "_last_seen",
+        "_customer",
+        "_guides",
     )
 
     def __init__(self, contact, profile, timeline, now, weights) -> None:
@@ -87,8 +90,10 @@ class _Facts:
         self.profile = profile
         self.timeline = timeline
         self.now = now
+        self.now_ts = now.timestamp()
         self.weights = weights
         self._stage = self._score = self._last_seen = None
+        self._customer = self._guides = None
 
     @property
     def stage(self) -> str:
@@ -106,17 +111,21 @@ class _Facts:
 
     @property
     def customer(self) -> bool:
-        return bool(self.contact.get("customer_at")) or any(
-            ev.get("type") in CUSTOMER_EVENTS for ev in self.timeline
-        )
+        if self._customer is None:
+            self._customer = bool(self.contact.get("customer_at")) or any(
+                ev.get("type") in CUSTOMER_EVENTS for ev in self.timeline
+            )
+        return self._customer
 
     @property
     def guides(self) -> set[str]:
-        return {
-            ev.get("guide")
-            for ev in self.timeline
-            if ev.get("type") == "download" and ev.get("guide")
-        }
+        if self._guides is None:
+            self._guides = {
+                ev.get("guide")
+                for ev in self.timeline
+                if ev.get("type") == "download" and ev.get("guide")
+            }
+        return self._guides
 
     @property
     def last_seen(self) -> float:
@@ -150,59 +159,73 @@ def _read_enough(counts: Counter | None, wanted: tuple[str, ...], minimum: int) 
     return False
 
 
-def _matches(audience: Audience, f: _Facts) -> bool:
-    """Return True when the contact meets every rule of the audience."""
-    if f.contact.get("status") not in audience.status:
-        return False
-    if audience.stages and f.stage not in audience.stages:
-        return False
-    if audience.only_customers and not f.customer:
-        return False
-    if audience.exclude_customers and f.customer:
-        return False
-    if audience.guides:
-        downloaded = f.guides
-        if not downloaded or (
-            audience.guides != (ANY,) and not downloaded & set(audience.guides)
-        ):
-            return False
-    profile = f.profile
+def _checks(audience: Audience) -> tuple[Callable[[_Facts], bool], ...]:
+    """Return the audience's rules but its status, each a test of one contact's
+    facts, in the order they are cheapest to fail; all must hold.
+
+    Made once per audience, not worked out again for each of a million people.
+    """
+    checks: list[Callable[[_Facts], bool]] = []
+    if audience.stages:
+        wanted_stages = frozenset(audience.stages)
+        checks.append(lambda f: f.stage in wanted_stages)
+    if audience.only_customers:
+        checks.append(lambda f: f.customer)
+    if audience.exclude_customers:
+        checks.append(lambda f: not f.customer)
+    if audience.guides == (ANY,):
+        checks.append(lambda f: bool(f.guides))
+    elif audience.guides:
+        wanted_guides = frozenset(audience.guides)
+        checks.append(lambda f: not wanted_guides.isdisjoint(f.guides))
     minimum = audience.min_posts or 1
-    if audience.categories and not (
-        profile and _read_enough(profile.categories, audience.categories, minimum)
+    for wanted, counts_of in (
+        (audience.categories, lambda p: p.categories),
+        (audience.tags, lambda p: p.tags),
     ):
-        return False
-    if audience.tags and not (
-        profile and _read_enough(profile.tags, audience.tags, minimum)
-    ):
-        return False
+        if wanted:
+            checks.append(
+                lambda f, wanted=wanted, counts_of=counts_of: (
+                    f.profile is not None
+                    and _read_enough(counts_of(f.profile), wanted, minimum)
+                )
+            )
     if audience.min_posts and not (audience.categories or audience.tags):
-        if not profile or len(profile.posts) < audience.min_posts:
-            return False
-    if audience.min_score is not None and f.score < audience.min_score:
-        return False
+        checks.append(
+            lambda f: f.profile is not None and len(f.profile.posts) >= minimum
+        )
+    if audience.min_score is not None:
+        min_score = audience.min_score
+        checks.append(lambda f: f.score >= min_score)
     if audience.seen_within_days is not None:
-        if f.now.timestamp() - f.last_seen > audience.seen_within_days * DAY:
-            return False
+        within = audience.seen_within_days * DAY
+        checks.append(lambda f: not f.now_ts - f.last_seen > within)
     if audience.not_seen_days is not None:
-        if f.now.timestamp() - f.last_seen < audience.not_seen_days * DAY:
-            return False
-    return True
+        unseen = audience.not_seen_days * DAY
+        checks.append(lambda f: not f.now_ts - f.last_seen < unseen)
+    return tuple(checks)
 
 
 def _include(audiences, people, profiles, now, weights, included) -> dict[str, dict]:
     """Add each listable person to the audiences they meet (before exclusions);
     return their rows by contact id (the loop of `members_of`)."""
+    rules = [(frozenset(a.status), _checks(a), included[a.name]) for a in audiences]
     rows: dict[str, dict] = {}
     for contact, timeline in people:
         if not is_listable(contact) or contact["id"] in rows:
             continue
         cid = contact["id"]
         facts = _Facts(contact, profiles.get(cid), timeline or [], now, weights)
+        status = contact.get("status")
         hit = False
-        for audience in audiences:
-            if _matches(audience, facts):
-                included[audience.name].append(cid)
+        for statuses, checks, found in rules:
+            if status not in statuses:
+                continue
+            for check in checks:
+                if not check(facts):
+                    break
+            else:
+                found.append(cid)
                 hit = True
         if hit:
             rows[cid] = {
