@@ -212,15 +212,27 @@ def contacts_page(
         params.append(stage)
     where = " WHERE " + " AND ".join(conditions) if conditions else ""
     order = " ORDER BY c.last_seen DESC, c.seq LIMIT %s OFFSET %s"
-    if search:  # no index serves a substring: count and page in one scan
+    if search:
+        # No index serves a substring: one scan finds the matches (the fence,
+        # OFFSET 0, keeps the planner from walking the last_seen index and
+        # visiting every row in its order), then only the page's are read.
         found = conn.execute(
-            "SELECT c.doc, count(*) OVER () FROM contacts c" + where + order,
+            "SELECT m.id, count(*) OVER () FROM (SELECT c.id, c.last_seen, c.seq"
+            " FROM contacts c" + where + " OFFSET 0) m"
+            " ORDER BY m.last_seen DESC, m.seq LIMIT %s OFFSET %s",
             [*params, limit, offset],
         ).fetchall()
         total = found[0][1] if found else 0
         if not found and offset:
             total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
             total = total.fetchone()[0]
+        ids = [row[0] for row in found]
+        docs = dict(
+            conn.execute(
+                "SELECT c.id, c.doc FROM contacts c WHERE c.id = ANY(%s)", [ids]
+            ).fetchall()
+        )
+        found = [(docs[i],) for i in ids if i in docs]
     else:
         total = conn.execute("SELECT count(*) FROM contacts c" + where, params)
         total = total.fetchone()[0]
