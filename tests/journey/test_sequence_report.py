@@ -68,3 +68,16 @@ def test_one_row_per_sequence_with_its_outcomes():
 def test_a_sequence_no_one_entered_has_no_share():
     (row,) = report([SEQ], [], {}, NOW)
     assert row["entered"] == 0 and row["lead_share"] is None
+
+
+def test_the_facts_outline_counts_as_the_record_does():
+    """The people's facts keep each record's outline: the same row from either."""
+    from tracker.journey import facts
+
+    whole = [
+        person("2026-06-01T08:00:00+00:00", "finished", 2),
+        person("2026-08-25T08:00:00+00:00", "active", 1, reason="x"),
+    ]
+    whole[1]["sequences"]["welcome"]["past"] = [{"state": "left"}]
+    outlined = [facts.of({"id": str(n), **c}, []) for n, c in enumerate(whole)]
+    assert report([SEQ], outlined, {}, NOW) == report([SEQ], whole, {}, NOW)

@@ -20,7 +20,7 @@ from .blueprint import bp
 def sequences():
     storage = get_storage()
     defined = manifest().get("sequences") or []
-    contacts = [c for c in storage.iter_contacts() if c.get("sequences")]
+    contacts = list(storage.people_facts(having="sequences"))  # outlines, in facts
     entered = [
         record.get("entered")
         for c in contacts

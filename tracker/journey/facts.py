@@ -13,6 +13,7 @@ while empty):
   made (ts, type, value, currency, order_id), for revenue and RFM;
 - `downloads`: their downloads ([ts, guide]);
 - `reports`: the bounces and complaints about mail to them (the decisions);
+- `sequences`: the outline of their record of each sequence they entered;
 - `marks`: the decision types that move a stage, and `promoter` when a
   feedback decision scored as one, so the stage needs no timeline;
 - `stage`: the furthest stage (`stages.contact_stage` of the whole timeline);
@@ -28,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from . import stages
+from .sequence_report import outline
 
 FIELDS = (
     "id",
@@ -53,7 +55,13 @@ TOUCHES = {
 }
 PURCHASES = ("purchase", "booking")
 REPORTS = ("bounce", "complaint")
-HAVING = ("purchases", "downloads", "reports", "quotes")  # what people_facts picks by
+HAVING = (
+    "purchases",
+    "downloads",
+    "reports",
+    "quotes",
+    "sequences",
+)  # what people_facts picks by
 KEPT = ("ts", "type", "value", "currency", "order_id")
 MARKS = stages.STAGE_EVENTS
 
@@ -70,6 +78,11 @@ def step(facts: dict | None, contact: dict | None, event: dict | None) -> dict:
                 new.pop(field, None)  # read with .get: absent is as empty
             else:
                 new[field] = value
+        found = contact.get("sequences")
+        if found:
+            new["sequences"] = {n: outline(r) for n, r in found.items()}
+        else:
+            new.pop("sequences", None)
         new.setdefault("seen", contact.get("created"))
     if event is not None:
         kind = event.get("type")

@@ -26,6 +26,21 @@ def _became(contact: Mapping, field: str, entered: datetime) -> bool:
     return moment is not None and entered <= moment <= entered + WINDOW
 
 
+def outline(record: Mapping) -> dict:
+    """What the report reads of a person's record of one sequence: its state,
+    when and why it ended or began, how often they entered, emails sent. The
+    people's facts keep this outline instead of the record (an outline is its
+    own outline)."""
+    if "entries" in record:
+        return dict(record)
+    found = {k: record[k] for k in ("state", "entered", "reason") if record.get(k)}
+    found["entries"] = 1 + len(record.get("past") or [])
+    found["sent"] = sum(
+        step.get("state") == SENT for step in (record.get("steps") or {}).values()
+    )
+    return found
+
+
 def report(
     sequences: Iterable[Mapping],
     contacts: Iterable[Mapping],
@@ -56,14 +71,11 @@ def report(
             row = rows.get(name)
             if row is None:
                 continue
-            enrolments = 1 + len(record.get("past") or [])
-            row["entered"] += enrolments
+            record = outline(record)
+            row["entered"] += record["entries"]
             row["active"] += record.get("state") == "active"
             row["finished"] += record.get("state") == "finished"
-            row["sent"] += sum(
-                step.get("state") == SENT
-                for step in (record.get("steps") or {}).values()
-            )
+            row["sent"] += record["sent"]
             row["unsubscribed"] += record.get("state") == "left"
             row["exited_by_conversion"] += record.get("reason") in CONVERSION_EXITS
             entered = time_of(record.get("entered"))

@@ -303,8 +303,8 @@ def summary(storage: Storage, now: datetime) -> list[dict]:
     )
     for claim in listing.due:
         counts[claim.sequence]["due"] += 1
-    for contact in storage.iter_contacts():
-        for name, record in (contact.get("sequences") or {}).items():
+    for contact in storage.people_facts(having="sequences"):
+        for name, record in contact["sequences"].items():
             if name in counts and record.get("state") in counts[name]:
                 counts[name][record["state"]] += 1
     return [{**s, "counts": counts[s["name"]]} for s in sequences]
