@@ -9,6 +9,8 @@ a time, in one snapshot.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
@@ -20,27 +22,25 @@ from .db import Database
 BATCH = 20_000
 BASE_FIELDS = ("ts", "type", "visitor", "contact")
 
-VISITORS = """
-SELECT c.id, CASE WHEN json_typeof(c.doc -> 'visitors') = 'array'
-    THEN c.doc -> 'visitors' END
-FROM contacts c ORDER BY c.seq
-"""
-
-# Each partition's scan looks the visitor up in a hash of the contacts'
-# visitor ids, built from one read of the contacts (DISTINCT: without it the
-# planner guesses 100 per contact, too many to hash, and scans the list for
-# every event). Ordered as `iter_events` gives them: (ts, seq).
+# Each visitor id a contact holds, with the first contact (in first-saved
+# order) to hold it: a shared browser is that one's, as `profiles` has it.
+# Each contact's JSON is parsed once (OFFSET 0 keeps the planner from copying
+# the expression), and the events are joined to one hash of the ids, not
+# probed against a list per month's partition. Ordered as `iter_events`
+# gives them: (ts, seq).
 OBSERVATIONS = """
-WITH known AS MATERIALIZED (
-    SELECT DISTINCT json_array_elements_text(CASE
-        WHEN json_typeof(c.doc -> 'visitors') = 'array' THEN c.doc -> 'visitors' END)
-        AS visitor
+WITH owners AS MATERIALIZED (
+    SELECT DISTINCT ON (v.visitor) v.visitor, c.id
     FROM contacts c
+    CROSS JOIN LATERAL (SELECT c.doc -> 'visitors' AS list OFFSET 0) l
+    CROSS JOIN LATERAL json_array_elements_text(
+        CASE WHEN json_typeof(l.list) = 'array' THEN l.list END) AS v(visitor)
+    ORDER BY v.visitor, c.seq
 )
-SELECT e.ts::text, e.type, e.visitor, e.contact {more}
-FROM events e
-WHERE e.type = ANY(%(types)s)
-    AND (e.contact IS NOT NULL OR e.visitor IN (SELECT visitor FROM known))
+SELECT e.ts::text, e.type, e.visitor, e.contact,
+    coalesce(nullif(e.contact, ''), o.id) {more}
+FROM events e LEFT JOIN owners o ON o.visitor = e.visitor
+WHERE e.type = ANY(%(types)s) AND coalesce(nullif(e.contact, ''), o.id) IS NOT NULL
 ORDER BY e.ts, e.seq
 """
 
@@ -59,7 +59,7 @@ def _snapshot(db: Database) -> Iterator[psycopg.Connection]:
     with db.connect() as conn, conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         conn.execute("SET LOCAL jit = off")  # compiling costs more than it saves here
-        conn.execute("SET LOCAL work_mem = '256MB'")  # room to hash the visitor ids
+        conn.execute("SET LOCAL work_mem = '512MB'")  # to hash the ids, sort the rows
         conn.execute("SET LOCAL TimeZone = 'UTC'")  # ts::text, as ISO 8601 reads it
         # Every row is read: plan for the whole, not for the first rows fast.
         conn.execute("SET LOCAL cursor_tuple_fraction = 1.0")
@@ -71,9 +71,71 @@ def _rows(
 ) -> Iterator[tuple]:
     """Yield a query's rows through a server-side cursor, a batch at a time."""
     with conn.cursor(name=name) as cur:
-        cur.itersize = BATCH
         cur.execute(query, params)
-        yield from cur
+        while batch := cur.fetchmany(BATCH):
+            yield from batch
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _put(batches: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Queue an item unless the reader stopped; False if it did."""
+    while not stop.is_set():
+        try:
+            batches.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _ahead(items: Iterator, size: int = 1000, depth: int = 8) -> Iterator:
+    """Yield items that another thread reads, up to depth batches ahead.
+
+    The database works on the next rows, and psycopg waits for them without
+    the GIL, while the caller works on these. The iterator runs, and is
+    closed (its transaction ended), in that thread.
+    """
+    batches: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            batch: list = []
+            for item in items:
+                batch.append(item)
+                if len(batch) >= size:
+                    if not _put(batches, batch, stop):
+                        return
+                    batch = []
+            if _put(batches, batch, stop):
+                _put(batches, _END, stop)
+        except BaseException as e:  # noqa: BLE001 - raised again in the reader
+            _put(batches, _Failed(e), stop)
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    reader = threading.Thread(target=produce, name="polku-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            batch = batches.get()
+            if batch is _END:
+                return
+            if isinstance(batch, _Failed):
+                raise batch.error
+            yield from batch
+    finally:
+        stop.set()
+        reader.join()
 
 
 def observations(
@@ -83,24 +145,28 @@ def observations(
     visitor a contact holds, oldest first: ts (the stored moment, written in
     UTC), type, visitor, contact, their `owner` (the contact named, else the
     first one saved holding the visitor) and the asked doc fields (as text)."""
+    return _ahead(_observations(db, types, fields))
+
+
+def _observations(
+    db: Database, types: Collection[str], fields: Collection[str]
+) -> Iterator[Record]:
     fields = [f for f in dict.fromkeys(fields) if f not in BASE_FIELDS]
     more = "".join(f", e.doc ->> %(f{i})s" for i in range(len(fields)))
     params = {"types": list(types), **{f"f{i}": f for i, f in enumerate(fields)}}
-    names = (*BASE_FIELDS, *fields)
+    names = (*BASE_FIELDS, "owner", *fields)
     with _snapshot(db) as conn:
-        owner: dict[str, str] = {}
-        for contact_id, visitors in _rows(conn, VISITORS, {}):
-            for visitor in visitors or ():
-                owner.setdefault(visitor, contact_id)
         for found in _rows(conn, OBSERVATIONS.format(more=more), params):
-            record = dict(zip(names, found, strict=True))
-            record["owner"] = found[3] or owner.get(found[2])
-            yield record
+            yield dict(zip(names, found, strict=True))
 
 
 def people(db: Database) -> Iterator[tuple[Record, list[Record]]]:
     """Yield (contact, decisions in the order made) in first-saved order,
     without holding everyone."""
+    return _ahead(_people(db))
+
+
+def _people(db: Database) -> Iterator[tuple[Record, list[Record]]]:
     with _snapshot(db) as conn:
         decisions = _rows(conn, DECISIONS, {}, "polku_decisions")
         pending = next(decisions, None)
