@@ -380,3 +380,20 @@ def test_the_upgrade_keys_the_browsers_of_contacts_saved_before(storage_pg):
         conn.execute(sql)
     assert storage_pg.visitor_owner("shared") == later["id"]
     assert storage_pg.visitor_owner("a-only") == first["id"]
+
+
+def test_a_server_holds_only_the_days_it_is_asked_for(two):
+    """A month's summary reads that month's days; an event for a day not held
+    is folded into the stored day, not into an empty one."""
+    one, other = two
+    for day in ("2026-09-10", "2026-10-05", "2026-11-20"):
+        one.append_event(event(f"{day}T10:00:00+00:00", visitor="a" + day))
+    before = one.summary()
+    november = other.summary("2026-11-01", "2026-11-30")
+    assert november["pageviews"] == 1
+    assert sorted(other.stats.stats.days) == ["2026-11-20"]
+    other.append_event(event("2026-10-05T12:00:00+00:00", visitor="late"))
+    assert other.summary("2026-11-01", "2026-11-30") == november
+    after = other.summary()
+    assert (after["pageviews"], after["visitors"]) == (4, before["visitors"] + 1)
+    assert one.summary() == after

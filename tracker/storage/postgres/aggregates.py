@@ -1,13 +1,17 @@
 """The dashboard's aggregates, shared by every server: daily cubes in a table.
 
 `aggregate_days` holds one `Stats` day per row; `aggregate_state.folded` says
-how far the events are folded into them. Each process keeps the days in
-memory and, on every `summary()`, under an advisory lock (one folder at a
+how far the events are folded into them. Each process keeps in memory the
+days it was asked for (a 30-day overview reads 60 of them, not every day
+since the site began: at 10M events a year of cubes is gigabytes of Python
+objects) and, on every `summary()`, under an advisory lock (one folder at a
 time; the others wait a moment, then find little left to do):
 
-1. reads the day rows another process rewrote since it last looked
-   (`rev` greater than its own);
-2. folds the events not folded yet, and writes back the days they touched.
+1. reads again the days it holds that another process rewrote since it last
+   looked (`rev` greater than its own), and reads the days the summary asks
+   for that it does not hold yet;
+2. folds the events not folded yet (reading each one's day first, if not
+   held), and writes back the days they touched.
 
 Which events are "not folded yet" cannot be `seq > last seq folded`: two
 transactions can take seq 10 and 11 and commit 11 first; a fold in between
@@ -56,26 +60,36 @@ class SharedStats:
         filters: dict[str, str] | None,
     ) -> dict:
         with self._lock:
-            self.refresh()
+            self.refresh(since, until)
             return self.stats.summary(since, until, filters)
 
-    def refresh(self) -> int:
-        """Catch up with the other processes, fold new events; return days touched."""
+    def refresh(self, since: str | None = None, until: str | None = None) -> int:
+        """Catch up with the other processes, hold the days of [since, until]
+        (None: open), fold new events; return days touched."""
         try:
-            return self._refresh()
+            return self._refresh(since, until)
         except BaseException:
             self.stats, self.rev = Stats(), -1  # half-folded: reload next time
             raise
 
-    def _refresh(self) -> int:
+    def _refresh(self, since: str | None, until: str | None) -> int:
         with self.db.transaction("aggregates") as conn:
             folded, rev, now = conn.execute(
                 "SELECT folded::text, rev, pg_current_snapshot()::text "
                 "FROM aggregate_state"
             ).fetchone()
             if rev != self.rev:
-                self._load_days(conn)
+                self._load_days(conn, "rev > %s AND day = ANY(%s)", [self.rev])
                 self.rev = rev
+            bounds, params = [], []
+            if since:
+                bounds.append("day >= %s")
+                params.append(since[:10])
+            if until:
+                bounds.append("day <= %s")
+                params.append(until[:10])
+            bounds.append("NOT day = ANY(%s)")  # the days held: _load_days adds them
+            self._load_days(conn, " AND ".join(bounds), params)
             touched = self._fold(conn, folded, now)
             yesterday = clock.now().date() - timedelta(days=OPEN_DAYS - 1)
             touched |= self._close_before(yesterday.isoformat())
@@ -83,12 +97,19 @@ class SharedStats:
                 self._save(conn, touched, now, rev + 1)
             return len(touched)
 
-    def _load_days(self, conn: psycopg.Connection) -> None:
+    def _load_days(self, conn: psycopg.Connection, where: str, params: list) -> None:
+        """Read the stored days that match where, given the held days last."""
         rows = conn.execute(
-            "SELECT day, data FROM aggregate_days WHERE rev > %s", [self.rev]
+            "SELECT day, data FROM aggregate_days WHERE " + where,
+            [*params, list(self.stats.days)],
         )
         for day, data in rows:
             self.stats.days[day] = Day(data)
+
+    def _hold(self, conn: psycopg.Connection, day: str) -> None:
+        """Read a day before an event is folded into it (if stored, not held)."""
+        if day not in self.stats.days:
+            self._load_days(conn, "day = %s AND NOT day = ANY(%s)", [day])
 
     def _fold(self, conn: psycopg.Connection, folded: str, now: str) -> set[str]:
         """Fold the events visible in snapshot `now` but not in `folded`.
@@ -108,6 +129,7 @@ class SharedStats:
                 [xmax, running.split(",") if running else [], now],
             )
             for (event,) in cur:
+                self._hold(conn, event["ts"][:10])
                 self.stats.add(event)
                 touched.add(event["ts"][:10])
         return touched
