@@ -239,8 +239,10 @@ class PeopleView:
             if not period or (
                 span is not None and span[0] <= (first or span[0]) and span[1] >= last
             ):
-                found = self._facts(entry)
-                if not having or found.get(having):
+                found = self._facts(entry)  # the text said so; the facts decide
+                if (not having or found.get(having)) and (
+                    not stages or found["stage"] in stages
+                ):
                     yield found
         for contact_id in referrers:
             entry = self.entries.get(contact_id)
@@ -283,7 +285,10 @@ class PeopleView:
             return False
         if search and search not in entry.email and search not in text.lower():
             return False
-        return not search or matches(self._facts(entry), search)
+        if not (search or stage):
+            return True
+        found = self._facts(entry)  # the text said so; the facts decide
+        return matches(found, search) and (not stage or found["stage"] == stage)
 
     def visitor_owner(self, visitor: str) -> str | None:
         """The contact who last proved this browser (visitor id) theirs."""
