@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from tracker import clock
 from tracker.kept import FRESH, LATE, Decisions, Observations
+from tracker.storage.base import StorageUnavailable
 
 from .storage.test_backends import contact, event
 
@@ -110,3 +113,26 @@ def test_decisions_are_read_again_once_someone_changed(storage, set_clock):
         ["v1", "v2"],
     )
     assert kept.read(storage, ("signup",), at(timedelta(seconds=1))) == []
+
+
+def test_a_read_that_fails_half_way_keeps_nothing_of_it(storage, set_clock):
+    set_clock(NOW)
+    kept = Observations()
+    kept.read(storage, None, ("exposure",))
+    first, second = (
+        exposure(at(timedelta(seconds=1))),
+        exposure(at(timedelta(seconds=2))),
+    )
+    storage.append_event(first)
+    storage.append_event(second)
+    real = storage.events_of
+
+    def broken(*args):
+        yield next(iter(real(*args)))
+        raise StorageUnavailable("the database went away")
+
+    storage.events_of = broken
+    with pytest.raises(StorageUnavailable):
+        kept.read(storage, None, ("exposure",))
+    del storage.events_of
+    assert ids(kept.read(storage, None, ("exposure",))) == ids([first, second])

@@ -91,13 +91,17 @@ class Observations:
 
     @staticmethod
     def _add(kept: Read, events, now: datetime) -> None:
-        """Keep the events not kept yet; remember the ids a next read may meet."""
-        before, new = kept.recent, {}
+        """Keep the events not kept yet; remember the ids a next read may meet.
+
+        Nothing is kept of a read that fails half-way: the next one repeats it.
+        """
+        before, new, added = kept.recent, {}, []
         for event in events:
             key = identity(event)
             if key not in before:
-                kept.events.append(event)
+                added.append(event)
                 new[key] = event["ts"]
+        kept.events += added
         horizon = (now - LATE).isoformat()
         kept.recent = {k: ts for k, ts in (before | new).items() if ts >= horizon}
         kept.read_at = now
