@@ -1,13 +1,14 @@
 """What `polku experiments report` and the dashboard share: every A/B test's result.
 
 The experiments come from the build's manifest; the exposures, named-event
-goals and clicks in our emails from the stored observations (one pass, from
-the earliest Start), the signups, downloads and purchases from the people's
-decisions. A site test's reader is a visitor id (a decision joins by the ids
-the person's browsers proved); an email test's is the contact, and its
-`click` goal a click in an email that carried the test. The numbers and the
-verdict are the journey core's; the sentence saying what the verdict rests
-on is made here, in the site's language.
+goals and clicks in our emails from the stored observations since the
+earliest Start, the signups, downloads and purchases from the people's
+decisions (only those, kept between calls: `tracker.kept`). A site test's
+reader is a visitor id (a decision joins by the ids the person's browsers
+proved); an email test's is the contact, and its `click` goal a click in an
+email that carried the test. The numbers and the verdict are the journey
+core's; the sentence saying what the verdict rests on is made here, in the
+site's language.
 """
 
 from __future__ import annotations

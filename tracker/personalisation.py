@@ -7,7 +7,8 @@ is seen, each reader in the arm the journey core assigns to their visitor id
 (`personalisation-click`), a signup and a download after the first exposure.
 Counting, the always-valid interval and the verdict are the A/B tests'
 (`journey/experiments.py`, `journey/sequential.py`); the sentence is
-`tracker.experiments`'.
+`tracker.experiments`'. The events and decisions read are kept between
+calls (`tracker.kept`).
 """
 
 from __future__ import annotations
