@@ -226,6 +226,9 @@ ROWS = {
 }
 
 
+_NO_CONSENT = object()  # in a cache: not in an ad format's file, for want of consent
+
+
 class _Line:
     """A file for csv.writer that keeps the one line just written."""
 
@@ -242,8 +245,9 @@ def render(
 
     Ad formats hold only people with a live ads consent; a person with no
     address or phone the platform can use is skipped and counted. ``cache``
-    (contact id -> the person's CSV line, or None if unmatchable; one per
-    format) spares normalising, hashing and quoting a person once per list.
+    (contact id -> the person's CSV line, None if unmatchable, or a mark for
+    no ads consent; one per format) spares checking, normalising, hashing and
+    quoting a person once per list.
     """
     platform = PLATFORMS[check_platform(fmt)]
     build = ROWS[fmt]
@@ -256,19 +260,22 @@ def render(
     cache = {} if cache is None else cache
     for member in people:
         counts["members"] += 1
-        if ads and not has_ads_consent(member):
-            counts["without_ads_consent"] += 1
-            continue
         key = member.get("id")
         text = cache.get(key, False) if key is not None else False
         if text is False:
-            row = build(member)
             text = None
-            if row is not None:
-                writer.writerow(row)
-                text = line.text
+            if ads and not has_ads_consent(member):
+                text = _NO_CONSENT
+            else:
+                row = build(member)
+                if row is not None:
+                    writer.writerow(row)
+                    text = line.text
             if key is not None:
                 cache[key] = text
+        if text is _NO_CONSENT:
+            counts["without_ads_consent"] += 1
+            continue
         if text is None:
             counts["unmatchable"] += 1
             continue

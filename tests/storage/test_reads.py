@@ -68,7 +68,8 @@ def test_observations_of_people_are_the_full_read_narrowed(storage):
             expected.append({**e, "owner": found})
 
     def narrow(records):
-        return [
+        """Each record's ts, type, visitor, contact, path and owner, by time."""
+        found = [
             (
                 datetime.fromisoformat(r["ts"]),
                 r["type"],
@@ -79,10 +80,13 @@ def test_observations_of_people_are_the_full_read_narrowed(storage):
             )
             for r in records
         ]
+        return sorted(found, key=str)
 
     got = list(storage.observations_of_people(TYPES, ("path",)))
     assert narrow(got) == narrow(expected)
-    assert [r["owner"] for r in got] == [
+    months = [r["ts"][:7] for r in got]
+    assert months == sorted(months)  # oldest month first
+    assert [r["owner"] for r in sorted(got, key=lambda r: r["ts"])] == [
         ann["id"],  # v1
         ann["id"],  # v2: Ann's, saved first
         bob["id"],  # v4

@@ -115,10 +115,11 @@ class Storage(ABC):
     def observations_of_people(
         self, types: Collection[str], fields: Collection[str] = ()
     ) -> Iterator[Record]:
-        """Yield the observations of these types that are someone's, as
-        iter_events orders them, each with `owner`: the contact it names, else
-        the first contact (as iter_people orders them) whose visitors hold its
-        visitor id. Anonymous traffic, most of a site's events, is left out.
+        """Yield the observations of these types that are someone's, oldest
+        month first (within a month, in no set order), each with `owner`: the
+        contact it names, else the first contact (as iter_people orders them)
+        whose visitors hold its visitor id. Anonymous traffic, most of a
+        site's events, is left out.
 
         Each has at least ts, type, visitor, contact and these fields; a backend
         may read only those. This default reads every event.

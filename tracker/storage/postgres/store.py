@@ -154,9 +154,9 @@ class PostgresStorage(Storage):
     def observations_of_people(
         self, types: Collection[str], fields: Collection[str] = ()
     ) -> Iterator[Record]:
-        """Selected in one query: only their columns and fields leave the database."""
+        """Selected in one query: anonymous traffic stays in the database."""
         self.caught_up()
-        return reads.observations(self.db, types, fields)
+        return reads.observations(self.db, types)
 
     def _everyone(self) -> list[tuple[Record, list[Record]]]:
         """Everyone with their decisions, read again only when people changed.
