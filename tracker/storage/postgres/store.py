@@ -161,9 +161,10 @@ class PostgresStorage(Storage):
     def _everyone(self) -> list[tuple[Record, list[Record]]]:
         """Everyone with their decisions, read again only when people changed.
 
-        Like the embedded backend's view, kept in memory between calls: the
-        dashboard and the audiences read everyone, and 100k people take
-        seconds to fetch but one cheap query to check.
+        Kept in memory between calls for what still reads everyone whole (the
+        sequences' pass, the contacts CSV): 100k people take seconds to fetch
+        but one cheap query to check. The dashboard reads facts, `polku
+        audiences` streams (stream_people).
         """
         with self._people_lock:
             cached = self._people
