@@ -10,16 +10,16 @@ backend, logs in with Flask's test client and times each page in-process
 (no HTTP server, no network):
 
 - "first": the page's first request. The very first one (/admin/, 30 days)
-  is the cold one: it folds the whole events journal into the aggregates
-  (or loads aggregates.json) and the whole people journal into the contacts
+  is the cold one: it folds the period's months of the events journal into
+  the aggregates (or loads aggregates/) and the people journal into the contacts
   view (or loads people.json). Later pages' first runs only pay for what
   they alone compute.
 - "warm": the median of --runs further requests.
 
-Then, with the storage closed (the snapshots, aggregates.json and
-people.json, are on disk), a fresh process times its first /admin/ and
-/admin/contacts (the cold start of a restarted server), and another fresh
-process times the parts: loading the aggregates snapshot, the events tail,
+Then, with the storage closed (the snapshots, aggregates/ and people.json,
+are on disk), a fresh process times its first /admin/ and /admin/contacts
+(the cold start of a restarted server), and another fresh process times the
+parts: loading the snapshots of the overview's months, their events' tail,
 and the people view (people.json plus the journal's tail).
 
 Last, cProfile runs on the slowest warm page and prints the top functions by
@@ -157,17 +157,21 @@ def child_cold(data_dir: str) -> None:
 
 def child_parts(data_dir: str) -> None:
     """In a fresh process: the parts of a cold start, one by one."""
+    from tracker import clock
     from tracker.storage.tinydb_store import TinyDBStorage
 
     storage = TinyDBStorage(data_dir)
+    held = storage.aggregates  # the overview's 30 days and the 30 before them
+    today = clock.now().date()
+    months = held._months((today - timedelta(days=59)).isoformat(), str(today))
     started = time.perf_counter()
-    stats, offsets = storage._snapshot.load()
+    for month in sorted(months):
+        held._load(month)
     snapshot = time.perf_counter() - started
-    days = len(stats.days)
-    cells = sum(len(d.cube) for d in stats.days.values())
-    storage._stats, storage._stats_offsets = stats, offsets
+    days = len(held.stats.days)
+    cells = sum(len(d.cube) for d in held.stats.days.values())
     started = time.perf_counter()
-    tail = sum(1 for _ in storage.events.read(offsets))
+    tail = sum(1 for _ in storage.events.read(held.offsets, months=months))
     tail_s = time.perf_counter() - started
     started = time.perf_counter()
     view = storage._refresh()
@@ -296,7 +300,7 @@ def main() -> int:
     parser.add_argument(
         "--keep-snapshot",
         action="store_true",
-        help="reuse --data's aggregates.json and people.json for the first request",
+        help="reuse --data's aggregates/ and people.json for the first request",
     )
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
@@ -336,10 +340,11 @@ def main() -> int:
             f"reusing {data_dir}: {info['events']:,} events, "
             f"{info['contacts']:,} contacts"
         )
-        for name in ("aggregates.json", "people.json"):
+        for name in ("aggregates.json", "aggregates", "people.json"):
             snapshot = os.path.join(data_dir, name)
             if os.path.exists(snapshot) and not args.keep_snapshot:
-                os.remove(snapshot)  # a cache: the journals hold everything
+                remove = shutil.rmtree if os.path.isdir(snapshot) else os.remove
+                remove(snapshot)  # a cache: the journals hold everything
                 print(f"removed its {name}: the first request folds the journal")
     print(
         f"data: {info['events']:,} events ({info['bytes_events'] / 1e6:.0f} MB), "
@@ -382,13 +387,14 @@ def main() -> int:
 
         storage = app.extensions.get("polku.storage")
         if storage is not None:
-            storage.close()  # writes aggregates.json if anything is unsaved
+            storage.close()  # writes aggregates/ if anything is unsaved
         if args.postgres:
             print(f"\naggregate_days: {aggregates_mb(os.environ[DATABASE]):.1f} MB")
         else:
-            snapshot = os.path.join(data_dir, "aggregates.json")
-            size = os.path.getsize(snapshot) if os.path.exists(snapshot) else 0
-            print(f"\naggregates.json: {size / 1e6:.1f} MB")
+            folder = os.path.join(data_dir, "aggregates")
+            names = os.listdir(folder) if os.path.isdir(folder) else []
+            size = sum(os.path.getsize(os.path.join(folder, n)) for n in names)
+            print(f"\naggregates/: {size / 1e6:.1f} MB in {len(names)} months")
 
         cold = run_child("--child-cold", data_dir)
         print(
@@ -402,7 +408,7 @@ def main() -> int:
         if not args.postgres:  # the parts of the embedded backend's cold start
             parts = run_child("--child-parts", data_dir)
             print(
-                "  its parts: snapshot load "
+                "  its parts: the overview's months' snapshots "
                 f"{parts['snapshot_load_s']:.2f} s ({parts['snapshot_days']} days, "
                 f"{parts['snapshot_cells']:,} cube cells), events tail "
                 f"{parts['events_tail']:,} lines in {parts['events_tail_s']:.2f} s, "

@@ -58,13 +58,13 @@ def fuzz_settings(request) -> settings:
 class Stored:
     """Every byte under the data directory; a file is re-read only when it changed.
 
-    `aggregates.json` is left out: it is folded from the event journal by any
+    `aggregates/` is left out: it is folded from the event journal by any
     read of the dashboard, so it only ever repeats what the journal holds. So
     is the rate limits' counters document in `keys.json`: counting a refused
     request is how the limit refuses the next one (see tracker/web/limits.py).
     """
 
-    DERIVED = frozenset({"aggregates.json"})
+    DERIVED = "aggregates" + os.sep
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -76,7 +76,7 @@ class Stored:
             for name in names:
                 path = os.path.join(folder, name)
                 relative = os.path.relpath(path, self.root)
-                if relative in self.DERIVED:
+                if relative.startswith(self.DERIVED):
                     continue
                 stat = os.stat(path)
                 key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)

@@ -273,20 +273,6 @@ def test_read_only_data_dir_is_unavailable_then_recovers(tmp_path):
     storage.close()
 
 
-def test_aggregates_snapshot_spares_a_new_process_the_journal(tmp_path):
-    first = TinyDBStorage(str(tmp_path))
-    for n in range(5):
-        first.append_event(event(visitor=f"v{n}", path=f"/p{n}/"))
-    assert first.summary()["pageviews"] == 5
-    first.close()  # writes the snapshot
-    assert (tmp_path / "aggregates.json").is_file()
-    second = TinyDBStorage(str(tmp_path))
-    second.append_event(event(visitor="v9"))
-    summary = second.summary()
-    assert summary["pageviews"] == 6 and summary["visitors"] == 6
-    second.close()
-
-
 def test_people_snapshot_spares_a_new_process_the_journal(tmp_path, monkeypatch):
     monkeypatch.setattr(PeopleSnapshot, "EVERY_LINES", 3)
     first = TinyDBStorage(str(tmp_path))

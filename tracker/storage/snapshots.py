@@ -1,8 +1,8 @@
-"""Snapshots of the embedded backend's views, so a new process need not fold all.
+"""The people view's snapshot, so a new process need not fold the whole journal.
 
-`aggregates.json` (the daily counters and the event-journal offsets they
-cover) and `people.json` (the people view and the people-journal offsets).
-Both are replaced atomically: old or new, never half.
+`people.json` holds the people view and the people-journal offsets it covers,
+replaced atomically: old or new, never half. (The aggregates' are per month:
+aggregates.py.)
 """
 
 from __future__ import annotations
@@ -11,15 +11,11 @@ import contextlib
 import gc
 import logging
 import os
-import time
 from collections.abc import Callable
 
-import orjson
-
-from ..journey.counters import Stats
 from . import view_json
-from .files import AtomicJSONStorage, atomic_write, writable
-from .view import Lines, PeopleView, now_iso
+from .files import atomic_write, writable
+from .view import Lines, PeopleView
 
 log = logging.getLogger(__name__)
 FREEZE_AFTER = 10_000  # folded records
@@ -33,50 +29,6 @@ def settle(big: bool) -> None:
     """
     if big:
         gc.freeze()
-
-
-class AggregateSnapshot:
-    """The aggregates on disk: a TinyDB table per month, plus the offsets folded."""
-
-    EVERY_EVENTS = 50_000
-    EVERY_SECONDS = 60.0
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.saved_at = time.monotonic()
-
-    def load(self) -> tuple[Stats, dict[str, int]]:
-        # One read of the file (TinyDB would re-read it for every table), by
-        # orjson: 40 MB (a year of 1M events) parse in 0.49 s of CPU, 0.65 by json.
-        try:
-            with open(self.path, "rb") as f:
-                tables = orjson.loads(f.read())
-        except FileNotFoundError:
-            tables = {}
-        state = (tables.pop("state", None) or {}).get("1", {})
-        days = {
-            doc["day"]: doc["data"] for docs in tables.values() for doc in docs.values()
-        }
-        return Stats.from_json(days), dict(state.get("offsets", {}))
-
-    def due(self, unsaved: int) -> bool:
-        elapsed = time.monotonic() - self.saved_at
-        return unsaved >= self.EVERY_EVENTS or elapsed >= self.EVERY_SECONDS
-
-    def save(self, stats: Stats, offsets: dict[str, int]) -> None:
-        """Write the whole snapshot in one atomic replace (old or new, never half)."""
-        months: dict[str, list] = {}
-        for day, data in sorted(stats.to_json().items()):
-            months.setdefault(day[:7], []).append({"day": day, "data": data})
-        tables = {m: dict(enumerate(docs, start=1)) for m, docs in months.items()}
-        tables["state"] = {1: {"offsets": offsets, "saved": now_iso()}}
-        AtomicJSONStorage(self.path).write(
-            {
-                name: {str(k): v for k, v in docs.items()}
-                for name, docs in tables.items()
-            }
-        )
-        self.saved_at = time.monotonic()
 
 
 class PeopleSnapshot:

@@ -18,23 +18,19 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
-from datetime import timedelta
 from typing import Any
 
 from tinydb import Query, TinyDB
 
-from .. import clock
-from ..journey.counters import OPEN_DAYS, Stats
+from .aggregates import MonthlyAggregates
 from .base import People, Record, Storage
 from .files import AtomicJSONStorage, file_lock, writable
 from .journal import Journal
 from .people_store import PeopleStore
-from .snapshots import FREEZE_AFTER, AggregateSnapshot, settle
 from .timelines import linked_events
-from .view import PeopleView, collector_paused, now_iso
+from .view import PeopleView, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +55,7 @@ class TinyDBStorage(Storage):
         self.ledgers = Journal(os.path.join(journal_dir, "ledgers"), flush_interval)
         self._keys_lock_path = os.path.join(data_dir, "locks", "keys.lock")
         self._keys_path = os.path.join(data_dir, "keys.json")
-        self._snapshot = AggregateSnapshot(os.path.join(data_dir, "aggregates.json"))
-        self._stats: Stats | None = None
-        self._stats_offsets: dict[str, int] = {}
-        self._stats_lock = threading.Lock()
-        self._unsaved = 0
+        self.aggregates = MonthlyAggregates(data_dir, self.events)
 
     # -- observations --------------------------------------------------------
 
@@ -114,34 +106,8 @@ class TinyDBStorage(Storage):
         until: str | None = None,
         filters: dict[str, str] | None = None,
     ) -> dict:
-        """Fold the observations appended since the last call, then summarise."""
-        with self._stats_lock:
-            self._fold_events()
-            return self._stats.summary(since, until, filters)
-
-    def _fold_events(self) -> None:
-        """Bring the aggregates up to date: the snapshot first, then the journal's tail.
-
-        The snapshot (`aggregates.json`, a TinyDB database with one table per
-        month and the journal offsets it covers, replaced atomically) spares a
-        fresh process from reading every event ever stored.
-        """
-        folded, loaded = 0, self._stats is None
-        with collector_paused():
-            if loaded:
-                self._stats, self._stats_offsets = self._snapshot.load()
-            for name, offset, event in self.events.read(self._stats_offsets):
-                self._stats.add(event)
-                self._stats_offsets[name] = offset
-                folded += 1
-        settle(loaded or folded >= FREEZE_AFTER)
-        yesterday = (clock.now() - timedelta(days=OPEN_DAYS - 1)).date()
-        self._stats.close_before(yesterday.isoformat())
-        self._unsaved += folded
-        if self._unsaved and self._snapshot.due(self._unsaved):
-            with writable():
-                self._snapshot.save(self._stats, self._stats_offsets)
-            self._unsaved = 0
+        """The months asked for, folded up to the newest event (aggregates.py)."""
+        return self.aggregates.summary(since, until, filters)
 
     def _months_since(self, since: str | None) -> set[str] | None:
         if since is None or not os.path.isdir(self.events.root):
@@ -269,12 +235,7 @@ class TinyDBStorage(Storage):
             return value
 
     def close(self) -> None:
-        with self._stats_lock:
-            if self._stats is not None and self._unsaved:
-                try:
-                    self._snapshot.save(self._stats, self._stats_offsets)
-                except OSError:
-                    pass  # the journal still has every event; the next fold catches up
+        self.aggregates.close()
         self.events.close()
         self.people.close()
         self.ledgers.close()
