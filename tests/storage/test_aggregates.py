@@ -52,6 +52,15 @@ def folded_at_once(events, since=None, until=None):
     return stats.summary(since, until)
 
 
+def stored(path, events) -> TinyDBStorage:
+    """A storage that appended events and folded every month (left open)."""
+    storage = TinyDBStorage(str(path))
+    for e in events:
+        storage.append_event(e)
+    storage.summary()
+    return storage
+
+
 def held_months(storage: TinyDBStorage) -> set[str]:
     return {day[:7] for day in storage.aggregates.stats.days}
 
@@ -72,11 +81,7 @@ def test_snapshot_spares_a_new_process_the_journal(tmp_path):
 
 def test_a_period_holds_only_its_months_and_counts_as_one_fold(tmp_path):
     events = traffic()
-    writer = TinyDBStorage(str(tmp_path))
-    for e in events:
-        writer.append_event(e)
-    writer.summary()
-    writer.close()
+    stored(tmp_path, events).close()
 
     reader = TinyDBStorage(str(tmp_path))
     recent = reader.summary("2026-11-10", "2026-12-10")
@@ -136,10 +141,7 @@ def test_months_written_by_several_processes_count_each_event_once(tmp_path):
 def test_months_nobody_asks_about_are_let_go(tmp_path, monkeypatch):
     monkeypatch.setattr(MonthlyAggregates, "UNASKED", 2)
     events = traffic()
-    storage = TinyDBStorage(str(tmp_path))
-    for e in events:
-        storage.append_event(e)
-    storage.summary()
+    storage = stored(tmp_path, events)
     assert held_months(storage) == set(MONTHS)
     for _ in range(3):
         storage.summary("2026-12-01", "2026-12-10")
@@ -150,11 +152,7 @@ def test_months_nobody_asks_about_are_let_go(tmp_path, monkeypatch):
 
 def test_an_unreadable_month_is_folded_again_from_the_journal(tmp_path):
     events = traffic()
-    storage = TinyDBStorage(str(tmp_path))
-    for e in events:
-        storage.append_event(e)
-    storage.summary()
-    storage.close()
+    stored(tmp_path, events).close()
     (tmp_path / "aggregates" / "2026-10.json").write_bytes(b'{"days": {')
     fresh = TinyDBStorage(str(tmp_path))
     assert fresh.summary() == folded_at_once(events)
@@ -165,10 +163,7 @@ def test_the_one_file_snapshot_of_before_is_split_into_months(tmp_path):
     """aggregates.json (a table per month and the offsets, as written before
     2026-12) is read once, written a file per month, and removed."""
     events = traffic()
-    storage = TinyDBStorage(str(tmp_path))
-    for e in events:
-        storage.append_event(e)
-    storage.summary()
+    storage = stored(tmp_path, events)
     held = storage.aggregates
     tables = {}
     for day, data in sorted(held.stats.to_json().items()):
