@@ -191,6 +191,7 @@ def state(storage: Storage, emails: list[str], orders: list[str]) -> dict:
         by_order = {o: (tx.find_by("order", o) or {}).get("id") for o in orders}
     return {
         "people": people,
+        "facts": sorted(storage.people_facts(), key=lambda f: f["id"]),
         "emails": {e: (storage.find_contact(e) or {}).get("id") for e in emails},
         "orders": by_order,
     }
@@ -208,12 +209,16 @@ def count_up(storage: Storage, email: str, tag: str) -> None:
 
 
 def open_tinydb(data_dir: str, snapshot: bool = True) -> Storage:
+    from tracker.storage import facts_view
     from tracker.storage.snapshots import PeopleSnapshot
     from tracker.storage.tinydb_store import TinyDBStorage
 
     storage = TinyDBStorage(data_dir)
     if not snapshot:
-        storage.people.snapshot = PeopleSnapshot(data_dir + "/none.json")
+        people = storage.people
+        people.held.snapshot = PeopleSnapshot(data_dir + "/none.json")
+        none = PeopleSnapshot(data_dir + "/none-facts.json", facts_view)
+        people.held_facts.snapshot = none
     return storage
 
 

@@ -12,8 +12,8 @@ older segments while the tracker runs:
    `people.compact/`, each file fsynced: writers and readers go on;
 3. under the lock again, if no erasure came in between, the compacted
    segments and the newer ones (linked) become the journal by two renames,
-   and the view's snapshot of the new layout is written; the generation
-   moves, so every process folds anew (from that snapshot).
+   and the snapshots of the new layout (people and facts) are written; the
+   generation moves, so every process folds anew (from those snapshots).
 
 A `kill -9` at any moment leaves either the old journal whole (a half-built
 `people.compact/` is removed by the next compaction or erasure) or the new
@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import orjson
 
 from .base import StorageError
+from .facts_view import FactsView
 from .files import atomic_write, fsync_dir, writable
 from .people_journal import PeopleJournal, Segments
 from .people_lines import GROUP_MAX, compacted, pack
@@ -133,7 +134,7 @@ def compact(store) -> Compacted | None:
         shutil.rmtree(built, ignore_errors=True)
         with writable():
             os.makedirs(built)
-            view, stats = write_compacted(journal, names, built, generation + 1)
+            view, facts, stats = write_compacted(journal, names, built, generation + 1)
             fsync_dir(built)
         with store.locked():
             if store.generation() != generation or store.rewriting():
@@ -142,14 +143,16 @@ def compact(store) -> Compacted | None:
             with writable(), store.rewrite("compact"):
                 kept = [n for n in journal.files() if n not in names]
                 journal.swap(built, kept)
-                view.lines = Segments(journal.root)
+                view.lines = facts.lines = Segments(journal.root)
                 for name, end, loc, record in view.lines.scan({}, kept):
                     view.apply(record, loc)
-                    view.offsets[name] = end
+                    facts.apply(record, loc)
+                    view.offsets[name] = facts.offsets[name] = end
                 store.snapshot.write(view)
+                store.facts_snapshot.write(facts)
                 after = sum(view.offsets.values())
                 atomic_write(record_path(store), orjson.dumps({"bytes": after}))
-            store.view = view
+            store.view, store.held_facts.view = view, facts
     result = Compacted(
         before=stats["before"],
         after=stats["after"],
@@ -173,15 +176,15 @@ def unchanged_since_last(store) -> bool:
 
 def write_compacted(
     journal: PeopleJournal, names: list[str], built: str, generation: int
-) -> tuple[PeopleView, dict[str, int]]:
+) -> tuple[PeopleView, FactsView, dict[str, int]]:
     """Fold the segments named, write them compacted into built; return the
-    view of what was written and the counts."""
+    views of what was written (people and facts) and the counts."""
     old = PeopleView(0, Segments(journal.root))
     for _, _, loc, record in old.lines.scan({}, names):
         old.apply(record, loc)
     before = sum(os.path.getsize(os.path.join(journal.root, n)) for n in names)
     first_kept = int(names[-1][:6]) + 1
-    new = PeopleView(generation)
+    new, facts = PeopleView(generation), FactsView(generation)
     out = Output(built, journal, first_kept)
     contacts = decisions = 0
     try:
@@ -201,16 +204,17 @@ def write_compacted(
                 loc = out.write(compacted(entry.id, part))
                 for index, record in enumerate(part):
                     new.apply(record, loc | index)
+                    facts.apply(record)
     finally:
         out.close()
-    new.offsets = out.sizes
+    new.offsets, facts.offsets = out.sizes, dict(out.sizes)
     stats = {
         "before": before,
         "after": sum(out.sizes.values()),
         "contacts": contacts,
         "decisions": decisions,
     }
-    return new, stats
+    return new, facts, stats
 
 
 def last_saved(entry) -> int:

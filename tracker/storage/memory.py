@@ -10,6 +10,7 @@ from typing import Any
 
 from ..journey.counters import Stats
 from .base import People, Record, Storage
+from .facts_view import FactsView
 from .timelines import linked_events
 from .view import PeopleView, RecordList, Transaction, now_iso
 
@@ -20,6 +21,7 @@ class MemoryStorage(Storage):
         self._events: list[Record] = []
         self._saved = RecordList()
         self._view = PeopleView(lines=self._saved)
+        self._facts = FactsView()
         self._meta: dict[str, Any] = {}
         self._ledgers: dict[str, set[str]] = {}
         self._version = 0
@@ -60,6 +62,7 @@ class MemoryStorage(Storage):
                 record["ts"] = record.get("ts") or now_iso()
                 self._saved.append(record)
                 self._view.apply(record, len(self._saved) - 1)
+                self._facts.apply(record)
 
     def get_contact(self, contact_id: str) -> Record | None:
         return self._view.contact(contact_id)
@@ -78,12 +81,13 @@ class MemoryStorage(Storage):
         stages: Collection[str] = (),
         having: str | None = None,
     ) -> Iterator[Record]:
-        yield from self._view.facts(since, until, referred, stages, having)
+        yield from self._facts.facts(since, until, referred, stages, having)
 
     def contacts_page(
         self, offset: int, limit: int, search: str = "", stage: str = ""
     ) -> tuple[list[tuple[Record, list[Record]]], int]:
-        return self._view.page(offset, limit, search, stage)
+        ids, total = self._facts.ranked(offset, limit, search, stage)
+        return self._view.people_of(ids), total
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._view.people()  # decisions as made
@@ -103,6 +107,7 @@ class MemoryStorage(Storage):
 
     def erase_contact(self, contact_id: str) -> bool:
         with self._lock:
+            self._facts.drop(contact_id)
             return self._view.drop(contact_id)
 
     def ledger_add(self, ledger: str, key: str, sync: bool = True) -> None:

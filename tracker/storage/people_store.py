@@ -1,10 +1,12 @@
-"""The embedded backend's people: the journal, its lock, and this process's view.
+"""The embedded backend's people: the journal, its lock, and this process's views.
 
-Every process folds the people journal into a small view (people_view: where
-each contact's records are, not the records), reading only the bytes appended
+A process folds the people journal into a small view (view.py: where each
+contact's records are, not the records), reading only the bytes appended
 since its last look; a new process starts from the view's snapshot
 (`people.json`) and folds only the rest. The view is loaded on the first
-request that needs a person, never by beacons and pixels.
+request that needs a person, never by beacons and pixels. The people's facts
+(facts_view.py, `facts.json`) are folded the same way, apart, by a process
+that shows the dashboard.
 
 Rewriting the journal (an erasure, the conversion of an old layout, a
 compaction) happens under the people lock between a marker file and a new
@@ -22,7 +24,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from . import facts_view
 from .base import People, StorageUnavailable
+from .facts_view import FactsView
 from .files import atomic_write, file_lock, fsync_dir, writable
 from .people_journal import PeopleJournal, Rewound, Segments
 from .people_legacy import needs_upgrade, read_legacy, upgrade
@@ -41,6 +45,15 @@ def read_number(path: str) -> int | None:
         return None
 
 
+class Held:
+    """A view this process folds from the people journal, and its snapshot."""
+
+    def __init__(self, make, snapshot: PeopleSnapshot) -> None:
+        self.make = make  # make(generation, lines): an empty view
+        self.snapshot = snapshot
+        self.view = None
+
+
 class PeopleStore:
     """The people journal of one data directory, as one process sees it."""
 
@@ -55,14 +68,40 @@ class PeopleStore:
         self.marker = os.path.join(journal_dir, "people.rewriting")
         self._lock_path = os.path.join(data_dir, "locks", "people.lock")
         self.compact_lock = os.path.join(data_dir, "locks", "compact.lock")
-        self.snapshot = PeopleSnapshot(os.path.join(data_dir, "people.json"))
-        self.view: PeopleView | None = None
+        self.held = Held(
+            PeopleView, PeopleSnapshot(os.path.join(data_dir, "people.json"))
+        )
+        self.held_facts = Held(
+            FactsView,
+            PeopleSnapshot(os.path.join(data_dir, "facts.json"), facts_view),
+        )
         self.view_lock = threading.RLock()
         self._lock_holder: int | None = None
         self._layout_checked = False
         self.read_only_legacy = False
         self.compact_after = compact_after
         self._compact_tried = -self.RETRY_COMPACT
+
+    @property
+    def view(self) -> PeopleView | None:
+        return self.held.view
+
+    @view.setter
+    def view(self, view: PeopleView) -> None:
+        self.held.view = view
+
+    @property
+    def snapshot(self) -> PeopleSnapshot:
+        return self.held.snapshot
+
+    @property
+    def facts_snapshot(self) -> PeopleSnapshot:
+        return self.held_facts.snapshot
+
+    def delete_snapshots(self) -> None:
+        """They hold personal data like the journal: gone with a person."""
+        self.snapshot.delete()
+        self.facts_snapshot.delete()
 
     # -- generations -----------------------------------------------------------
 
@@ -117,11 +156,15 @@ class PeopleStore:
 
     # -- the view --------------------------------------------------------------
 
-    def new_view(self, generation: int) -> PeopleView:
-        lines = RecordList() if self.read_only_legacy else Segments(self.journal.root)
-        return PeopleView(generation, lines)
-
     def refresh(self) -> PeopleView:
+        """The people view, up to date (see _refreshed)."""
+        return self._refreshed(self.held)
+
+    def refresh_facts(self) -> FactsView:
+        """The people's facts, up to date (see _refreshed)."""
+        return self._refreshed(self.held_facts)
+
+    def _refreshed(self, held: Held):
         """Fold what other processes appended since this one last looked.
 
         A new process starts from the snapshot when it is of the current
@@ -135,35 +178,38 @@ class PeopleStore:
                 self._finish_rewrite()
                 continue
             with self.view_lock, collector_paused():
-                view = self.view
+                view = held.view
                 loaded = view is None or generation != view.generation
                 if loaded:
                     self.journal.reopen()
-                    view = self._load(generation)
+                    view = self._load(held, generation)
                 try:
-                    folded = self._fold(view)
+                    folded = self._fold(held, view)
                 except Rewound as e:
                     log.warning("people journal %s was cut short: folding it anew", e)
-                    view, loaded = self.new_view(generation), True
-                    folded = self._fold(view)
-                self.view = view
+                    view, loaded = self._new(held, generation), True
+                    folded = self._fold(held, view)
+                held.view = view
                 if not self.rewriting() and self.generation() == generation:
                     break
         settle(loaded or folded >= FREEZE_AFTER)
-        due = self.snapshot.unsaved >= PeopleSnapshot.EVERY_LINES
+        due = held.snapshot.unsaved >= PeopleSnapshot.EVERY_LINES
         if due and not self.holds_lock() and not self.read_only_legacy:
-            self.save_snapshot()
+            self._save(held)
         return view
 
-    def _load(self, generation: int) -> PeopleView:
+    def _new(self, held: Held, generation: int):
+        lines = RecordList() if self.read_only_legacy else Segments(self.journal.root)
+        return held.make(generation, lines)
+
+    def _load(self, held: Held, generation: int):
         if not self.read_only_legacy:
-            lines = Segments(self.journal.root)
-            found = self.snapshot.load(generation, lines)
+            found = held.snapshot.load(generation, Segments(self.journal.root))
             if found is not None:
                 return found
-        return self.new_view(generation)
+        return self._new(held, generation)
 
-    def _fold(self, view: PeopleView) -> int:
+    def _fold(self, held: Held, view) -> int:
         folded = 0
         if self.read_only_legacy:
             if not view.offsets:
@@ -177,7 +223,7 @@ class PeopleStore:
             view.apply(record, loc)
             view.offsets[name] = end
             folded += 1
-        self.snapshot.unsaved += folded
+        held.snapshot.unsaved += folded
         return folded
 
     def _finish_rewrite(self) -> None:
@@ -189,11 +235,16 @@ class PeopleStore:
             self.upgrade()
 
     def save_snapshot(self) -> None:
-        """Renew the snapshot (locks taken in a transaction's order: file, view)."""
+        """Renew the snapshots of the views held."""
+        for held in (self.held, self.held_facts):
+            self._save(held)
+
+    def _save(self, held: Held) -> None:
+        """Renew a snapshot (locks taken in a transaction's order: file, view)."""
         try:
             with self.locked():
-                if self.view is not None and not self.rewriting():
-                    self.snapshot.save(self.view, self.generation)
+                if held.view is not None and not self.rewriting():
+                    held.snapshot.save(held.view, self.generation)
         except (OSError, StorageUnavailable) as e:
             log.warning("people snapshot not saved: %s", e)
 
@@ -235,13 +286,13 @@ class PeopleStore:
                 with open(self.marker) as f:
                     kind = f.read()
                 log.warning("people journal: finishing an interrupted %s", kind)
-                if kind != "compact":  # its snapshot is written after the swap
-                    self.snapshot.delete()
+                if kind != "compact":  # its snapshots are written after the swap
+                    self.delete_snapshots()
                 self.bump_generation(erased=int(kind == "erase"))
                 os.unlink(self.marker)
                 fsync_dir(self.journal_dir)
             elif changed:
-                self.snapshot.delete()
+                self.delete_snapshots()
                 self.bump_generation(erased=0)
 
     # -- writing -----------------------------------------------------------------
@@ -279,7 +330,7 @@ class PeopleStore:
                 return False
             with writable(), self.rewrite("erase"):
                 blank(needle)
-                self.snapshot.delete()
+                self.delete_snapshots()
                 discard_leftover(self)
                 for name in self.journal.files():
                     path = os.path.join(self.journal.root, name)

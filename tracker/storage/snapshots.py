@@ -1,8 +1,9 @@
-"""The people view's snapshot, so a new process need not fold the whole journal.
+"""Snapshots of the views folded from the people journal, so a new process
+need not fold it all.
 
-`people.json` holds the people view and the people-journal offsets it covers,
-replaced atomically: old or new, never half. (The aggregates' are per month:
-aggregates.py.)
+`people.json` holds the people view, `facts.json` the people's facts, each
+with the people-journal offsets it covers, replaced atomically: old or new,
+never half. (The aggregates' are per month: aggregates.py.)
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def settle(big: bool) -> None:
 
 
 class PeopleSnapshot:
-    """The people view on disk, so that a new process need not fold the journal.
+    """A view of the people journal on disk (the people view, or with the facts
+    view's codec its facts), so that a new process need not fold the journal.
 
     It holds personal data like the journal it summarises: erasing someone
     deletes it (under the people lock), and a save happens under that lock
@@ -41,8 +43,9 @@ class PeopleSnapshot:
 
     EVERY_LINES = 10_000
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, codec=view_json) -> None:
         self.path = path
+        self.codec = codec  # to_json(view), from_json(data, lines)
         self.unsaved = 0
 
     def load(self, generation: int, lines: Lines) -> PeopleView | None:
@@ -50,7 +53,7 @@ class PeopleSnapshot:
         through lines."""
         try:
             with open(self.path, "rb") as f:
-                view = view_json.from_json(f.read(), lines)
+                view = self.codec.from_json(f.read(), lines)
         except FileNotFoundError:
             return None
         except (ValueError, KeyError, TypeError) as e:
@@ -58,14 +61,11 @@ class PeopleSnapshot:
                 "people snapshot %s unreadable (%s): folding the journal", self.path, e
             )
             return None
-        if view is None:
-            log.info("people snapshot %s is of an older format: folding", self.path)
-            return None
         return view if view.generation == generation else None
 
     def save(self, view: PeopleView, current: Callable[[], int]) -> None:
         """Write the view if it is still of the current generation."""
-        data = view_json.to_json(view)
+        data = self.codec.to_json(view)
         with writable():
             if current() == view.generation:
                 atomic_write(self.path, data)
@@ -74,7 +74,7 @@ class PeopleSnapshot:
     def write(self, view: PeopleView) -> None:
         """Write the view of a generation about to begin (a compaction's)."""
         with writable():
-            atomic_write(self.path, view_json.to_json(view))
+            atomic_write(self.path, self.codec.to_json(view))
         self.unsaved = 0
 
     def delete(self) -> None:

@@ -133,8 +133,9 @@ class TinyDBStorage(Storage):
         return self.people.transaction()
 
     def people_version(self) -> Any:
-        view = self._refresh()
-        return (view.generation, sum(view.offsets.values()))
+        """From the facts: only the dashboard asks, and it holds them, not the view."""
+        facts = self.people.refresh_facts()
+        return (facts.generation, sum(facts.offsets.values()))
 
     def get_contact(self, contact_id: str) -> Record | None:
         return self._refresh().contact(contact_id)
@@ -153,7 +154,9 @@ class TinyDBStorage(Storage):
         stages: Collection[str] = (),
         having: str | None = None,
     ) -> Iterator[Record]:
-        yield from self._refresh().facts(since, until, referred, stages, having)
+        yield from self.people.refresh_facts().facts(
+            since, until, referred, stages, having
+        )
 
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._refresh().people()  # decisions in the journal's order
@@ -161,8 +164,9 @@ class TinyDBStorage(Storage):
     def contacts_page(
         self, offset: int, limit: int, search: str = "", stage: str = ""
     ) -> tuple[list[tuple[Record, list[Record]]], int]:
-        """From the view's order and its facts: only the page's people are read."""
-        return self._refresh().page(offset, limit, search, stage)
+        """From the facts' order: only the page's people are read."""
+        ids, total = self.people.refresh_facts().ranked(offset, limit, search, stage)
+        return self._refresh().people_of(ids), total
 
     def decisions(self, contact_id: str) -> list[Record]:
         return self._refresh().decisions(contact_id)

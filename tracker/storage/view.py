@@ -6,28 +6,24 @@ state of a contact is its state, and its decisions stay in that order. A
 transaction sees the view plus its own unsaved changes.
 
 The view holds what look-ups need (email, indexed fields) and where each
-record is; the records themselves are read when asked for, plus each
-contact's facts (`journey.facts`) as text for the dashboard. A whole contact
+record is; the records themselves are read when asked for. A whole contact
 held in memory cost about 15 KB of Python objects (1.5 GB at 100k contacts
-in every process); this costs about 1.6 KB (1 KB without the facts).
+in every process); this costs about 1 KB. The people's facts, which only the
+dashboard reads, are a view of their own (facts_view.py).
 """
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
-import orjson
-
 from ..clock import now_iso
-from ..journey import facts as people_facts
-from .base import People, Record, matches
+from .base import People, Record
 
 INDEXED = ("ref_code",)
-SHARED = ("id", "email", "seen")  # facts the entry itself keeps
 KEEP_SCAN = 30.0  # seconds a whole pass over the contacts is kept
 
 
@@ -72,9 +68,6 @@ class Entry:
         "keys",
         "visitors",
         "decided",
-        "seen",
-        "facts",
-        "span",
     )
 
     def __init__(self, contact_id: str) -> None:
@@ -84,9 +77,6 @@ class Entry:
         self.keys: tuple[str, ...] = ()  # its indexed fields
         self.visitors: tuple[str, ...] = ()  # the browsers it proved its own
         self.decided: list[int] | None = None  # its decisions, in the order made
-        self.seen: str | None = None  # last decision's ts, else created (the list)
-        self.facts: str | None = None  # journey.facts, as JSON
-        self.span: tuple[int, int] | None = None  # its facts' span, as yyyymmdd
 
 
 def key(field: str, value: str) -> str:
@@ -114,7 +104,6 @@ class PeopleView:
         self.visitors: dict[str, str] = {}
         self.changes = 0  # records folded or contacts dropped: a pass kept is stale
         self._scanned: tuple[int, float, list] | None = None
-        self._by_seen: tuple[int, list[Entry]] | None = None
 
     def apply(self, record: Record, loc: int) -> None:
         """Fold one record found at loc: a contact's new state, a decision, or both."""
@@ -126,8 +115,6 @@ class PeopleView:
             entry.where, entry.email = loc, contact["email"]
             entry.keys = keys_of(contact)
             entry.visitors = tuple(contact.get("visitors") or ())
-            if entry.decided is None:
-                entry.seen = contact["created"]
             self._index(entry)
         event = record.get("event")
         if event:
@@ -136,14 +123,6 @@ class PeopleView:
                 entry.decided = [loc]
             else:
                 entry.decided.append(loc)
-            entry.seen = event["ts"]
-        if contact or event:
-            found = people_facts.step(self._facts(entry), contact, event)
-            for field in SHARED:  # kept once, in the entry
-                found.pop(field, None)
-            # as text: orjson's bytes keep its whole write buffer (~4 KB each)
-            entry.facts = orjson.dumps(found).decode()
-            entry.span = day_numbers(found.get("span"))
 
     def _entry(self, contact_id: str) -> Entry:
         entry = self.entries.get(contact_id)
@@ -204,92 +183,16 @@ class PeopleView:
                 if entry.where is not None:
                     yield self.lines.read([entry.where])[0]["contact"]
 
-    def facts(
-        self,
-        since: str | None = None,
-        until: str | None = None,
-        referred: bool = False,
-        stages: Collection[str] = (),
-        having: str | None = None,
-    ) -> Iterator[Record]:
-        """The facts of everyone with something counted in [since, until], or of
-        everyone referred and their referrers (see Storage.people_facts).
-
-        Compact JSON: a stage's pair, or a key, appears as such only as itself
-        (a quote inside a value is escaped), so most entries are passed over
-        without being parsed."""
-        period = since is not None or until is not None
-        first = day_number(until) if until else 0
-        last = day_number(since) if since else 0
-        referrers: set[str] = set()
-        pairs = [f'"stage":"{stage}"' for stage in stages]
-        needle = f'"{having}":' if having else ""
-        for entry in list(self.entries.values()):
-            text = entry.facts
-            if entry.where is None or text is None or needle not in text:
-                continue
-            if pairs and not any(pair in text for pair in pairs):
-                continue
-            if referred:
-                if '"referred_by"' in text:
-                    found = self._facts(entry)
-                    referrers.add(found["referred_by"])
-                    yield found
-                continue
-            span = entry.span
-            if not period or (
-                span is not None and span[0] <= (first or span[0]) and span[1] >= last
-            ):
-                found = self._facts(entry)  # the text said so; the facts decide
-                if (not having or found.get(having)) and (
-                    not stages or found["stage"] in stages
-                ):
-                    yield found
-        for contact_id in referrers:
-            entry = self.entries.get(contact_id)
-            if entry is not None and entry.where is not None and entry.facts:
-                if '"referred_by"' not in entry.facts:
-                    yield self._facts(entry)
-
-    @staticmethod
-    def _facts(entry: Entry) -> Record | None:
-        if entry.facts is None:
-            return None
-        found = orjson.loads(entry.facts)
-        found.update(id=entry.id, email=entry.email, seen=entry.seen)
-        return found
-
-    def page(
-        self, offset: int, limit: int, search: str = "", stage: str = ""
-    ) -> tuple[list, int]:
-        """A page of people, last seen first (see Storage.contacts_page), read
-        from the entries' order, kept until a record changes it; search and
-        stage are looked for in the entries' facts."""
-        kept = self._by_seen
-        if kept is None or kept[0] != self.changes:
-            changes = self.changes
-            ranked = [e for e in self.entries.values() if e.where is not None]
-            ranked.sort(key=lambda e: e.seen, reverse=True)  # stable: ties saved first
-            kept = self._by_seen = (changes, ranked)
-        ranked = kept[1]
-        if search or stage:
-            ranked = [e for e in ranked if self._matches(e, search, stage)]
+    def people_of(self, ids: list[str]) -> list[tuple[Record, list[Record]]]:
+        """These contacts (those still here) with their decisions in the order made."""
         found = []
-        for entry in ranked[offset : offset + limit]:
+        for contact_id in ids:
+            entry = self.entries.get(contact_id)
+            if entry is None or entry.where is None:
+                continue  # erased, or not folded here yet
             got = self.lines.read([*(entry.decided or ()), entry.where])
             found.append((got[-1]["contact"], [r["event"] for r in got[:-1]]))
-        return found, len(ranked)
-
-    def _matches(self, entry: Entry, search: str, stage: str) -> bool:
-        text = entry.facts or ""
-        if stage and f'"stage":"{stage}"' not in text:
-            return False
-        if search and search not in entry.email and search not in text.lower():
-            return False
-        if not (search or stage):
-            return True
-        found = self._facts(entry)  # the text said so; the facts decide
-        return matches(found, search) and (not stage or found["stage"] == stage)
+        return found
 
     def visitor_owner(self, visitor: str) -> str | None:
         """The contact who last proved this browser (visitor id) theirs."""
@@ -320,15 +223,6 @@ class PeopleView:
         for v in entry.visitors:
             if self.visitors.get(v) == entry.id:
                 del self.visitors[v]
-
-
-def day_number(day: str) -> int:
-    """A day (or a time's day) as yyyymmdd: small to keep, ordered like the day."""
-    return int(day[:4] + day[5:7] + day[8:10])
-
-
-def day_numbers(span: list[str] | None) -> tuple[int, int] | None:
-    return None if span is None else (day_number(span[0]), day_number(span[1]))
 
 
 class Transaction(People):

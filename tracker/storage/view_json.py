@@ -16,15 +16,13 @@ from .view import Entry, Lines, PeopleView
 
 
 def to_json(view: PeopleView) -> bytes:
-    """The view's look-ups, locations and facts in one document."""
+    """The view's look-ups and locations in one document."""
     entries = list(view.entries.values())
     where, counts, decided = array("Q"), array("I"), array("Q")
     keys, owners = [], array("I")
     seen, seen_by, owning = [], array("I"), array("I")
-    spans = array("I")
     for n, entry in enumerate(entries):
         where.extend(split(entry.where))
-        spans.extend(entry.span or (0, 0))
         locs = entry.decided or ()
         counts.append(len(locs))
         for loc in locs:
@@ -44,9 +42,6 @@ def to_json(view: PeopleView) -> bytes:
             "byteorder": sys.byteorder,
             "ids": [e.id for e in entries],
             "emails": [e.email for e in entries],
-            "seen": [e.seen for e in entries],
-            "facts": [e.facts for e in entries],
-            "spans": packed(spans),
             "where": packed(where),
             "counts": packed(counts),
             "decided": packed(decided),
@@ -59,12 +54,10 @@ def to_json(view: PeopleView) -> bytes:
     )
 
 
-def from_json(data: bytes, lines: Lines) -> PeopleView | None:
-    """The view a document holds; None for one written before facts were kept
-    (the journal is folded again, once)."""
+def from_json(data: bytes, lines: Lines) -> PeopleView:
+    """The view a document holds (one that also held facts, as written before
+    facts_view.py, is read without them)."""
     doc = orjson.loads(data)
-    if "facts" not in doc:
-        return None
     view = PeopleView(doc["generation"], lines)
     view.offsets = doc["offsets"]
     swap = doc["byteorder"] != sys.byteorder
@@ -74,16 +67,9 @@ def from_json(data: bytes, lines: Lines) -> PeopleView | None:
     )
     decided = unpacked("Q", doc["decided"], swap)
     entries, emails, ids = view.entries, view.emails, doc["ids"]
-    seen = doc["seen"]
-    facts, spans = doc["facts"], unpacked("I", doc["spans"], swap)
     at = 0
     for n, (contact_id, email) in enumerate(zip(ids, doc["emails"], strict=True)):
         entry = entries[contact_id] = Entry(contact_id)
-        entry.seen = seen[n]
-        if facts[n] is not None:
-            entry.facts = facts[n]
-        if spans[2 * n]:
-            entry.span = (spans[2 * n], spans[2 * n + 1])
         if email is not None:
             entry.email, emails[email] = email, contact_id
         if where[2 * n] != NONE:
