@@ -24,16 +24,20 @@ def find_members(
     """Return every configured audience's members, and where they came from.
 
     One pass over the observations that are someone's (anonymous traffic is
-    left out where the storage can), then one over the people, streamed: a
-    million contacts are never all held, only the members' rows.
+    left out where the storage can), then one over the people, streamed and
+    narrowed to what the rules and the files read: a million contacts are
+    never all held, only the members' rows.
     """
     chosen = parse_audiences(definitions, manifest)
+    # Asked for first: a backend may read the people while the observations
+    # are counted.
+    everyone = storage.stream_people(membership.READS, membership.DECISION_READS)
     observed = storage.observations_of_people(reading.OBSERVED, FIELDS)
     profiles = reading.profiles(observed, None, manifest)
     counted = [0]
 
     def people():
-        for person in storage.stream_people():
+        for person in everyone:
             counted[0] += 1
             yield person
 

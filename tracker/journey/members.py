@@ -17,6 +17,35 @@ from .profiles import DAY, OBSERVED, Profile
 from .suppression import is_suppressed
 
 CUSTOMER_EVENTS = frozenset({"purchase", "booking"})
+# What a list's row keeps of the contact (the files are written from these,
+# with stage, score and interests): a row is not a copy of the whole record,
+# which at a million contacts was most of the gigabytes held.
+ROW = (
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "consent",
+)
+# What the rules read of a contact, and of each decision besides ts and type:
+# a storage streaming everyone need read no more (`Storage.stream_people`).
+READS = (
+    *ROW,
+    "erased",
+    "suppressed",
+    "status",
+    "feedback",
+    "lead_at",
+    "customer_at",
+    "advocate_at",
+    "created",
+)
+DECISION_READS = ("guide", "score")
 
 
 def has_ads_consent(contact: Mapping) -> bool:
@@ -228,12 +257,11 @@ def _include(audiences, people, profiles, now, weights, included) -> dict[str, d
                 found.append(cid)
                 hit = True
         if hit:
-            rows[cid] = {
-                **contact,
-                "stage": facts.stage,
-                "score": facts.score,
-                "interests": facts.interests(),
-            }
+            row = {field: contact.get(field) for field in ROW}
+            row["stage"] = facts.stage
+            row["score"] = facts.score
+            row["interests"] = facts.interests()
+            rows[cid] = row
     return rows
 
 
@@ -255,8 +283,8 @@ def members(
 ) -> AudienceMembers:
     """Return each audience's members, in the order of ``contacts``.
 
-    A member is a copy of the contact with ``stage``, ``score`` and
-    ``interests`` (category slugs by posts read) added; the same copy is
+    A member is the contact's `ROW` fields with ``stage``, ``score`` and
+    ``interests`` (category slugs by posts read) added; the same row is
     shared by every list the person is in. Never included: see `is_listable`.
     Status "none" (identified but not subscribed: guide downloaders, quote
     requests, imported customers) is included only where the audience's

@@ -107,9 +107,16 @@ class Storage(ABC):
         """Yield (contact, their decisions in the order made) for everyone, in one
         read."""
 
-    def stream_people(self) -> Iterator[tuple[Record, list[Record]]]:
+    def stream_people(
+        self, fields: Collection[str] = (), decision_fields: Collection[str] = ()
+    ) -> Iterator[tuple[Record, list[Record]]]:
         """iter_people for one pass over everyone, in the same order: a backend
-        that would keep everyone in memory streams them instead."""
+        that would keep everyone in memory streams them instead.
+
+        Given fields, each contact has at least its id and those of them it
+        holds, each decision at least ts, type and those of decision_fields;
+        a backend may read only those (a field holding null may be left out).
+        """
         return self.iter_people()
 
     def observations_of_people(

@@ -15,33 +15,46 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 import psycopg
+from psycopg import sql
 
 from ..base import Record
 from .db import Database
 
 BATCH = 20_000
 
-# Each visitor id a contact holds, with the first contact (in first-saved
-# order) to hold it: a shared browser is that one's, as `profiles` has it.
-# Each contact's JSON is parsed once (OFFSET 0 keeps the planner from copying
-# the expression) and the ids sorted bytewise (C), and the events are joined
-# to one hash of them, not probed against a list per month's partition. The
-# events' documents come whole: orjson reads one faster than the database
-# takes a field out of it. No ORDER BY: sorting millions of documents cost
-# more than the rest; the months come oldest first, as stored.
+# Each visitor id's owner, the first contact saved holding it (a shared
+# browser is that one's, as `profiles` has it), from `contact_visitors` in its
+# key's order (polku_visitor_owners, migration 0013): no contact's JSON is
+# parsed. The events are joined to one hash of them, not probed against a
+# list per month's partition. Of an event's document only ts and the fields
+# asked for are taken out, in one parse each (json_to_record), and only those
+# cross to Python: it spent more CPU parsing 4.6M whole documents than the
+# database takes. No
+# ORDER BY: sorting millions of rows cost more than the rest; the months come
+# oldest first, as stored.
 OBSERVATIONS = """
-WITH owners AS MATERIALIZED (
-    SELECT DISTINCT ON (v.visitor COLLATE "C") v.visitor, c.id
-    FROM contacts c
-    CROSS JOIN LATERAL (SELECT c.doc -> 'visitors' AS list OFFSET 0) l
-    CROSS JOIN LATERAL json_array_elements_text(
-        CASE WHEN json_typeof(l.list) = 'array' THEN l.list END) AS v(visitor)
-    ORDER BY v.visitor COLLATE "C", c.seq
-)
-SELECT e.doc, coalesce(nullif(e.contact, ''), o.id)
-FROM events e LEFT JOIN owners o ON o.visitor = e.visitor
-WHERE e.type = ANY(%(types)s) AND coalesce(nullif(e.contact, ''), o.id) IS NOT NULL
+SELECT coalesce(nullif(e.contact, ''), o.contact), e.type, e.visitor, e.contact,
+    {fields}
+FROM events e LEFT JOIN polku_visitor_owners() o ON o.visitor = e.visitor
+CROSS JOIN LATERAL json_to_record(e.doc) AS x({columns})
+WHERE e.type = ANY(%(types)s) AND coalesce(nullif(e.contact, ''), o.contact) IS NOT NULL
 """
+# What an observation always has besides its owner, from the columns.
+COLUMNS = ("type", "visitor", "contact")
+
+
+def observations_query(fields: Collection[str]) -> tuple[sql.Composed, tuple]:
+    """The query for these fields of the documents (besides ts), and their names."""
+    names = (
+        "ts",
+        *dict.fromkeys(f for f in fields if f not in (*COLUMNS, "ts", "owner")),
+    )
+    query = sql.SQL(OBSERVATIONS).format(
+        fields=sql.SQL(", ").join(sql.SQL("x.") + sql.Identifier(n) for n in names),
+        columns=sql.SQL(", ").join(sql.Identifier(n) + sql.SQL(" text") for n in names),
+    )
+    return query, names
+
 
 # Two cursors in one snapshot, both in the contacts' first-saved order, merged
 # as they come: a join per contact would cost an index look-up each.
@@ -49,6 +62,20 @@ CONTACTS = "SELECT c.id, c.doc FROM contacts c ORDER BY c.seq"
 DECISIONS = """
 SELECT d.contact, d.doc FROM decisions d JOIN contacts c ON c.id = d.contact
 ORDER BY c.seq, d.seq
+"""
+# The same, only some fields of each document: parsed once in the database
+# (json_to_record), they cross as one small object per contact. A decision's
+# type comes as text when it is a string, as it is.
+NARROW_CONTACTS = """
+SELECT c.id, json_build_object({pairs}) FROM contacts c
+CROSS JOIN LATERAL json_to_record(c.doc) AS x({columns}) ORDER BY c.seq
+"""
+NARROW_DECISIONS = """
+SELECT d.contact, d.ts,
+    CASE WHEN json_typeof(x.type) = 'string' THEN x.type #>> '{{}}' END,
+    CASE WHEN json_typeof(x.type) <> 'string' THEN x.type END{fields}
+FROM decisions d JOIN contacts c ON c.id = d.contact
+CROSS JOIN LATERAL json_to_record(d.doc) AS x({columns}) ORDER BY c.seq, d.seq
 """
 
 
@@ -65,7 +92,10 @@ def _snapshot(db: Database) -> Iterator[psycopg.Connection]:
 
 
 def _rows(
-    conn: psycopg.Connection, query: str, params: dict, name: str = "polku_pass"
+    conn: psycopg.Connection,
+    query: str | sql.Composed,
+    params: dict,
+    name: str = "polku_pass",
 ) -> Iterator[tuple]:
     """Yield a query's rows through a server-side cursor, a batch at a time."""
     with conn.cursor(name=name) as cur:
@@ -93,17 +123,28 @@ def _put(batches: queue.Queue, item: object, stop: threading.Event) -> bool:
     return False
 
 
-def _ahead(items: Iterator, size: int = 1000, depth: int = 8) -> Iterator:
-    """Yield items that another thread reads, up to depth batches ahead.
+class _Ahead:
+    """Items that another thread reads from the start, up to depth batches ahead.
 
     The database works on the next rows, and psycopg waits for them without
-    the GIL, while the caller works on these. The iterator runs, and is
-    closed (its transaction ended), in that thread.
+    the GIL, while the caller works on these; a read begun before the caller
+    needs it (the people while the observations are counted) has its sorts
+    done by then. The iterator runs, and is closed (its transaction ended),
+    in that thread; so is it when this is closed or dropped, read or not.
     """
-    batches: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
 
-    def produce() -> None:
+    def __init__(self, items: Iterator, size: int = 1000, depth: int = 8) -> None:
+        self._batches: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._items: Iterator | None = None
+        self._reader = threading.Thread(
+            target=self._produce, args=(items, size), name="polku-read-ahead"
+        )
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _produce(self, items: Iterator, size: int) -> None:
+        batches, stop = self._batches, self._stop
         try:
             batch: list = []
             for item in items:
@@ -121,51 +162,125 @@ def _ahead(items: Iterator, size: int = 1000, depth: int = 8) -> Iterator:
             if close is not None:
                 close()
 
-    reader = threading.Thread(target=produce, name="polku-read-ahead", daemon=True)
-    reader.start()
-    try:
-        while True:
-            batch = batches.get()
-            if batch is _END:
-                return
-            if isinstance(batch, _Failed):
-                raise batch.error
-            yield from batch
-    finally:
-        stop.set()
-        reader.join()
+    def __iter__(self) -> Iterator:
+        try:
+            while True:
+                batch = self._batches.get()
+                if batch is _END:
+                    return
+                if isinstance(batch, _Failed):
+                    raise batch.error
+                yield from batch
+        finally:
+            self.close()
+
+    def __next__(self):
+        if self._items is None:
+            self._items = iter(self)
+        return next(self._items)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._reader is not threading.current_thread():
+            self._reader.join()
+
+    def __del__(self) -> None:
+        self.close()
 
 
-def observations(db: Database, types: Collection[str]) -> Iterator[Record]:
+def observations(
+    db: Database, types: Collection[str], fields: Collection[str] = ()
+) -> Iterator[Record]:
     """Yield the observations of these types that name a contact or whose
     visitor a contact holds, oldest month first, each with its `owner` (the
-    contact named, else the first one saved holding the visitor)."""
-    return _ahead(_observations(db, types))
+    contact named, else the first one saved holding the visitor): ts, type,
+    visitor, contact and these fields only (a document's field that is not a
+    string comes as its JSON text)."""
+    return _Ahead(_observations(db, types, fields))
 
 
-def _observations(db: Database, types: Collection[str]) -> Iterator[Record]:
+def _observations(
+    db: Database, types: Collection[str], fields: Collection[str]
+) -> Iterator[Record]:
+    query, names = observations_query(fields)
+    keys = ("owner", *COLUMNS, *names)
     with _snapshot(db) as conn:
-        for doc, owner in _rows(conn, OBSERVATIONS, {"types": list(types)}):
-            doc["owner"] = owner
-            yield doc
+        for found in _rows(conn, query, {"types": list(types)}):
+            yield dict(zip(keys, found, strict=True))
 
 
-def people(db: Database) -> Iterator[tuple[Record, list[Record]]]:
+def people(
+    db: Database, fields: Collection[str] = (), decision_fields: Collection[str] = ()
+) -> Iterator[tuple[Record, list[Record]]]:
     """Yield (contact, decisions in the order made) in first-saved order,
-    without holding everyone."""
-    return _ahead(_people(db))
+    without holding everyone; read from now on. Given fields, each contact is
+    its id and those fields (None where it has none), each decision its ts,
+    type and those of decision_fields it holds."""
+    return _Ahead(_people(db, fields, decision_fields))
 
 
-def _people(db: Database) -> Iterator[tuple[Record, list[Record]]]:
+def _people(
+    db: Database, fields: Collection[str], decision_fields: Collection[str]
+) -> Iterator[tuple[Record, list[Record]]]:
     with _snapshot(db) as conn:
-        decisions = _rows(conn, DECISIONS, {}, "polku_decisions")
-        pending = next(decisions, None)
-        for contact_id, contact in _rows(conn, CONTACTS, {}, "polku_contacts"):
-            decided = []
+        if fields:
+            contacts, decided = _narrow_people(conn, fields, decision_fields)
+        else:
+            contacts = _rows(conn, CONTACTS, {}, "polku_contacts")
+            decided = _rows(conn, DECISIONS, {}, "polku_decisions")
+        pending = next(decided, None)
+        for contact_id, contact in contacts:
+            timeline = []
             while pending is not None and pending[0] == contact_id:
-                decided.append(pending[1])
-                pending = next(decisions, None)
-            yield contact, decided
+                timeline.append(pending[1])
+                pending = next(decided, None)
+            yield contact, timeline
+
+
+def _narrow_people(
+    conn: psycopg.Connection, fields: Collection[str], decision_fields: Collection[str]
+) -> tuple[Iterator[tuple], Iterator[tuple]]:
+    """(contact id, the fields) and (contact id, the decision's fields) rows,
+    each document parsed in the database: whole, a contact cost Python about
+    20 µs to build, most of a million people's pass."""
+    names = [f for f in dict.fromkeys(fields) if f != "id"] or ["email"]
+    kinds = [f for f in dict.fromkeys(decision_fields) if f not in ("ts", "type")]
+    contacts = _rows(conn, _fields_query(NARROW_CONTACTS, names), {}, "polku_contacts")
+    decisions = _rows(
+        conn,
+        _fields_query(NARROW_DECISIONS, ["type", *kinds], 1),
+        {},
+        "polku_decisions",
+    )
+
+    def contact_rows() -> Iterator[tuple]:
+        for contact_id, found in contacts:
+            found["id"] = contact_id
+            yield contact_id, found
+
+    def decision_rows() -> Iterator[tuple]:
+        for contact_id, ts, kind, other, *values in decisions:
+            found = {"ts": ts, "type": other if kind is None else kind}
+            for name, value in zip(kinds, values, strict=True):
+                if value is not None:
+                    found[name] = value
+            yield contact_id, found
+
+    return contact_rows(), decision_rows()
+
+
+def _fields_query(query: str, names: list[str], skip: int = 0) -> sql.Composed:
+    """The query with these fields taken out of each document (as JSON values),
+    but the first skip (the query takes those itself)."""
+    x = [sql.SQL("x.") + sql.Identifier(n) for n in names]
+    return sql.SQL(query).format(
+        pairs=sql.SQL(", ").join(
+            sql.SQL("{}, {}").format(sql.Literal(n), f)
+            for n, f in zip(names, x, strict=True)
+        ),
+        fields=sql.SQL("").join(sql.SQL(", ") + f for f in x[skip:]),
+        columns=sql.SQL(", ").join(sql.Identifier(n) + sql.SQL(" json") for n in names),
+    )
 
 
 def contacts(db: Database) -> Iterator[Record]:

@@ -147,16 +147,19 @@ class PostgresStorage(Storage):
     def iter_people(self) -> Iterator[tuple[Record, list[Record]]]:
         yield from self._everyone()
 
-    def stream_people(self) -> Iterator[tuple[Record, list[Record]]]:
-        """Through a server-side cursor: a million people are not all held."""
-        return reads.people(self.db)
+    def stream_people(
+        self, fields: Collection[str] = (), decision_fields: Collection[str] = ()
+    ) -> Iterator[tuple[Record, list[Record]]]:
+        """Through a server-side cursor, read from the call on: a million
+        people are not all held, and only the fields asked for are read."""
+        return reads.people(self.db, fields, decision_fields)
 
     def observations_of_people(
         self, types: Collection[str], fields: Collection[str] = ()
     ) -> Iterator[Record]:
         """Selected in one query: anonymous traffic stays in the database."""
         self.caught_up()
-        return reads.observations(self.db, types)
+        return reads.observations(self.db, types, fields)
 
     def _everyone(self) -> list[tuple[Record, list[Record]]]:
         """Everyone with their decisions, read again only when people changed.

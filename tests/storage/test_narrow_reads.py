@@ -1,0 +1,118 @@
+"""The narrowed pass over everyone `polku audiences` makes: only the fields
+asked for (`stream_people(fields, decision_fields)`, on every backend), and
+on PostgreSQL the browsers' owners kept in `contact_visitors` (migration
+0013) by every write, so the observations need no contact's JSON."""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker.journey.members import DECISION_READS, READS
+from tracker.storage.postgres.db import migration_files
+
+from .test_backends import contact, event
+from .test_postgres import storage_pg  # noqa: F401 - a fixture
+
+TYPES = ("pageview", "event", "click")
+
+
+def _save(storage, person, *decisions):
+    with storage.transaction() as people:
+        people.save(person)
+        for decision in decisions:
+            people.save(person, {**decision, "contact": person["id"]})
+
+
+def test_stream_people_narrowed_holds_what_the_full_read_does(storage):
+    ann = contact("ann@example.com", visitors=["v1"], zip=33100, first_name=None)
+    ann["consent"] = {"newsletter": {"ts": "2026-11-01"}, "ads": None}
+    bob = contact("bob@example.com", erased=True, feedback={"score": 10})
+    _save(
+        storage,
+        ann,
+        {
+            "id": "d1",
+            "ts": "2026-11-02T10:00:00+00:00",
+            "type": "download",
+            "guide": "g",
+        },
+        {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "feedback", "score": 9},
+        {"id": "d3", "ts": "2026-11-04T10:00:00+00:00", "type": 7},
+    )
+    _save(storage, bob)
+    full = list(storage.iter_people())
+    narrow = list(storage.stream_people(READS, DECISION_READS))
+    assert [c["id"] for c, _ in narrow] == [c["id"] for c, _ in full]
+    for (whole, timeline), (got, decided) in zip(full, narrow, strict=True):
+        for field in READS:
+            assert got.get(field) == whole.get(field), field
+        assert len(decided) == len(timeline)
+        for kept, made in zip(decided, timeline, strict=True):
+            for field in ("ts", "type", *DECISION_READS):
+                assert kept.get(field) == made.get(field), field
+    assert narrow[0][0]["zip"] == 33100  # as stored, not as text
+    assert narrow[0][1][2]["type"] == 7
+
+
+def test_stream_people_without_fields_is_the_full_read(storage):
+    _save(storage, contact("ann@example.com"))
+    assert list(storage.stream_people()) == list(storage.iter_people())
+
+
+def _owners(storage):
+    found = storage.observations_of_people(TYPES)
+    return {r["visitor"]: r["owner"] for r in found}
+
+
+def test_every_write_keeps_the_browsers_owners(storage_pg):  # noqa: F811
+    """A save, a changed list of browsers, an erasure: the first contact saved
+    holding a browser owns it, as the full read has it."""
+    ann = contact("ann@example.com", visitors=["shared", "a"])
+    bob = contact("bob@example.com", visitors=["shared", "b", "b"])
+    for person in (ann, bob):
+        _save(storage_pg, person)
+    for visitor in ("shared", "a", "b", "c", "nobody"):
+        storage_pg.append_event(event(visitor=visitor))
+    assert _owners(storage_pg) == {"shared": ann["id"], "a": ann["id"], "b": bob["id"]}
+    _save(storage_pg, {**ann, "visitors": ["a", "c"]})
+    assert _owners(storage_pg) == {
+        "shared": bob["id"],
+        "a": ann["id"],
+        "b": bob["id"],
+        "c": ann["id"],
+    }
+    storage_pg.erase_contact(bob["id"])
+    assert _owners(storage_pg) == {"a": ann["id"], "c": ann["id"]}
+    with storage_pg.db.connect() as conn:
+        kept = conn.execute("SELECT visitor, contact FROM contact_visitors").fetchall()
+    assert sorted(kept) == [("a", ann["id"]), ("c", ann["id"])]
+
+
+@pytest.mark.parametrize("visitors", [["x", "y"], "not-a-list", None])
+def test_the_upgrade_keeps_the_browsers_of_contacts_saved_before(
+    storage_pg,  # noqa: F811
+    visitors,
+):
+    """Migration 0013 fills contact_visitors from the contacts already stored."""
+    first = contact("a@example.com", visitors=["shared", "a-only"])
+    later = contact("b@example.com", visitors=visitors)
+    with storage_pg.db.connect() as conn:
+        conn.execute(
+            "DROP TRIGGER contacts_keep_visitors ON contacts;"
+            "DROP FUNCTION polku_keep_visitors(), polku_visitor_owners(),"
+            " polku_visitors(json);"
+            "DROP TABLE contact_visitors"
+        )
+    for person in (first, later, {**first, "first_name": "Ann"}):
+        _save(storage_pg, person)
+    with storage_pg.db.connect() as conn:
+        conn.execute(dict(migration_files())["0013_contact_visitors"])
+        kept = conn.execute(
+            "SELECT visitor, contact FROM contact_visitors ORDER BY visitor"
+        ).fetchall()
+        owners = dict(conn.execute("SELECT * FROM polku_visitor_owners()"))
+    expected = {("a-only", first["id"]), ("shared", first["id"])}
+    if isinstance(visitors, list):
+        expected |= {(v, later["id"]) for v in visitors}
+    assert set(kept) == expected and len(kept) == len(expected)
+    assert owners["shared"] == first["id"]
