@@ -41,189 +41,34 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from tracker import clock
 from tracker.journey.audiences import NAME, Audience
-from tracker.journey.identifiers import (
-    AD_PLATFORMS,
-    PLATFORMS,
-    AudienceError,
-    check_platform,
-    normalise_country,
-    normalise_name,
-    normalise_phone,
-    normalise_place,
-    normalise_zip,
-    platform_email,
-    sha256_hex,
-)
+from tracker.journey.identifiers import AD_PLATFORMS, AudienceError, check_platform
+from tracker.journey.identifiers import PLATFORMS as FORMATS
 from tracker.journey.members import has_ads_consent
 from tracker.storage.files import atomic_write
 
-# One file format per platform; "csv" is the owner's CRM list.
-FORMATS = PLATFORMS
+from .rows import (  # noqa: F401 - csv_row and the others, imported from here too
+    PLATFORMS,
+    ROWS,
+    Memo,
+    Platform,
+    csv_row,
+    google_row,
+    linkedin_row,
+    meta_row,
+)
+
+# One file format per platform ("csv" is the owner's CRM list): FORMATS.
 AD_FORMATS = AD_PLATFORMS
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
 # "csv" files are <name>.csv; those of earlier versions, <name>.csv.csv, still go.
 _FILE = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.(csv|meta|google|linkedin))?\.csv$")
-
-
-@dataclass(frozen=True)
-class Platform:
-    key: str
-    title: str
-    columns: tuple[str, ...]
-    minimum: int
-    spec: str
-    note: str = ""
-
-
-PLATFORMS = {
-    "csv": Platform(
-        "csv",
-        "CRM",
-        (
-            "email",
-            "first_name",
-            "stage",
-            "score",
-            "interests",
-            "newsletter_consent",
-            "ads_consent",
-        ),
-        0,
-        "",
-    ),
-    "meta": Platform(
-        "meta",
-        "Meta",
-        ("email", "phone", "fn", "ln", "ct", "st", "zip", "country"),
-        100,
-        "https://www.facebook.com/business/help/2082575038703844",
-    ),
-    "google": Platform(
-        "google",
-        "Google",
-        ("Email", "Phone", "First Name", "Last Name", "Country", "Zip"),
-        100,
-        "https://support.google.com/google-ads/answer/7659867",
-        note="1,000 for YouTube",
-    ),
-    "linkedin": Platform(
-        "linkedin",
-        "LinkedIn",
-        (
-            "email",
-            "firstname",
-            "lastname",
-            "jobtitle",
-            "employeecompany",
-            "country",
-            "googleaid",
-        ),
-        300,
-        "https://www.linkedin.com/help/lms/answer/a1489764",
-    ),
-}
-
-
-def _h(value: str | None) -> str:
-    return sha256_hex(value) if value else ""
-
-
-def _safe(value: Any) -> str:
-    """Return a plain cell; text a spreadsheet would run as a formula is quoted."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _consent_cell(contact: Mapping, kind: str) -> str:
-    """Return when the consent was given, "yes" if undated, "" if none or withdrawn."""
-    proof = (contact.get("consent") or {}).get(kind)
-    if not isinstance(proof, Mapping) or proof.get("withdrawn_at"):
-        return ""
-    for key in ("confirmed_at", "ts", "at", "given_at"):
-        if proof.get(key):
-            return str(proof[key])
-    return "yes"
-
-
-def csv_row(member: Mapping) -> list[str] | None:
-    """Return the owner's CRM row: plain values, formula-like text quoted."""
-    return [
-        _safe(member.get("email")),
-        _safe(member.get("first_name") or ""),
-        _safe(member.get("stage", "")),
-        _safe(member.get("score", "")),
-        _safe(";".join(member.get("interests") or ())),
-        _consent_cell(member, "newsletter"),
-        _consent_cell(member, "ads"),
-    ]
-
-
-def meta_row(member: Mapping) -> list[str] | None:
-    """Return a Meta customer-list row, every cell SHA-256; None if unmatchable."""
-    email = platform_email(member.get("email"), "meta")
-    phone = normalise_phone(member.get("phone"), member.get("country"))
-    if not email and not phone:
-        return None
-    country = normalise_country(member.get("country"))
-    return [
-        _h(email),
-        _h(phone),
-        _h(normalise_name(member.get("first_name"), "meta")),
-        _h(normalise_name(member.get("last_name"), "meta")),
-        _h(normalise_place(member.get("city"))),
-        _h(normalise_place(member.get("state"))),
-        _h(normalise_zip(member.get("zip"), "meta", country)),
-        _h(country),
-    ]
-
-
-def google_row(member: Mapping) -> list[str] | None:
-    """Return a Customer Match row; None if unmatchable.
-
-    Email, Phone and names are SHA-256. Country and Zip are written (plain, as
-    Google requires) only with both names, when an address match is possible:
-    alone they match nothing and would only share data.
-    """
-    email = platform_email(member.get("email"), "google")
-    phone = normalise_phone(member.get("phone"), member.get("country"))
-    if not email and not phone:
-        return None
-    first = normalise_name(member.get("first_name"), "google")
-    last = normalise_name(member.get("last_name"), "google")
-    country = normalise_country(member.get("country"))
-    zip_code = normalise_zip(member.get("zip"), "google", country)
-    address = bool(first and last and country and zip_code)
-    return [
-        _h(email),
-        _h("+" + phone if phone else None),
-        _h(first) if address else "",
-        _h(last) if address else "",
-        country if address else "",
-        _safe(zip_code) if address else "",
-    ]
-
-
-def linkedin_row(member: Mapping) -> list[str] | None:
-    """Return a contact-list row with the hashed email only; None if unmatchable."""
-    email = platform_email(member.get("email"), "linkedin")
-    if not email:
-        return None
-    return [_h(email), "", "", "", "", "", ""]
-
-
-ROWS = {
-    "csv": csv_row,
-    "meta": meta_row,
-    "google": google_row,
-    "linkedin": linkedin_row,
-}
 
 
 _NO_CONSENT = object()  # in a cache: not in an ad format's file, for want of consent
@@ -238,50 +83,69 @@ class _Line:
         self.text = text
 
 
-def render(
-    fmt: str, people: Iterable[Mapping], cache: dict | None = None
-) -> tuple[bytes, dict[str, int]]:
-    """Return one format's CSV bytes and counts (rows, without_ads_consent, ...).
-
-    Ad formats hold only people with a live ads consent; a person with no
-    address or phone the platform can use is skipped and counted. ``cache``
-    (contact id -> the person's CSV line, None if unmatchable, or a mark for
-    no ads consent; one per format) spares checking, normalising, hashing and
-    quoting a person once per list.
-    """
-    platform = PLATFORMS[check_platform(fmt)]
-    build = ROWS[fmt]
+def texts(fmt: str, people: Iterable[Mapping], memo: Memo | None = None) -> list:
+    """Each person's CSV line in this format: None if unmatchable, a mark for
+    no ads consent (ad formats hold only people with a live ads consent)."""
+    build = ROWS[check_platform(fmt)]
+    memo = memo or Memo()
     line = _Line()
     writer = csv.writer(line, lineterminator="\n")
-    writer.writerow(platform.columns)
-    lines = [line.text]
-    counts = {"members": 0, "rows": 0, "without_ads_consent": 0, "unmatchable": 0}
     ads = fmt in AD_FORMATS
-    cache = {} if cache is None else cache
+    found: list = []
     for member in people:
-        counts["members"] += 1
-        key = member.get("id")
-        text = cache.get(key, False) if key is not None else False
-        if text is False:
-            text = None
-            if ads and not has_ads_consent(member):
-                text = _NO_CONSENT
-            else:
-                row = build(member)
-                if row is not None:
-                    writer.writerow(row)
-                    text = line.text
-            if key is not None:
-                cache[key] = text
-        if text is _NO_CONSENT:
-            counts["without_ads_consent"] += 1
+        if ads and not has_ads_consent(member):
+            found.append(_NO_CONSENT)
             continue
-        if text is None:
-            counts["unmatchable"] += 1
+        row = build(member, memo)
+        if row is None:
+            found.append(None)
             continue
-        lines.append(text)
-        counts["rows"] += 1
-    return "".join(lines).encode("utf-8"), counts
+        writer.writerow(row)
+        found.append(line.text)
+    return found
+
+
+def render(fmt: str, lines: list) -> tuple[bytes, dict[str, int]]:
+    """Return one format's CSV bytes and counts (rows, without_ads_consent, ...)
+    from its people's `texts`; a person the platform cannot match (no address
+    or phone it can use) or without ads consent is skipped and counted."""
+    line = _Line()
+    csv.writer(line, lineterminator="\n").writerow(PLATFORMS[fmt].columns)
+    rows = [t for t in lines if t is not None and t is not _NO_CONSENT]
+    counts = {
+        "members": len(lines),
+        "rows": len(rows),
+        "without_ads_consent": lines.count(_NO_CONSENT),
+        "unmatchable": lines.count(None),
+    }
+    return (line.text + "".join(rows)).encode("utf-8"), counts
+
+
+def _people_once(lists: Mapping[str, list[Mapping]]) -> tuple[list, dict[str, list]]:
+    """Everyone in any list once (by contact id), and each list as positions
+    in that: a person in five lists is checked, normalised, hashed and quoted
+    once per format, and a list's lines are gathered, not worked out again."""
+    everyone: list = []
+    seen: dict = {}
+    positions: dict[str, list] = {}
+    for name, people in lists.items():
+        found = positions[name] = []
+        for member in people:
+            key = member.get("id")
+            at = seen.get(key) if key is not None else None
+            if at is None:
+                at = len(everyone)
+                everyone.append(member)
+                if key is not None:
+                    seen[key] = at
+            found.append(at)
+    return everyone, positions
+
+
+def _gather(lines: list, positions: list) -> list:
+    if len(positions) < 2:
+        return [lines[at] for at in positions]
+    return list(itemgetter(*positions)(lines))
 
 
 def _previous_files(out_dir: str) -> list[str]:
@@ -343,13 +207,15 @@ def write_audiences(
     previous = _previous_files(out_dir)
     small: list[dict[str, Any]] = []
     entries: list[dict[str, Any]] = []
-    caches: dict[str, dict] = {fmt: {} for fmt in formats}
-    for name, people in audiences_members.items():
-        people = list(people)
+    lists = {name: list(people) for name, people in audiences_members.items()}
+    everyone, positions = _people_once(lists)
+    memo = Memo()
+    lines = {fmt: texts(fmt, everyone, memo) for fmt in formats}
+    for name in lists:
         audience = by_name.get(name)
         for fmt in formats:
             platform = PLATFORMS[fmt]
-            data, counts = render(fmt, people, caches[fmt])
+            data, counts = render(fmt, _gather(lines[fmt], positions[name]))
             filename = file_name(name, fmt)
             atomic_write(os.path.join(out_dir, filename), data)
             entry: dict[str, Any] = {
