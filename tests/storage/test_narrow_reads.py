@@ -1,7 +1,8 @@
 """The narrowed pass over everyone `polku audiences` makes: only the fields
 asked for (`stream_people(fields, decision_fields)`, on every backend), and
-on PostgreSQL the browsers' owners kept in `contact_visitors` (migration
-0013) by every write, so the observations need no contact's JSON."""
+on PostgreSQL what it reads kept by every write, so no contact's whole JSON
+is parsed: the browsers' owners (`contact_visitors`, migration 0013) and the
+lists' fields (`contact_fields`, 0014)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from tracker.journey.members import DECISION_READS, READS
 from tracker.storage.postgres.db import migration_files
+from tracker.storage.postgres.reads import KEPT
 
 from .test_backends import contact, event
 from .test_postgres import storage_pg  # noqa: F401 - a fixture
@@ -116,3 +118,57 @@ def test_the_upgrade_keeps_the_browsers_of_contacts_saved_before(
         expected |= {(v, later["id"]) for v in visitors}
     assert set(kept) == expected and len(kept) == len(expected)
     assert owners["shared"] == first["id"]
+
+
+def _kept(storage):
+    with storage.db.connect() as conn:
+        found = conn.execute("SELECT id, doc FROM contact_fields ORDER BY seq")
+        return {contact_id: doc for contact_id, doc in found}
+
+
+def _fields(person):
+    return {f: person.get(f) for f in KEPT if f != "id"}
+
+
+def test_the_lists_fields_are_kept_by_every_write(storage_pg):  # noqa: F811
+    """contact_fields holds what the rules and files read, as each save left it;
+    the facts' upgrade (a write of facts alone) does not touch it."""
+    assert set(READS) <= KEPT  # the audiences' pass reads the kept copy
+    ann = contact("ann@example.com", zip=33100, consent={"ads": None}, phone="+3584")
+    bob = contact("bob@example.com", status="confirmed")
+    for person in (ann, bob):
+        _save(storage_pg, person)
+    assert _kept(storage_pg) == {ann["id"]: _fields(ann), bob["id"]: _fields(bob)}
+    ann = {**ann, "city": "Tampere", "zip": None, "status": "unsubscribed"}
+    _save(storage_pg, ann)
+    written = "SELECT xmin::text FROM contact_fields ORDER BY seq"
+    with storage_pg.db.connect() as conn:
+        before = conn.execute(written).fetchall()
+        conn.execute("UPDATE contacts SET facts = NULL")  # as before 0009's fill
+    assert storage_pg.fill_facts() == 2
+    with storage_pg.db.connect() as conn:
+        assert conn.execute(written).fetchall() == before
+    assert _kept(storage_pg)[ann["id"]] == _fields(ann)
+    storage_pg.erase_contact(bob["id"])
+    assert list(_kept(storage_pg)) == [ann["id"]]
+    streamed = list(storage_pg.stream_people(READS, DECISION_READS))
+    assert streamed == [({**_fields(ann), "id": ann["id"]}, [])]
+
+
+def test_the_upgrade_keeps_the_lists_fields_of_contacts_saved_before(
+    storage_pg,  # noqa: F811
+):
+    """Migration 0014 fills contact_fields from the contacts already stored."""
+    with storage_pg.db.connect() as conn:
+        conn.execute(
+            "DROP TRIGGER contacts_keep_fields ON contacts;"
+            "DROP FUNCTION polku_keep_fields(), polku_list_fields(json);"
+            "DROP TABLE contact_fields"
+        )
+    ann = contact("ann@example.com", first_name="Ann", feedback={"score": 9})
+    bob = contact("bob@example.com", erased=True, suppressed={"reason": "complaint"})
+    for person in (ann, bob):
+        _save(storage_pg, person)
+    with storage_pg.db.connect() as conn:
+        conn.execute(dict(migration_files())["0014_contact_fields"])
+    assert _kept(storage_pg) == {ann["id"]: _fields(ann), bob["id"]: _fields(bob)}
