@@ -78,7 +78,10 @@ _OBSERVATION_TYPES = OBSERVED | {"bot"}
 
 
 def _decided_points(
-    timeline: list[Mapping], now: datetime, weights: stages.LeadScoreWeights
+    timeline: list[Mapping],
+    now: datetime,
+    weights: stages.LeadScoreWeights,
+    parse: Callable[[str], datetime] = stages.parse_ts,
 ) -> float:
     """Return the lead score's timeline part, computed as `stages.lead_score` does.
 
@@ -92,7 +95,7 @@ def _decided_points(
             continue
         points = weights.points(kind)
         if points:
-            age = max((now - stages.parse_ts(ev["ts"])).total_seconds() / DAY, 0.0)
+            age = max((now - parse(ev["ts"])).total_seconds() / DAY, 0.0)
             total += points * 0.5 ** (age / weights.half_life_days)
     return total
 
@@ -112,17 +115,26 @@ class _Facts:
         "_last_seen",
         "_customer",
         "_guides",
+        "_parsed",
     )
 
-    def __init__(self, contact, profile, timeline, now, weights) -> None:
+    def __init__(self, contact, profile, timeline, now, weights, now_ts) -> None:
         self.contact = contact
         self.profile = profile
         self.timeline = timeline
         self.now = now
-        self.now_ts = now.timestamp()
+        self.now_ts = now_ts
         self.weights = weights
         self._stage = self._score = self._last_seen = None
         self._customer = self._guides = None
+        self._parsed: dict[str, datetime] = {}
+
+    def _parse(self, value: str) -> datetime:
+        """A time of this contact's, parsed once for the score and last_seen both."""
+        found = self._parsed.get(value)
+        if found is None:
+            found = self._parsed[value] = stages.parse_ts(value)
+        return found
 
     @property
     def stage(self) -> str:
@@ -134,7 +146,9 @@ class _Facts:
     def score(self) -> int:
         if self._score is None:
             observed = self.profile.observed_score(self.now) if self.profile else 0
-            total = observed + _decided_points(self.timeline, self.now, self.weights)
+            total = observed + _decided_points(
+                self.timeline, self.now, self.weights, self._parse
+            )
             self._score = max(round(total), 0)
         return self._score
 
@@ -160,13 +174,14 @@ class _Facts:
     def last_seen(self) -> float:
         """Return the latest sign of life: a visit, a decision, or the signup."""
         if self._last_seen is None:
-            seen = [self.profile.last_seen_ts] if self.profile else []
-            for value in [self.contact.get("created")] + [
-                ev.get("ts") for ev in self.timeline
-            ]:
+            latest = self.profile.last_seen_ts if self.profile else None
+            created = self.contact.get("created")
+            for value in (created, *(ev.get("ts") for ev in self.timeline)):
                 if value:
-                    seen.append(stages.parse_ts(value).timestamp())
-            self._last_seen = max((s for s in seen if s is not None), default=0.0)
+                    seen = self._parse(value).timestamp()
+                    if latest is None or seen > latest:
+                        latest = seen
+            self._last_seen = 0.0 if latest is None else latest
         return self._last_seen
 
     def interests(self) -> list[str]:
@@ -212,7 +227,14 @@ def _checks(audience: Audience) -> tuple[Callable[[_Facts], bool], ...]:
         (audience.categories, lambda p: p.categories),
         (audience.tags, lambda p: p.tags),
     ):
-        if wanted:
+        if len(wanted) == 1 and wanted != (ANY,):
+            checks.append(
+                lambda f, slug=wanted[0], counts_of=counts_of: (
+                    f.profile is not None
+                    and counts_of(f.profile).get(slug, 0) >= minimum
+                )
+            )
+        elif wanted:
             checks.append(
                 lambda f, wanted=wanted, counts_of=counts_of: (
                     f.profile is not None
@@ -240,11 +262,12 @@ def _include(audiences, people, profiles, now, weights, included) -> dict[str, d
     return their rows by contact id (the loop of `members_of`)."""
     rules = [(frozenset(a.status), _checks(a), included[a.name]) for a in audiences]
     rows: dict[str, dict] = {}
+    now_ts = now.timestamp()
     for contact, timeline in people:
         if not is_listable(contact) or contact["id"] in rows:
             continue
         cid = contact["id"]
-        facts = _Facts(contact, profiles.get(cid), timeline or [], now, weights)
+        facts = _Facts(contact, profiles.get(cid), timeline or [], now, weights, now_ts)
         status = contact.get("status")
         hit = False
         for statuses, checks, found in rules:
