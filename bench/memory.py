@@ -14,8 +14,9 @@ after `polku db compact`'s code ran on it ("after"):
    holds (tracemalloc, in a second process), folded from the journal, then
    loaded from its snapshot (people.json), and the time each took;
 3. the tracker under gunicorn (`-w WORKERS`, sync workers, then gthread with
-   4 threads): the RSS of each worker after booting, after BEACONS beacons
-   (POST /api/event) and a tenth as many pixels, after one signup (the worker
+   4 threads): the RSS of each worker after booting, after BEACONS requests
+   (POST /api/event, and a tenth each of pixels and of GET /api/next, which
+   asks whose browser it is), after one signup (the worker
    that answers it loads the people view) and after the dashboard's overview;
 4. the cold start: a fresh process's create_app, login and first GET /admin/
    (bench/dashboard.py --child-cold), the snapshots on disk.
@@ -142,10 +143,14 @@ def view_figures(data_dir: str, src: str | None, label: str) -> None:
 
 
 def ensure_snapshot(data_dir: str, src: str | None) -> None:
-    """Fold once and save the people snapshot (what a running server leaves)."""
+    """Fold once and save the snapshots (what a running server leaves): the
+    aggregates, the people view, and where the tree has them the facts and
+    the people index."""
     code = (
         "import sys; from tracker.storage.tinydb_store import TinyDBStorage\n"
         "s = TinyDBStorage(sys.argv[1]); s.summary(); s._refresh()\n"
+        "getattr(s.people, 'refresh_facts', lambda: None)()\n"
+        "s.visitor_owner('nobody')\n"
         "save = getattr(s, '_save_people', None) or s.people.save_snapshot\n"
         "save(); s.close(); print('{}')\n"
     )
@@ -233,6 +238,7 @@ class Server:
             "User-Agent": UA,
         }
         pixel = "/api/pixel.gif?" + urlencode({"u": "/posts/two/"})
+        block = "/api/next?" + urlencode({"url": self.origin + "/posts/one/"})
         ok = []
 
         def loop(n: int) -> None:
@@ -242,6 +248,8 @@ class Server:
                 try:
                     if i % 10 == 9:
                         status, _, r = self.request("GET", pixel, None, headers, conn)
+                    elif i % 10 == 4:  # the block: whose browser is this?
+                        status, _, r = self.request("GET", block, None, headers, conn)
                     else:
                         status, _, r = self.request(
                             "POST", "/api/event", body, headers, conn
@@ -326,7 +334,8 @@ def server_figures(data_dir: str, args, src: str | None, label: str) -> None:
             server.stop()
         print(
             f"  gunicorn -w {args.workers} {kind} ({label}), worker RSS MB: booted "
-            f"{fmt(booted)}; after {ok:,} beacons and pixels {fmt(after_beacons)}; "
+            f"{fmt(booted)}; after {ok:,} beacons, pixels and blocks (8:1:1) "
+            f"{fmt(after_beacons)}; "
             f"after a signup ({status}) {fmt(after_signup)}; after the overview "
             f"({shown}, {seconds:.2f} s) {fmt(after_overview)}; the whole tracker "
             f"(master and workers) {total:.0f} MB",

@@ -58,13 +58,14 @@ def fuzz_settings(request) -> settings:
 class Stored:
     """Every byte under the data directory; a file is re-read only when it changed.
 
-    `aggregates/` is left out: it is folded from the event journal by any
-    read of the dashboard, so it only ever repeats what the journal holds. So
+    `aggregates/` and `people-index.sqlite` are left out: they are folded from the
+    journals by any read that needs them, so they only repeat what the
+    journals hold. So
     is the rate limits' counters document in `keys.json`: counting a refused
     request is how the limit refuses the next one (see tracker/web/limits.py).
     """
 
-    DERIVED = "aggregates" + os.sep
+    DERIVED = ("aggregates" + os.sep, "people-index.sqlite")
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -96,7 +96,7 @@ def test_a_contact_costs_the_view_about_a_kilobyte(tmp_path):
     finally:
         tracemalloc.stop()
     assert len(view) == count
-    assert held / count < 1100, f"{held / count:.0f} B per contact"
+    assert held / count < 1024, f"{held / count:.0f} B per contact"
     assert reader.find_contact("reader7@example.com")["ref_code"] == "r000007"
     reader.close()
 

@@ -171,7 +171,7 @@ class PeopleStore:
         generation; every EVERY_LINES folded lines, the snapshot is renewed.
         A fold that a rewrite overlapped is done again.
         """
-        self._check_layout()
+        self.check_layout()
         while True:
             generation = self.generation()
             if self.rewriting():
@@ -250,7 +250,7 @@ class PeopleStore:
 
     # -- the layout --------------------------------------------------------------
 
-    def _check_layout(self) -> None:
+    def check_layout(self) -> None:
         """Once per process: convert a people journal of the old layout first.
 
         A directory that cannot be written (a read-only copy) is read as it

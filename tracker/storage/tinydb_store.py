@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -28,11 +29,15 @@ from .aggregates import MonthlyAggregates
 from .base import People, Record, Storage
 from .files import AtomicJSONStorage, file_lock, writable
 from .journal import Journal
+from .people_index import PeopleIndex, StaleIndex
 from .people_store import PeopleStore
 from .timelines import linked_events
 from .view import PeopleView, now_iso
 
 log = logging.getLogger(__name__)
+
+
+NOT_INDEXED = object()  # the people index cannot answer: the view does
 
 
 def ledger_folder(ledger: str) -> str:
@@ -52,6 +57,9 @@ class TinyDBStorage(Storage):
         journal_dir = os.path.join(data_dir, "journal")
         self.events = Journal(os.path.join(journal_dir, "events"), flush_interval)
         self.people = PeopleStore(data_dir, compact_after)
+        self.index = PeopleIndex(
+            os.path.join(data_dir, "people-index.sqlite"), self.people
+        )
         self.ledgers = Journal(os.path.join(journal_dir, "ledgers"), flush_interval)
         self._keys_lock_path = os.path.join(data_dir, "locks", "keys.lock")
         self._keys_path = os.path.join(data_dir, "keys.json")
@@ -138,6 +146,9 @@ class TinyDBStorage(Storage):
         return (facts.generation, sum(facts.offsets.values()))
 
     def get_contact(self, contact_id: str) -> Record | None:
+        found = self._indexed(contact_id)
+        if found is not NOT_INDEXED:
+            return found and found[0]
         return self._refresh().contact(contact_id)
 
     def find_contact(self, email: str) -> Record | None:
@@ -169,11 +180,36 @@ class TinyDBStorage(Storage):
         return self._refresh().people_of(ids), total
 
     def decisions(self, contact_id: str) -> list[Record]:
+        found = self._indexed(contact_id)
+        if found is not NOT_INDEXED:
+            return found[1] if found else []
         return self._refresh().decisions(contact_id)
 
+    def _indexed(self, contact_id: str):
+        """A contact and their decisions from people-index.sqlite, for a process
+        that holds no people view (one that serves the site): None if there
+        is no such contact, NOT_INDEXED where the view must answer."""
+        if self.people.view is not None or not self._index_usable():
+            return NOT_INDEXED
+        try:
+            return self.index.person(contact_id)
+        except (sqlite3.Error, OSError, StaleIndex) as e:
+            log.warning("people index unavailable (%s): using the people view", e)
+            return NOT_INDEXED
+
+    def _index_usable(self) -> bool:
+        self.people.check_layout()
+        return not self.people.read_only_legacy
+
     def visitor_owner(self, visitor: str) -> str | None:
-        """The contact who proved this browser (visitor id) theirs, from the
-        view's index: no pass over everyone."""
+        """The contact who proved this browser (visitor id) theirs, from
+        people-index.sqlite: the workers that serve the site load no people
+        view. Where it cannot be kept (a read-only copy), from the view."""
+        if self._index_usable():
+            try:
+                return self.index.owner(visitor)
+            except (sqlite3.Error, OSError) as e:
+                log.warning("people index unavailable (%s): using the people view", e)
         return self._refresh().visitor_owner(visitor)
 
     def timeline(self, contact_id: str) -> list[Record]:
@@ -202,7 +238,12 @@ class TinyDBStorage(Storage):
             self.events.blank(needle)
             self.ledgers.blank(needle)
 
-        return self.people.erase(contact_id, blank)
+        erased = self.people.erase(contact_id, blank)
+        try:
+            self.index.forget(contact_id)
+        except (sqlite3.Error, OSError) as e:  # its next fold starts anew anyway
+            log.warning("people index: %s", e)
+        return erased
 
     # -- ledgers -------------------------------------------------------------
 
@@ -240,6 +281,7 @@ class TinyDBStorage(Storage):
 
     def close(self) -> None:
         self.aggregates.close()
+        self.index.close()
         self.events.close()
         self.people.close()
         self.ledgers.close()
