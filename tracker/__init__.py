@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as tracker_config
@@ -48,6 +49,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import next as next_block
     from .web.limits import limiter
 
+    # Compiled templates are kept on disk (jinja2's per-user temp folder, keyed
+    # by each template's source), so a new worker's first page need not
+    # compile them again: half a second of a cold dashboard.
+    app.jinja_options = {
+        **app.jinja_options,
+        "bytecode_cache": FileSystemBytecodeCache(),
+    }
     db.init_app(app)
     errors.init_app(app)
     i18n.install(app.jinja_env, lambda: site.site_lang())  # every page and email

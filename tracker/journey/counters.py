@@ -67,6 +67,14 @@ class Day:
         }
         self.visits: dict[int, tuple[int, Source, str]] = {}  # at, source, landing
         self._rollups: dict[tuple, tuple] = {}  # filters -> rollup, while unchanged
+        if self.closed and "rollup" in data:  # a new process's overview: no work
+            views, visitors, engaged, groups = data["rollup"]
+            self._rollups[()] = (
+                views,
+                visitors,
+                engaged,
+                [{sys.intern(v): tuple(r) for v, r in g.items()} for g in groups],
+            )
 
     def number(self, visitor: str) -> int:
         if self.closed or visitor not in self.numbers:
@@ -155,7 +163,9 @@ class Day:
             cell[1] = _numbers(sorted(cell[1]))
 
     def to_json(self) -> dict[str, Any]:
+        found = {"rollup": self.rollup({})} if self.closed else {}
         return {
+            **found,
             "closed": self.closed,
             "bots": self.bots,
             "named": dict(self.named),
