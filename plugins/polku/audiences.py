@@ -83,17 +83,27 @@ class _Line:
         self.text = text
 
 
-def texts(fmt: str, people: Iterable[Mapping], memo: Memo | None = None) -> list:
+def texts(
+    fmt: str,
+    people: list[Mapping],
+    memo: Memo | None = None,
+    consenting: list[bool] | None = None,
+) -> list:
     """Each person's CSV line in this format: None if unmatchable, a mark for
-    no ads consent (ad formats hold only people with a live ads consent)."""
+    no ads consent (ad formats hold only people with a live ads consent;
+    ``consenting``, each person's, if already known)."""
     build = ROWS[check_platform(fmt)]
     memo = memo or Memo()
     line = _Line()
     writer = csv.writer(line, lineterminator="\n")
-    ads = fmt in AD_FORMATS
+    if fmt in AD_FORMATS:
+        if consenting is None:
+            consenting = [has_ads_consent(member) for member in people]
+    else:
+        consenting = [True] * len(people)
     found: list = []
-    for member in people:
-        if ads and not has_ads_consent(member):
+    for member, consents in zip(people, consenting, strict=True):
+        if not consents:
             found.append(_NO_CONSENT)
             continue
         row = build(member, memo)
@@ -210,7 +220,8 @@ def write_audiences(
     lists = {name: list(people) for name, people in audiences_members.items()}
     everyone, positions = _people_once(lists)
     memo = Memo()
-    lines = {fmt: texts(fmt, everyone, memo) for fmt in formats}
+    consenting = [has_ads_consent(member) for member in everyone]
+    lines = {fmt: texts(fmt, everyone, memo, consenting) for fmt in formats}
     for name in lists:
         audience = by_name.get(name)
         for fmt in formats:
