@@ -83,27 +83,17 @@ class _Line:
         self.text = text
 
 
-def texts(
-    fmt: str,
-    people: list[Mapping],
-    memo: Memo | None = None,
-    consenting: list[bool] | None = None,
-) -> list:
+def texts(fmt: str, people: Iterable[Mapping], memo: Memo | None = None) -> list:
     """Each person's CSV line in this format: None if unmatchable, a mark for
-    no ads consent (ad formats hold only people with a live ads consent;
-    ``consenting``, each person's, if already known)."""
+    no ads consent (ad formats hold only people with a live ads consent)."""
     build = ROWS[check_platform(fmt)]
     memo = memo or Memo()
     line = _Line()
     writer = csv.writer(line, lineterminator="\n")
-    if fmt in AD_FORMATS:
-        if consenting is None:
-            consenting = [has_ads_consent(member) for member in people]
-    else:
-        consenting = [True] * len(people)
+    ads = fmt in AD_FORMATS
     found: list = []
-    for member, consents in zip(people, consenting, strict=True):
-        if not consents:
+    for member in people:
+        if ads and not has_ads_consent(member):
             found.append(_NO_CONSENT)
             continue
         row = build(member, memo)
@@ -220,8 +210,7 @@ def write_audiences(
     lists = {name: list(people) for name, people in audiences_members.items()}
     everyone, positions = _people_once(lists)
     memo = Memo()
-    consenting = [has_ads_consent(member) for member in everyone]
-    lines = {fmt: texts(fmt, everyone, memo, consenting) for fmt in formats}
+    lines = {fmt: texts(fmt, everyone, memo) for fmt in formats}
     for name in lists:
         audience = by_name.get(name)
         for fmt in formats:

@@ -53,13 +53,8 @@ class Day:
         self.firsts: Counter = Counter(
             {_key(k): v for k, v in data.get("firsts", {}).items()}
         )
-        # A closed day's visitor numbers per cell are an array: a set costs 216 B
-        # empty and most cells hold one to three visitors (at 1M events a year of
-        # cubes took ~450 MB as sets of int objects with a string per key part).
-        kept = _numbers if self.closed else set
-        self.cube: dict[tuple, list] = {
-            _key(k): [v[0], kept(v[1]), v[2]] for k, v in data.get("cube", {}).items()
-        }
+        self._cube: dict[tuple, list] | None = None
+        self._stored: dict[str, list] | None = data.get("cube", {})
         # Open days only: visitor id -> number, paths read, current visit.
         self.numbers: dict[str, int] = data.get("numbers", {})
         self.paths: dict[int, set[str]] = {
@@ -75,6 +70,21 @@ class Day:
                 engaged,
                 [{sys.intern(v): tuple(r) for v, r in g.items()} for g in groups],
             )
+
+    @property
+    def cube(self) -> dict[tuple, list]:
+        """Built from the stored cells on first use: a closed day with its rollup
+        stored may never need them (a new process's unfiltered overview).
+
+        A closed day's visitor numbers per cell are an array: a set costs 216 B
+        empty and most cells hold one to three visitors (at 1M events a year of
+        cubes took ~450 MB as sets of int objects with a string per key part).
+        """
+        if self._cube is None:
+            kept = _numbers if self.closed else set
+            stored, self._stored = self._stored or {}, None
+            self._cube = {_key(k): [v[0], kept(v[1]), v[2]] for k, v in stored.items()}
+        return self._cube
 
     def number(self, visitor: str) -> int:
         if self.closed or visitor not in self.numbers:
@@ -173,8 +183,10 @@ class Day:
             "count": self.count,
             "engaged": sorted(self.engaged),
             "firsts": {SEP.join(k): v for k, v in self.firsts.items()},
-            "cube": {
-                SEP.join(k): [v[0], sorted(v[1]), v[2]] for k, v in self.cube.items()
+            "cube": self._stored
+            if self._cube is None
+            else {
+                SEP.join(k): [v[0], sorted(v[1]), v[2]] for k, v in self._cube.items()
             },
             "numbers": self.numbers,
             "paths": {n: sorted(p) for n, p in self.paths.items() if len(p) < 2},

@@ -87,7 +87,7 @@ class MonthlyAggregates:
         self.stats.close_before(yesterday)
         self.unsaved += folded
         elapsed = time.monotonic() - self.saved_at
-        if self.unsaved and (
+        if self.dirty and (
             self.unsaved >= self.EVERY_EVENTS or elapsed >= self.EVERY_SECONDS
         ):
             self.save()
@@ -121,6 +121,8 @@ class MonthlyAggregates:
             return
         self.stats.days.update({d: Day(v) for d, v in data["days"].items()})
         self.offsets.update(data["offsets"])
+        if any(v["closed"] and "rollup" not in v for v in data["days"].values()):
+            self.dirty.add(month)  # written before closed days kept their rollup
 
     def save(self) -> None:
         """Write each month changed since it was last written."""
@@ -169,8 +171,8 @@ class MonthlyAggregates:
             for month, docs in tables.items():
                 if os.path.exists(self._path(month)):
                     continue  # already written by a process that folded more
-                data = {
-                    "days": {doc["day"]: doc["data"] for doc in docs.values()},
+                data = {  # each day read and written again: with its rollup
+                    "days": {d["day"]: Day(d["data"]).to_json() for d in docs.values()},
                     "offsets": {n: o for n, o in offsets.items() if n[:7] == month},
                     "saved": state.get("saved") or now_iso(),
                 }
