@@ -181,4 +181,6 @@ def test_the_one_file_snapshot_of_before_is_split_into_months(tmp_path):
     assert fresh.summary() == folded_at_once(events)
     assert not (tmp_path / "aggregates.json").exists()
     assert sorted(os.listdir(tmp_path / "aggregates")) == [f"{m}.json" for m in MONTHS]
+    october = json.loads((tmp_path / "aggregates" / "2026-10.json").read_text())
+    assert all("rollup" in day for day in october["days"].values())  # closed days
     fresh.close()
