@@ -10,7 +10,7 @@ import pytest
 from tracker import clock
 from tracker.storage.tinydb_store import TinyDBStorage
 
-from ..conftest import Reader
+from ..conftest import Reader, read_only
 from ..web.test_next import ask, page, read, use
 from .test_view import person
 
@@ -112,3 +112,21 @@ def test_the_worker_that_answers_next_holds_no_people_view(app_factory):
     assert known.get_json()["cta"]["kind"] == "offer"  # it knew them: a lead
     people = app.extensions["polku.storage"].people
     assert people.view is None and people.held_facts.view is None
+
+
+@pytest.mark.parametrize("indexed_before", [False, True])
+def test_a_read_only_copy_answers_from_the_view(tmp_path, indexed_before):
+    """A backup mounted read-only: the index cannot be written (or made), so
+    the people view answers, the same."""
+    storage = TinyDBStorage(str(tmp_path))
+    someone = person(1, ["browser-1"])
+    with storage.transaction() as tx:
+        tx.save(someone)
+    if indexed_before:
+        assert storage.visitor_owner("browser-1") == someone["id"]
+    storage.close()
+    with read_only(tmp_path):
+        copy = TinyDBStorage(str(tmp_path))
+        assert copy.visitor_owner("browser-1") == someone["id"]
+        assert copy.get_contact(someone["id"])["email"] == someone["email"]
+        copy.close()

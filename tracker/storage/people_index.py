@@ -139,6 +139,10 @@ class PeopleIndex:
         now = (self.store.generation(), self.store.journal.size())
         if now == self._checked or self.store.rewriting():
             return
+        generation, offsets = self._state(conn)  # another process may have folded
+        if generation == now[0] and sum(offsets.values()) >= now[1]:
+            self._checked = (generation, sum(offsets.values()))
+            return
         conn.execute(
             "BEGIN IMMEDIATE"
         )  # one process folds; the others then find it done
