@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tracker import clock
+from tracker.journey import facts as people_facts
 from tracker.storage.snapshots import PeopleSnapshot
 from tracker.storage.tinydb_store import TinyDBStorage
 
@@ -92,3 +93,17 @@ def test_a_compaction_writes_the_facts_of_its_new_journal(tmp_path, set_clock):
     assert sorted(fresh.people_facts(), key=lambda f: f["id"]) == before
     assert fresh.people.facts_snapshot.unsaved == 0  # read from facts.json
     storage.close(), fresh.close()
+
+
+def test_facts_kept_in_an_earlier_shape_are_folded_anew(tmp_path, monkeypatch):
+    storage = TinyDBStorage(str(tmp_path))
+    with storage.transaction() as tx:
+        tx.save(person(1, []))
+    expected = list(storage.people_facts())
+    storage.people.save_snapshot()
+    storage.close()
+    monkeypatch.setattr(people_facts, "SHAPE", people_facts.SHAPE + 1)
+    fresh = TinyDBStorage(str(tmp_path))
+    assert list(fresh.people_facts()) == expected
+    assert fresh.people.facts_snapshot.unsaved == 1  # folded, not loaded
+    fresh.close()

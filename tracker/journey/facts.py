@@ -31,6 +31,10 @@ from collections.abc import Iterable
 from . import stages
 from .sequence_report import outline
 
+# The facts' shape: moved by any change to what `step` keeps, so that facts
+# kept by an earlier version (a snapshot, a column) are worked out again.
+SHAPE = 1
+
 FIELDS = (
     "id",
     "email",

@@ -180,6 +180,7 @@ def to_json(view: FactsView) -> bytes:
         spans.extend(known.span or (0, 0))
     return orjson.dumps(
         {
+            "shape": people_facts.SHAPE,
             "generation": view.generation,
             "offsets": view.offsets,
             "byteorder": sys.byteorder,
@@ -193,8 +194,11 @@ def to_json(view: FactsView) -> bytes:
     )
 
 
-def from_json(data: bytes, lines) -> FactsView:
+def from_json(data: bytes, lines) -> FactsView | None:
+    """The facts a snapshot holds; None if an earlier shape of them (folded anew)."""
     doc = orjson.loads(data)
+    if doc.get("shape") != people_facts.SHAPE:
+        return None
     view = FactsView(doc["generation"], lines)
     view.offsets = doc["offsets"]
     spans = unpacked("I", doc["spans"], doc["byteorder"] != sys.byteorder)

@@ -61,6 +61,9 @@ class PeopleSnapshot:
                 "people snapshot %s unreadable (%s): folding the journal", self.path, e
             )
             return None
+        if view is None:
+            log.info("snapshot %s is of an earlier shape: folding", self.path)
+            return None
         return view if view.generation == generation else None
 
     def save(self, view: PeopleView, current: Callable[[], int]) -> None:
