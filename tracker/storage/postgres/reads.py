@@ -99,7 +99,7 @@ NARROW_DECISIONS = """
 SELECT d.contact, d.ts,
     CASE WHEN json_typeof(x.type) = 'string' THEN x.type #>> '{{}}' END,
     CASE WHEN json_typeof(x.type) <> 'string' THEN x.type END{fields}
-FROM decisions d JOIN {seqs} c ON c.id = d.contact
+FROM decisions d JOIN contacts c ON c.id = d.contact
 CROSS JOIN LATERAL json_to_record(d.doc) AS x({columns}) ORDER BY c.seq, d.seq
 """
 
@@ -271,17 +271,17 @@ def _narrow_people(
     of a million people's pass."""
     names = [f for f in dict.fromkeys(fields) if f != "id"] or ["email"]
     kinds = [f for f in dict.fromkeys(decision_fields) if f not in ("ts", "type")]
-    # Each contact's seq, from the kept fields where they serve: a quarter of
-    # the contacts' table to read (at 1M, 1 GB against 4 GB).
-    seqs = "contacts"
     if KEPT.issuperset(fields):
         contacts = _rows(conn, KEPT_CONTACTS, {}, "polku_contacts")
-        seqs = "contact_fields"
     else:
         query = _fields_query(NARROW_CONTACTS, names)
         contacts = _rows(conn, query, {}, "polku_contacts")
-    query = _fields_query(NARROW_DECISIONS, ["type", *kinds], 1, seqs)
-    decisions = _rows(conn, query, {}, "polku_decisions")
+    decisions = _rows(
+        conn,
+        _fields_query(NARROW_DECISIONS, ["type", *kinds], 1),
+        {},
+        "polku_decisions",
+    )
 
     def contact_rows() -> Iterator[tuple]:
         for contact_id, found in contacts:
@@ -299,15 +299,11 @@ def _narrow_people(
     return contact_rows(), decision_rows()
 
 
-def _fields_query(
-    query: str, names: list[str], skip: int = 0, seqs: str = "contacts"
-) -> sql.Composed:
+def _fields_query(query: str, names: list[str], skip: int = 0) -> sql.Composed:
     """The query with these fields taken out of each document (as JSON values),
-    but the first skip (the query takes those itself); the contacts' seq from
-    the table seqs."""
+    but the first skip (the query takes those itself)."""
     x = [sql.SQL("x.") + sql.Identifier(n) for n in names]
     return sql.SQL(query).format(
-        seqs=sql.Identifier(seqs),
         pairs=sql.SQL(", ").join(
             sql.SQL("{}, {}").format(sql.Literal(n), f)
             for n, f in zip(names, x, strict=True)
