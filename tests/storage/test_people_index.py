@@ -128,5 +128,6 @@ def test_a_read_only_copy_answers_from_the_view(tmp_path, indexed_before):
     with read_only(tmp_path):
         copy = TinyDBStorage(str(tmp_path))
         assert copy.visitor_owner("browser-1") == someone["id"]
+        assert (copy.people.view is None) == indexed_before  # the index, if current
         assert copy.get_contact(someone["id"])["email"] == someone["email"]
         copy.close()

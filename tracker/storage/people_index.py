@@ -124,7 +124,8 @@ class PeopleIndex:
         self.close()
         # private, like the journal it is folded from (SQLite's own journal
         # file takes the database file's mode)
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+        if not os.path.exists(self.path):
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         conn = sqlite3.connect(
             self.path, timeout=30, isolation_level=None, check_same_thread=False
         )
