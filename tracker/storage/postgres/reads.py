@@ -14,6 +14,7 @@ import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
+import orjson
 import psycopg
 from psycopg import sql
 
@@ -72,12 +73,12 @@ ORDER BY c.seq, d.seq
 # (json_to_record), they cross as one small object per contact. A decision's
 # type comes as text when it is a string, as it is.
 NARROW_CONTACTS = """
-SELECT c.id, json_build_object({pairs}) FROM contacts c
+SELECT c.id, json_build_object({pairs})::text FROM contacts c
 CROSS JOIN LATERAL json_to_record(c.doc) AS x({columns}) ORDER BY c.seq
 """
 # What contact_fields keeps of each contact (migration 0014: the lists' fields),
 # read as it is when no more is asked.
-KEPT_CONTACTS = "SELECT f.id, f.doc FROM contact_fields f ORDER BY f.seq"
+KEPT_CONTACTS = "SELECT f.id, f.doc::text FROM contact_fields f ORDER BY f.seq"
 KEPT = frozenset(
     (
         "id",
@@ -289,7 +290,9 @@ def _narrow_people(
     decisions = _rows(conn, query, {}, "polku_decisions")
 
     def contact_rows() -> Iterator[tuple]:
-        for contact_id, found in contacts:
+        # As text, parsed here: psycopg's JSON loader cost twice orjson's own.
+        for contact_id, text in contacts:
+            found = orjson.loads(text)
             found["id"] = contact_id
             yield contact_id, found
 
