@@ -172,3 +172,19 @@ def test_the_upgrade_keeps_the_lists_fields_of_contacts_saved_before(
     with storage_pg.db.connect() as conn:
         conn.execute(dict(migration_files())["0014_contact_fields"])
     assert _kept(storage_pg) == {ann["id"]: _fields(ann), bob["id"]: _fields(bob)}
+
+
+def test_ordering_the_browsers_table_changes_no_owner(storage_pg):  # noqa: F811
+    """Migration 0015 rewrites contact_visitors in its key's order, no more."""
+    people = [
+        contact(f"{n}@example.com", visitors=[f"v{9 - n}", "s"]) for n in range(5)
+    ]
+    for person in people:
+        _save(storage_pg, person)
+    with storage_pg.db.connect() as conn:
+        before = conn.execute("SELECT * FROM polku_visitor_owners()").fetchall()
+        conn.execute(dict(migration_files())["0015_contact_visitors_in_order"])
+        after = conn.execute("SELECT * FROM polku_visitor_owners()").fetchall()
+    assert sorted(after) == sorted(before)
+    assert dict(after)["s"] == people[0]["id"]
+    assert len(after) == 6
