@@ -8,6 +8,7 @@ import os
 import platform
 import resource
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -66,3 +67,19 @@ def seeded(
 def maxrss_mb() -> float:
     """The process's peak resident set size so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size now (VmRSS), in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 for a server a benchmark starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
