@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tracker import clock
+from tracker.storage import people_index
 from tracker.storage.tinydb_store import TinyDBStorage
 
 from ..conftest import Reader, read_only
@@ -131,3 +132,31 @@ def test_a_read_only_copy_answers_from_the_view(tmp_path, indexed_before):
         assert (copy.people.view is None) == indexed_before  # the index, if current
         assert copy.get_contact(someone["id"])["email"] == someone["email"]
         copy.close()
+
+
+def test_a_fold_cut_short_keeps_its_committed_batches(tmp_path, monkeypatch):
+    """A worker killed by its timeout half way through a long fold: the next
+    one goes on from the last batch committed, and answers as the view does."""
+    storage = TinyDBStorage(str(tmp_path))
+    people = [person(n, [f"browser-{n}"]) for n in range(8)]
+    for p in people:
+        with storage.transaction() as tx:
+            tx.save(p)
+    monkeypatch.setattr(people_index, "BATCH", 3)
+    real = people_index.Segments.scan
+
+    def cut_short(self, offsets, names=None):
+        for n, found in enumerate(real(self, offsets, names)):
+            if n == 7:
+                raise TimeoutError("the worker's time is up")
+            yield found
+
+    monkeypatch.setattr(people_index.Segments, "scan", cut_short)
+    with pytest.raises(TimeoutError):
+        storage.index.owner("browser-0")
+    monkeypatch.setattr(people_index.Segments, "scan", real)
+    kept = storage.index._state(storage.index._conn)[1]
+    assert 0 < sum(kept.values()) < storage.people.journal.size()  # two batches
+    for n, p in enumerate(people):
+        assert storage.visitor_owner(f"browser-{n}") == p["id"]
+    storage.close()

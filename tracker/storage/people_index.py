@@ -34,6 +34,9 @@ from .people_journal import Rewound, Segments
 log = logging.getLogger(__name__)
 
 
+BATCH = 20_000  # records folded between commits
+
+
 class StaleIndex(Exception):
     """The journal changed under a read: ask the people view instead."""
 
@@ -144,26 +147,21 @@ class PeopleIndex:
         if generation == now[0] and sum(offsets.values()) >= now[1]:
             self._checked = (generation, sum(offsets.values()))
             return
-        conn.execute(
-            "BEGIN IMMEDIATE"
-        )  # one process folds; the others then find it done
+        conn.execute("BEGIN IMMEDIATE")  # one folds; the others then find it done
         try:
             generation, offsets = self._state(conn)
             if generation != now[0]:
                 offsets = self._emptied(conn)
             try:
-                self._fold(conn, offsets)
+                self._fold(conn, offsets, now[0])
             except Rewound as e:
                 log.warning("people journal %s was cut short: folding anew", e)
                 offsets = self._emptied(conn)
-                self._fold(conn, offsets)
+                self._fold(conn, offsets, now[0])
             if self.store.rewriting() or self.store.generation() != now[0]:
                 conn.execute("ROLLBACK")  # a rewrite overlapped: fold after it
                 return
-            conn.executemany(
-                "INSERT OR REPLACE INTO state VALUES (?, ?)",
-                [("generation", str(now[0])), ("offsets", orjson.dumps(offsets))],
-            )
+            self._keep(conn, now[0], offsets)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -182,8 +180,28 @@ class PeopleIndex:
         generation = int(found.get("generation", -1))
         return generation, orjson.loads(found.get("offsets", "{}"))
 
-    def _fold(self, conn: sqlite3.Connection, offsets: dict[str, int]) -> None:
+    @staticmethod
+    def _keep(conn: sqlite3.Connection, generation: int, offsets: dict) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO state VALUES (?, ?)",
+            [("generation", str(generation)), ("offsets", orjson.dumps(offsets))],
+        )
+
+    def _fold(
+        self, conn: sqlite3.Connection, offsets: dict[str, int], generation: int
+    ) -> None:
+        """Fold the records after offsets, committing every BATCH of them at a
+        line's end: a fold cut short (a worker's timeout) keeps what it did.
+        A rewrite meanwhile moves the generation, and the next fold starts anew."""
+        folded, line = 0, None
         for name, end, loc, record in Segments(self.store.journal.root).scan(offsets):
+            if folded >= BATCH and (name, end) != line:
+                self._keep(conn, generation, offsets)
+                conn.execute("COMMIT")
+                conn.execute("BEGIN IMMEDIATE")
+                folded = 0
+            line = (name, end)
+            folded += 1
             contact, event = record.get("contact"), record.get("event")
             if contact:
                 conn.execute("DELETE FROM owner WHERE contact = ?", (contact["id"],))
