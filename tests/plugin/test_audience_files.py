@@ -63,5 +63,7 @@ def test_a_failure_in_the_forked_half_is_the_runs(tmp_path, monkeypatch):
         raise ValueError("no hashing today")
 
     monkeypatch.setitem(aud.ROWS, "meta", broken)
-    with pytest.raises(AudienceError, match="meta, google, linkedin files failed.*hashing"):
+    with pytest.raises(
+        AudienceError, match="meta, google, linkedin files failed.*hashing"
+    ):
         write(tmp_path, _lists())
