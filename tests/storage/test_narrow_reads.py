@@ -188,3 +188,25 @@ def test_ordering_the_browsers_table_changes_no_owner(storage_pg):  # noqa: F811
     assert sorted(after) == sorted(before)
     assert dict(after)["s"] == people[0]["id"]
     assert len(after) == 6
+
+
+def test_the_later_months_read_apart_give_the_one_read(storage_pg, monkeypatch):  # noqa: F811
+    """Many events are read as two halves of the months at once: the same
+    records as one read, the earlier half's months first."""
+    from tracker.storage.postgres import reads
+
+    ann = contact("ann@example.com", visitors=["v1"])
+    _save(storage_pg, ann)
+    for month in ("2026-10", "2026-11", "2026-12", "2027-01"):
+        for day in ("05", "20"):
+            storage_pg.append_event(
+                event(f"{month}-{day}T10:00:00+00:00", visitor="v1")
+            )
+    storage_pg.append_event(event("2026-12-07T10:00:00+00:00", contact=ann["id"]))
+    whole = list(storage_pg.observations_of_people(TYPES, ("path",)))
+    monkeypatch.setattr(reads, "SPLIT_FROM", 0)
+    monkeypatch.setattr(reads, "SPLIT", "SELECT timestamptz '2026-12-01 00:00+00'")
+    halves = list(storage_pg.observations_of_people(TYPES, ("path",)))
+    assert sorted(halves, key=str) == sorted(whole, key=str) and len(whole) == 9
+    months = [r["ts"][:7] for r in halves]
+    assert max(months[:4]) < "2026-12" <= min(months[4:])
