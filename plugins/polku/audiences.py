@@ -183,7 +183,7 @@ def _write_format(
     fmt: str,
     everyone: list[Mapping],
     positions: Mapping[str, list],
-    consenting: list[bool],
+    consenting: list[bool] | None,
     memo: Memo,
 ) -> dict[str, dict[str, int]]:
     """Write every list's file in one format; return each list's counts."""
@@ -196,12 +196,15 @@ def _write_format(
     return found
 
 
-def _write_formats(out_dir, formats, everyone, positions, consenting) -> dict:
+def _write_formats(out_dir, formats, everyone, positions) -> dict:
     """{format: {list: counts}}, half the formats written by a forked child
     when there are enough people and the system can fork."""
 
     def write(chosen: list[str]) -> dict:
         memo = Memo()
+        consenting = None
+        if any(fmt in AD_FORMATS for fmt in chosen):  # once, for the ad formats
+            consenting = [has_ads_consent(member) for member in everyone]
         return {
             fmt: _write_format(out_dir, fmt, everyone, positions, consenting, memo)
             for fmt in chosen
@@ -287,8 +290,7 @@ def write_audiences(
     entries: list[dict[str, Any]] = []
     lists = {name: list(people) for name, people in audiences_members.items()}
     everyone, positions = _people_once(lists)
-    consenting = [has_ads_consent(member) for member in everyone]
-    written = _write_formats(out_dir, formats, everyone, positions, consenting)
+    written = _write_formats(out_dir, formats, everyone, positions)
     for name in lists:
         audience = by_name.get(name)
         for fmt in formats:
