@@ -210,3 +210,82 @@ def test_the_later_months_read_apart_give_the_one_read(storage_pg, monkeypatch):
     assert sorted(halves, key=str) == sorted(whole, key=str) and len(whole) == 9
     months = [r["ts"][:7] for r in halves]
     assert max(months[:4]) < "2026-12" <= min(months[4:])
+
+
+def _kept_decisions(storage):
+    with storage.db.connect() as conn:
+        found = conn.execute(
+            "SELECT contact, ts, type, type_json, guide, score FROM decision_fields"
+            " ORDER BY seq"
+        )
+        return found.fetchall()
+
+
+def test_the_decisions_fields_are_kept_by_every_write(storage_pg):  # noqa: F811
+    """decision_fields holds each decision's type, guide and score as the
+    read of the documents gives them; an erasure removes the person's."""
+    ann, bob = contact("ann@example.com"), contact("bob@example.com")
+    made = [
+        {
+            "id": "d1",
+            "ts": "2026-11-02T10:00:00+00:00",
+            "type": "download",
+            "guide": "g",
+        },
+        {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "feedback", "score": 9},
+        {"id": "d3", "ts": "2026-11-04T10:00:00+00:00", "type": 7},
+    ]
+    _save(storage_pg, ann, *made)
+    _save(storage_pg, bob, {**made[0], "id": "d4", "guide": bob["id"]})
+    assert _kept_decisions(storage_pg) == [
+        (ann["id"], made[0]["ts"], "download", None, "g", None),
+        (ann["id"], made[1]["ts"], "feedback", None, None, 9),
+        (ann["id"], made[2]["ts"], None, 7, None, None),
+        (bob["id"], made[0]["ts"], "download", None, bob["id"], None),
+    ]
+    storage_pg.erase_contact(ann["id"])  # rewrites no one else's here
+    assert [row[0] for row in _kept_decisions(storage_pg)] == [bob["id"]]
+    blank = "x" * len(bob["id"])  # as an erasure rewrites a document
+    with storage_pg.db.connect() as conn:
+        conn.execute(
+            "UPDATE decisions SET doc = replace(doc::text, %s, %s)::json",
+            [bob["id"], blank],
+        )
+    assert _kept_decisions(storage_pg)[0][4] == blank
+
+
+def test_the_upgrade_keeps_the_fields_of_decisions_made_before(
+    storage_pg,  # noqa: F811
+):
+    """Migration 0016 fills decision_fields from the decisions already stored,
+    and the narrowed stream reads the same from it as from the documents."""
+    ann = contact("ann@example.com", visitors=["v1"])
+    with storage_pg.db.connect() as conn:
+        conn.execute(
+            "DROP TRIGGER decisions_keep_fields ON decisions;"
+            "DROP FUNCTION polku_keep_decision_fields();"
+            "DROP TABLE decision_fields"
+        )
+    _save(
+        storage_pg,
+        ann,
+        {
+            "id": "d1",
+            "ts": "2026-11-02T10:00:00+00:00",
+            "type": "download",
+            "guide": "g",
+        },
+        {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "confirm"},
+    )
+    with storage_pg.db.connect() as conn:
+        conn.execute(dict(migration_files())["0016_decision_fields"])
+    assert [row[2] for row in _kept_decisions(storage_pg)] == ["download", "confirm"]
+    kept = list(storage_pg.stream_people(READS, DECISION_READS))
+    parsed = list(storage_pg.stream_people(READS, ("guide", "score", "form")))
+    assert kept == [
+        (p, [{k: v for k, v in d.items() if k != "form"} for d in t]) for p, t in parsed
+    ]
+    assert kept[0][1] == [
+        {"ts": "2026-11-02T10:00:00+00:00", "type": "download", "guide": "g"},
+        {"ts": "2026-11-03T10:00:00+00:00", "type": "confirm"},
+    ]

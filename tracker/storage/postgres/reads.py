@@ -119,6 +119,14 @@ KEPT = frozenset(
         "created",
     )
 )
+# What decision_fields keeps of each decision (migration 0016), in the same
+# shape as NARROW_DECISIONS gives it; read as it is when no more is asked.
+KEPT_DECISIONS = """
+SELECT d.contact, d.ts, d.type, d.type_json, d.guide, d.score
+FROM decision_fields d JOIN contact_fields c ON c.id = d.contact
+ORDER BY c.seq, d.seq
+"""
+KEPT_DECISION_FIELDS = ("guide", "score")
 NARROW_DECISIONS = """
 SELECT d.contact, d.ts,
     CASE WHEN json_typeof(x.type) = 'string' THEN x.type #>> '{{}}' END,
@@ -257,9 +265,9 @@ def _narrow_people(
     conn: psycopg.Connection, fields: Collection[str], decision_fields: Collection[str]
 ) -> tuple[Iterator[tuple], Iterator[tuple]]:
     """(contact id, the fields) and (contact id, the decision's fields) rows,
-    each document parsed in the database, or the lists' fields as kept
-    (contact_fields): whole, a contact cost Python about 20 µs to build, most
-    of a million people's pass."""
+    each document parsed in the database, or as kept for the lists
+    (contact_fields, decision_fields): whole, a contact cost Python about
+    20 µs to build, most of a million people's pass."""
     names = [f for f in dict.fromkeys(fields) if f != "id"] or ["email"]
     kinds = [f for f in dict.fromkeys(decision_fields) if f not in ("ts", "type")]
     # Each contact's seq, from the kept fields where they serve: a quarter of
@@ -272,6 +280,8 @@ def _narrow_people(
         query = _fields_query(NARROW_CONTACTS, names)
         contacts = _rows(conn, query, {}, "polku_contacts")
     query = _fields_query(NARROW_DECISIONS, ["type", *kinds], 1, seqs)
+    if seqs == "contact_fields" and set(kinds) <= set(KEPT_DECISION_FIELDS):
+        query, kinds = sql.SQL(KEPT_DECISIONS), list(KEPT_DECISION_FIELDS)
     decisions = _rows(conn, query, {}, "polku_decisions")
 
     def contact_rows() -> Iterator[tuple]:
