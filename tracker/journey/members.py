@@ -260,7 +260,12 @@ def _checks(audience: Audience) -> tuple[Callable[[_Facts], bool], ...]:
 def _include(audiences, people, profiles, now, weights, included) -> dict[str, dict]:
     """Add each listable person to the audiences they meet (before exclusions);
     return their rows by contact id (the loop of `members_of`)."""
-    rules = [(frozenset(a.status), _checks(a), included[a.name]) for a in audiences]
+    # Each status's audiences, in their order: a person meets only those.
+    rules: dict[str, list] = {status: [] for status in STATUSES}
+    for audience in audiences:
+        checks, found = _checks(audience), included[audience.name]
+        for status in dict.fromkeys(audience.status):
+            rules.setdefault(status, []).append((checks, found))
     rows: dict[str, dict] = {}
     now_ts = now.timestamp()
     for contact, timeline in people:
@@ -268,11 +273,8 @@ def _include(audiences, people, profiles, now, weights, included) -> dict[str, d
             continue
         cid = contact["id"]
         facts = _Facts(contact, profiles.get(cid), timeline or [], now, weights, now_ts)
-        status = contact.get("status")
         hit = False
-        for statuses, checks, found in rules:
-            if status not in statuses:
-                continue
+        for checks, found in rules.get(contact.get("status"), ()):
             for check in checks:
                 if not check(facts):
                     break

@@ -20,6 +20,12 @@ OBSERVED = frozenset({"pageview", "event", "click"})
 DAY = 86400.0
 
 
+def _counter() -> Counter:
+    """An empty Counter, as Counter() but without its __init__'s cost (a
+    million profiles at 1M contacts)."""
+    return Counter.__new__(Counter)
+
+
 @dataclass(slots=True, eq=False)
 class Profile:
     """What a contact did on the site, accumulated from observations.
@@ -32,8 +38,8 @@ class Profile:
 
     contact_id: str
     posts: set[str] = field(default_factory=set)
-    categories: Counter = field(default_factory=Counter)
-    tags: Counter = field(default_factory=Counter)
+    categories: Counter = field(default_factory=_counter)
+    tags: Counter = field(default_factory=_counter)
     last_seen_ts: float | None = None
     pageviews: int = 0
     clicks: int = 0
