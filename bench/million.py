@@ -119,18 +119,24 @@ def dashboard_pages(data_dir: str, info: dict, runs: int, top: int) -> list:
     return warm
 
 
-def audiences(data_dir: str, url: str, out: str) -> float:
-    """`polku audiences` in a fresh process (from the repository: its pelicanconf)."""
+def audiences(data_dir: str, url: str, out: str) -> tuple[float, float]:
+    """`polku audiences` in a fresh process (from the repository: its
+    pelicanconf): its wall time, and its own peak RSS in MB (wait4's, not the
+    largest of every child, which would be the migration's)."""
     started = time.perf_counter()
-    subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "tracker.cli", "audiences", "--out", out],
         env=environment(data_dir, url),
         cwd=REPO,
-        check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - started
+    _, status, usage = os.wait4(child.pid, 0)
+    took = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    return took, usage.ru_maxrss / 1024
 
 
 def digest(data_dir: str, count: int) -> float:
@@ -214,9 +220,12 @@ def main() -> int:
             print(f"{len(warm) - len(over)} of {len(warm)} pages under 0.5 s warm")
         if "audiences" in only:
             with tempfile.TemporaryDirectory(dir=args.tmp) as out:
-                took = audiences(data_dir, url, out)
+                took, peak = audiences(data_dir, url, out)
             verdict = "ok" if took <= AUDIENCES_GOAL else "OVER"
-            print(f"polku audiences: {took:.1f} s ({verdict}, goal <= 60 s)")
+            print(
+                f"polku audiences: {took:.1f} s ({verdict}, goal <= 60 s), "
+                f"peak RSS {peak:,.0f} MB"
+            )
         if "digest" in only:
             digest(data_dir, args.digest)
         return 0

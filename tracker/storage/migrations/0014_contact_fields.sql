@@ -51,3 +51,4 @@ CREATE TRIGGER contacts_keep_visitors
 
 INSERT INTO contact_fields (seq, id, doc)
     SELECT seq, id, polku_list_fields(doc) FROM contacts;
+ANALYZE contact_fields;
