@@ -16,6 +16,17 @@ from .test_backends import contact, event
 from .test_postgres import storage_pg  # noqa: F401 - a fixture
 
 TYPES = ("pageview", "event", "click")
+# A download, a feedback score and a decision of an odd type (a number).
+DECISIONS = [
+    {
+        "id": "d1",
+        "ts": "2026-11-02T10:00:00+00:00",
+        "type": "download",
+        "guide": "g",
+    },
+    {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "feedback", "score": 9},
+    {"id": "d3", "ts": "2026-11-04T10:00:00+00:00", "type": 7},
+]
 
 
 def _save(storage, person, *decisions):
@@ -29,18 +40,7 @@ def test_stream_people_narrowed_holds_what_the_full_read_does(storage):
     ann = contact("ann@example.com", visitors=["v1"], zip=33100, first_name=None)
     ann["consent"] = {"newsletter": {"ts": "2026-11-01"}, "ads": None}
     bob = contact("bob@example.com", erased=True, feedback={"score": 10})
-    _save(
-        storage,
-        ann,
-        {
-            "id": "d1",
-            "ts": "2026-11-02T10:00:00+00:00",
-            "type": "download",
-            "guide": "g",
-        },
-        {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "feedback", "score": 9},
-        {"id": "d3", "ts": "2026-11-04T10:00:00+00:00", "type": 7},
-    )
+    _save(storage, ann, *DECISIONS)
     _save(storage, bob)
     full = list(storage.iter_people())
     narrow = list(storage.stream_people(READS, DECISION_READS))
@@ -225,23 +225,13 @@ def test_the_decisions_fields_are_kept_by_every_write(storage_pg):  # noqa: F811
     """decision_fields holds each decision's type, guide and score as the
     read of the documents gives them; an erasure removes the person's."""
     ann, bob = contact("ann@example.com"), contact("bob@example.com")
-    made = [
-        {
-            "id": "d1",
-            "ts": "2026-11-02T10:00:00+00:00",
-            "type": "download",
-            "guide": "g",
-        },
-        {"id": "d2", "ts": "2026-11-03T10:00:00+00:00", "type": "feedback", "score": 9},
-        {"id": "d3", "ts": "2026-11-04T10:00:00+00:00", "type": 7},
-    ]
-    _save(storage_pg, ann, *made)
-    _save(storage_pg, bob, {**made[0], "id": "d4", "guide": bob["id"]})
+    _save(storage_pg, ann, *DECISIONS)
+    _save(storage_pg, bob, {**DECISIONS[0], "id": "d4", "guide": bob["id"]})
     assert _kept_decisions(storage_pg) == [
-        (ann["id"], made[0]["ts"], "download", None, "g", None),
-        (ann["id"], made[1]["ts"], "feedback", None, None, 9),
-        (ann["id"], made[2]["ts"], None, 7, None, None),
-        (bob["id"], made[0]["ts"], "download", None, bob["id"], None),
+        (ann["id"], DECISIONS[0]["ts"], "download", None, "g", None),
+        (ann["id"], DECISIONS[1]["ts"], "feedback", None, None, 9),
+        (ann["id"], DECISIONS[2]["ts"], None, 7, None, None),
+        (bob["id"], DECISIONS[0]["ts"], "download", None, bob["id"], None),
     ]
     storage_pg.erase_contact(ann["id"])  # rewrites no one else's here
     assert [row[0] for row in _kept_decisions(storage_pg)] == [bob["id"]]
